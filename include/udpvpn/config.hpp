@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Protocol configuration. Every default is the safe one; docs/rfc-draft.txt lists them all.
+#pragma once
+#include <udpvpn/types.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace udpvpn {
+
+struct Timers {
+    TimeNs rekey_after_time = 120 * kSecond;
+    TimeNs reject_after_time = 180 * kSecond;
+    TimeNs rekey_grace = 10 * kSecond;         // old receive key kept this long after a rekey
+    TimeNs keepalive_interval = 10 * kSecond;
+    TimeNs dead_peer_timeout = 45 * kSecond;
+    TimeNs handshake_timeout = 10 * kSecond;
+    TimeNs handshake_pto = 300 * kMillisecond; // first retransmission timeout, doubles
+    TimeNs reverify_interval = 3600 * kSecond;
+    TimeNs control_rto = 300 * kMillisecond;
+};
+
+struct CommonConfig {
+    std::vector<Suite> suites{Suite::chacha20_poly1305, Suite::aes256_gcm};   // preference order
+    std::optional<std::array<std::uint8_t, 32>> admission_key;   // pre-shared, optional
+    Timers timers{};
+    std::uint64_t rekey_after_packets = 0;   // 0 = suite default (AES-GCM 2^22, ChaCha20 2^40)
+    std::uint64_t reject_after_packets = 0;  // 0 = suite default (AES-GCM 2^23, ChaCha20 2^60)
+    std::uint16_t max_datagram = 1232;       // UDP payload we may send before PMTU discovery
+    std::uint16_t max_probe_datagram = 1452; // PMTU probing upper bound (0 = no probing)
+    std::uint8_t inner_protocols = 1;        // bit 0: IP, bit 1: PPP
+};
+
+struct InitiatorConfig : CommonConfig {
+    std::string expected_server_name;        // "" = accept any name the CA vouches for
+    PeerAddress server;
+    std::uint8_t pad_datagrams = 3;          // PAD datagrams after INITIAL (raises server budget)
+};
+
+struct ResponderConfig : CommonConfig {
+    std::uint8_t server_id = 0;              // route byte, top 8 bits of our session IDs
+    std::size_t max_sessions = 65536;
+    std::size_t max_half_open = 4096;
+    std::size_t cookie_threshold = 256;      // half-open count from which INITIAL needs a cookie
+    std::size_t early_data_limit = 16;
+};
+
+}  // namespace udpvpn

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The sans-IO protocol endpoint. One object per socket: an initiator (client, one session) or a
+// responder (server, many sessions demultiplexed by session ID). Single-threaded; shard across cores
+// by the route byte of the session ID instead of locking.
+//
+// The contract: pass every datagram to receive() with the current time; after any call drain
+// poll_datagram() and poll_event() (and poll_inner()) until empty; arm a timer for next_deadline()
+// and call handle_timeout() when it fires. The data path (receive() of DATA, seal()) never allocates.
+#pragma once
+#include <udpvpn/certificate.hpp>
+#include <udpvpn/config.hpp>
+#include <udpvpn/error.hpp>
+#include <udpvpn/event.hpp>
+#include <udpvpn/rng.hpp>
+#include <udpvpn/types.hpp>
+
+#include <memory>
+#include <optional>
+
+namespace udpvpn {
+
+// Per-datagram overhead of a DATA packet (header 13 + tag 16), docs/rfc-draft.txt.
+inline constexpr std::size_t kDataOverhead = 29;
+inline constexpr std::size_t kMaxDatagram = 65535;
+
+struct Received {
+    Error status = Error::ok;            // drop-class errors: the datagram was discarded
+    SessionId session = 0;
+    bool has_inner = false;              // an inner packet is in `inner`
+    InnerProtocol protocol{};
+    ByteView inner;                      // points into the caller's datagram buffer (decrypted in place)
+};
+
+struct Sealed {
+    Error status = Error::ok;
+    std::size_t size = 0;                // bytes written to the caller's buffer
+    PeerAddress to;                      // where to send them
+};
+
+struct InnerPacket {
+    SessionId session = 0;
+    InnerProtocol protocol{};
+    std::size_t size = 0;
+};
+
+struct SessionInfo {
+    SessionId session = 0;
+    bool established = false;
+    PeerIdentity peer;
+    PeerAddress address;
+    Suite suite{};
+    std::uint64_t epoch = 0;
+    TimeNs established_at = 0;
+    TimeNs last_handshake = 0;           // last handshake or rekey
+    std::uint64_t tx_bytes = 0, rx_bytes = 0, tx_packets = 0, rx_packets = 0;
+    std::uint16_t inner_mtu = 0;
+};
+
+struct EndpointStats {
+    std::uint64_t dropped[32] = {};      // indexed by the drop-class Error value
+    std::uint64_t sessions = 0;
+    std::uint64_t half_open = 0;
+    std::uint64_t retries_sent = 0;
+    std::uint64_t handshakes_completed = 0;
+};
+
+class Endpoint {
+public:
+    // A client endpoint. Call connect() to start the handshake.
+    static Result<std::unique_ptr<Endpoint>> make_initiator(InitiatorConfig config, Identity identity,
+                                                            std::shared_ptr<const CertificateVerifier> verifier,
+                                                            std::shared_ptr<Rng> rng);
+    static Result<std::unique_ptr<Endpoint>> make_responder(ResponderConfig config, Identity identity,
+                                                            std::shared_ptr<const CertificateVerifier> verifier,
+                                                            std::shared_ptr<Rng> rng);
+    virtual ~Endpoint() = default;
+
+    // Client: starts (or restarts) a handshake. Returns the new session ID.
+    virtual Result<SessionId> connect(TimeNs now) = 0;
+
+    // A datagram from the network. `datagram` may be modified (decrypted in place); an inner packet
+    // in the result points into it and is valid until the buffer is reused.
+    virtual Received receive(TimeNs now, const PeerAddress& from, MutableByteView datagram) = 0;
+
+    // Encrypts an inner packet for a session into `out` (needs inner.size() + kDataOverhead bytes).
+    // Errors: not_found, invalid_state (not established), buffer_too_small, key_exhausted.
+    virtual Sealed seal(TimeNs now, SessionId session, InnerProtocol protocol, ByteView inner,
+                        MutableByteView out) = 0;
+
+    // Datagrams the protocol itself wants to send (handshake, control, keepalive). Returns the size
+    // written (0: nothing pending) or buffer_too_small with the needed size in `value`.
+    virtual Result<std::size_t> poll_datagram(MutableByteView out, PeerAddress& to) = 0;
+    virtual std::optional<Event> poll_event() = 0;
+    // Inner packets delivered outside receive() (early data buffered during the handshake).
+    virtual Result<InnerPacket> poll_inner(MutableByteView out) = 0;
+
+    virtual TimeNs next_deadline() const = 0;
+    virtual void handle_timeout(TimeNs now) = 0;
+
+    // Control channel (reliable, ordered). Errors: not_found, invalid_state, queue_full.
+    virtual Error push_config(TimeNs now, SessionId session, const ConfigPush& config) = 0;
+    virtual Error ping(TimeNs now, SessionId session, std::uint64_t token) = 0;
+    // Sends DISCONNECT with the reason and forgets the session once it is sent.
+    virtual Error close(TimeNs now, SessionId session, Error reason, std::string_view text) = 0;
+    // Starts a rekey now (normally timers do it).
+    virtual Error rekey(TimeNs now, SessionId session) = 0;
+
+    // Re-checks every peer certificate (after a CRL reload). Sessions that fail are closed.
+    virtual void reverify_certificates(TimeNs now) = 0;
+    // Replaces the verifier (new CA set or CRL), then re-verifies everything.
+    virtual void set_verifier(TimeNs now, std::shared_ptr<const CertificateVerifier> verifier) = 0;
+
+    virtual std::optional<SessionInfo> session_info(SessionId session) const = 0;
+    virtual std::vector<SessionId> sessions() const = 0;
+    virtual const EndpointStats& stats() const = 0;
+};
+
+}  // namespace udpvpn

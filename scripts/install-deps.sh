@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Installs every Debian package the build, the tests and the quick start need (idempotent).
+set -euo pipefail
+pkgs=(
+  meson ninja-build pkg-config g++ clang libclang-rt-14-dev
+  libsodium-dev libssl-dev libasio-dev doctest-dev
+  libmnl-dev libtomlplusplus-dev libcli11-dev scdoc
+  iproute2 iputils-ping iperf3 openssl socat procps kmod
+  openvpn wireguard-go
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends --no-upgrade "${missing[@]}" >/dev/null
+fi
