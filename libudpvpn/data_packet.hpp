@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// DATA packets (docs/rfc-draft.txt, "DATA"): header, sealing and opening in place. No allocation.
+//   type (1) = 0x10 | key_phase << 3 | payload_type | dst_sid (4) | counter (8) | ciphertext | tag (16)
+#pragma once
+#include "aead.hpp"
+
+#include <udpvpn/error.hpp>
+#include <udpvpn/types.hpp>
+
+namespace udpvpn {
+
+inline constexpr std::size_t kDataHeaderSize = 13;
+inline constexpr std::uint8_t kDataTypeBase = 0x10;
+
+enum class PayloadType : std::uint8_t { ipv4 = 0, ipv6 = 1, ppp = 2, control = 3, keepalive = 4 };
+
+struct DataHeader {
+    std::uint8_t key_phase = 0;   // 0 or 1
+    PayloadType payload = PayloadType::ipv4;
+    SessionId dst_sid = 0;
+    std::uint64_t counter = 0;
+};
+
+inline bool is_data_type(std::uint8_t first_byte) noexcept { return (first_byte & 0xF0) == kDataTypeBase; }
+
+// Parses the cleartext header; malformed if too short or the payload type is reserved.
+Result<DataHeader> parse_data_header(ByteView datagram) noexcept;
+
+// Writes header || E(plaintext) || tag into out. out.size() >= plaintext.size() + 29, else
+// buffer_too_small. plaintext may alias out.subspan(13) (in-place sealing). Returns bytes written.
+Result<std::size_t> seal_data(const AeadKey& key, const DataHeader& h, ByteView plaintext, MutableByteView out) noexcept;
+
+// Opens `datagram` in place; on success returns the plaintext as a view into datagram.
+// bad_tag if the tag does not verify. Does not check replay (the caller does, then commits).
+Result<ByteView> open_data(const AeadKey& key, const DataHeader& h, MutableByteView datagram) noexcept;
+
+}  // namespace udpvpn
