@@ -1,1 +1,67 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "cookie.hpp"
+
+#include "bytes_io.hpp"
+
+#include <sodium.h>
+
+namespace udpvpn {
+
+void CookieJar::rotate(std::uint64_t bucket) noexcept {
+    if (have_current_ && bucket <= bucket_) return;   // time never runs backwards for us
+    if (have_current_ && bucket == bucket_ + 1) {
+        previous_ = current_;
+        have_previous_ = true;
+    } else {
+        previous_.wipe();
+        have_previous_ = false;   // a gap of more than one bucket: the old secret is useless
+    }
+    rng_.fill(current_.expose_mut());
+    bucket_ = bucket;
+    have_current_ = true;
+}
+
+void CookieJar::mac(const Secret32& key, std::uint64_t bucket, const PeerAddress& from, SessionId sid,
+                    const PublicKey32& eph, std::uint8_t out[16]) const noexcept {
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, key.data(), key.size(), 16);
+    std::uint8_t hdr[8 + 4];
+    Writer w(hdr);
+    w.u64(bucket);
+    crypto_generichash_update(&st, hdr, 8);
+    crypto_generichash_update(&st, from.bytes.data(), from.len);
+    Writer w2(MutableByteView(hdr).subspan(8));
+    w2.u32(sid);
+    crypto_generichash_update(&st, hdr + 8, 4);
+    crypto_generichash_update(&st, eph.data(), eph.size());
+    crypto_generichash_final(&st, out, 16);
+    sodium_memzero(&st, sizeof st);
+}
+
+Cookie CookieJar::make(TimeNs now, const PeerAddress& from, SessionId client_sid,
+                       const PublicKey32& client_eph_pub) noexcept {
+    const std::uint64_t bucket = now >> kCookieBucketShift;
+    rotate(bucket);
+    Cookie c{};
+    Writer w(c);
+    w.u64(bucket_);
+    mac(current_, bucket_, from, client_sid, client_eph_pub, c.data() + 8);
+    return c;
+}
+
+bool CookieJar::verify(TimeNs now, const PeerAddress& from, SessionId client_sid, const PublicKey32& client_eph_pub,
+                       ByteView cookie) noexcept {
+    if (cookie.size() != kCookieSize) return false;
+    rotate(now >> kCookieBucketShift);
+    Reader r(cookie);
+    const std::uint64_t bucket = r.u64();
+    const Secret32* key = nullptr;
+    if (bucket == bucket_) key = &current_;
+    else if (have_previous_ && bucket + 1 == bucket_) key = &previous_;
+    if (!key) return false;
+    std::uint8_t expect[16];
+    mac(*key, bucket, from, client_sid, client_eph_pub, expect);
+    return crypto_verify_16(expect, cookie.data() + 8) == 0;
+}
+
+}  // namespace udpvpn
