@@ -1,2 +1,347 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+// X.509 verification, CertificateVerify keys and identity loading, against the committed test PKI
+// (tests/pki) with the wall clock fixed at kTestTime.
 #include <doctest/doctest.h>
+
+#include "test_pki.hpp"
+
+#include <udpvpn/certificate.hpp>
+
+#include <openssl/err.h>
+
+#include <string>
+
+using namespace udpvpn;
+using udpvpn::test::kTestTime;
+using udpvpn::test::load_identity;
+using udpvpn::test::make_verifier;
+using udpvpn::test::pki_chain;
+using udpvpn::test::read_pki_file;
+
+namespace {
+
+constexpr std::string_view kServerName = "vpn.example.test";
+
+Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+Error verify_error(const X509Verifier& v, std::string_view name, Role role,
+                   std::string_view expected = kServerName) {
+    auto r = v.verify(pki_chain(name), role, expected);
+    return r.error;
+}
+
+}  // namespace
+
+TEST_CASE("a valid server chain is accepted and reports the peer's identity") {
+    auto v = make_verifier();
+    auto r = v->verify(pki_chain("server"), Role::server, kServerName);
+    REQUIRE(r.error == Error::ok);
+    CHECK(r.value.common_name == "vpn.example.test");
+    REQUIRE(r.value.dns_names.size() == 1);
+    CHECK(r.value.dns_names[0] == "vpn.example.test");
+    CHECK(r.value.fingerprint_sha256.size() == 64);
+    CHECK(r.value.not_after_unix == 2366841600);  // 2045-01-01T00:00:00Z
+    REQUIRE(r.value.key);
+    CHECK(r.value.key->scheme() == SignatureScheme::ed25519);
+    CHECK(ERR_peek_error() == 0);
+}
+
+TEST_CASE("a valid client chain is accepted with its common name") {
+    auto v = make_verifier("ca", {"crl.pem"});
+    auto r = v->verify(pki_chain("client"), Role::client, "");
+    REQUIRE(r.error == Error::ok);
+    CHECK(r.value.common_name == "alice");
+    CHECK(r.value.dns_names.empty());
+}
+
+TEST_CASE("the fingerprint is the SHA-256 of the leaf DER and differs between certificates") {
+    auto v = make_verifier();
+    auto a = v->verify(pki_chain("client"), Role::client, "");
+    auto b = v->verify(pki_chain("client_ecdsa"), Role::client, "");
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    CHECK(a.value.fingerprint_sha256 != b.value.fingerprint_sha256);
+    CHECK(a.value.fingerprint_sha256 == v->verify(pki_chain("client"), Role::client, "").value.fingerprint_sha256);
+}
+
+TEST_CASE("an expired certificate is rejected as expired") {
+    CHECK(verify_error(*make_verifier(), "client_expired", Role::client) == Error::cert_expired);
+}
+
+TEST_CASE("a certificate whose validity has not started is rejected as not yet valid") {
+    CHECK(verify_error(*make_verifier(), "client_notyet", Role::client) == Error::cert_not_yet_valid);
+}
+
+TEST_CASE("validity follows the injected wall clock, not the real time") {
+    // client_notyet is valid from 2030-01-01; everything in the PKI ends on 2045-01-01.
+    CHECK(verify_error(*make_verifier("ca", {}, {}, 1924992000), "client_notyet", Role::client) ==  // 2031-01-01
+          Error::ok);
+    CHECK(verify_error(*make_verifier("ca", {}, {}, 2398377600), "client", Role::client) ==  // 2046-01-01
+          Error::cert_expired);
+}
+
+TEST_CASE("a certificate from an unrelated CA is rejected as unknown CA") {
+    CHECK(verify_error(*make_verifier(), "client_otherca", Role::client) == Error::cert_unknown_ca);
+    // ... and is accepted by a verifier that trusts that CA.
+    CHECK(verify_error(*make_verifier("other_ca"), "client_otherca", Role::client) == Error::ok);
+}
+
+TEST_CASE("a self-signed certificate that is not a trust anchor is rejected as unknown CA") {
+    auto ca_only = X509Verifier::create(read_pki_file("other_ca.crt"), "", {}, [] { return kTestTime; });
+    REQUIRE(ca_only.ok());
+    auto id = load_identity_pem(read_pki_file("ca.crt"), read_pki_file("ca.key"));
+    REQUIRE(id.ok());
+    CHECK(ca_only.value->verify(id.value.chain, Role::client, "").error == Error::cert_unknown_ca);
+}
+
+TEST_CASE("a certificate listed in the CRL is rejected as revoked") {
+    CHECK(verify_error(*make_verifier("ca", {"crl.pem"}), "client_revoked", Role::client) == Error::cert_revoked);
+    // Without the CRL the same certificate verifies: the CRL is what rejects it.
+    CHECK(verify_error(*make_verifier(), "client_revoked", Role::client) == Error::ok);
+}
+
+TEST_CASE("an expired CRL fails verification when the policy rejects expired CRLs") {
+    VerifierPolicy strict;
+    strict.reject_expired_crl = true;
+    CHECK(verify_error(*make_verifier("ca", {"crl_expired.pem"}, strict), "client", Role::client) ==
+          Error::crl_expired);
+}
+
+TEST_CASE("an expired CRL is still applied when the policy tolerates expired CRLs") {
+    VerifierPolicy lenient;
+    lenient.reject_expired_crl = false;
+    auto v = make_verifier("ca", {"crl_expired.pem"}, lenient);
+    CHECK(verify_error(*v, "client", Role::client) == Error::ok);
+    CHECK(verify_error(*v, "client_revoked", Role::client) == Error::cert_revoked);
+}
+
+TEST_CASE("require_crl rejects a chain whose CA has no CRL loaded") {
+    VerifierPolicy policy;
+    policy.require_crl = true;
+    CHECK(verify_error(*make_verifier("ca", {}, policy), "client", Role::client) == Error::cert_invalid);
+    CHECK(verify_error(*make_verifier("ca", {"crl.pem"}, policy), "client", Role::client) == Error::ok);
+    // The long chain needs a CRL from each of its three CAs.
+    CHECK(verify_error(*make_verifier("long_ca", {"long_crls.pem"}, policy), "long_client", Role::client) ==
+          Error::ok);
+}
+
+TEST_CASE("without require_crl a CA that has no CRL loaded does not fail the chain") {
+    // crl.pem is from the Ed25519 root; the long chain's CAs have none loaded.
+    auto v = X509Verifier::create(read_pki_file("long_ca.crt") + read_pki_file("ca.crt"),
+                                  read_pki_file("crl.pem"), {}, [] { return kTestTime; });
+    REQUIRE(v.ok());
+    CHECK(v.value->verify(pki_chain("long_client"), Role::client, "").error == Error::ok);
+    CHECK(v.value->verify(pki_chain("client_revoked"), Role::client, "").error == Error::cert_revoked);
+}
+
+TEST_CASE("a client certificate presented as a server is rejected as wrong purpose") {
+    auto v = make_verifier();
+    // client_as_server carries DNS:vpn.example.test but only the clientAuth EKU.
+    CHECK(verify_error(*v, "client_as_server", Role::server) == Error::cert_wrong_purpose);
+    CHECK(verify_error(*v, "client", Role::server) == Error::cert_wrong_purpose);
+}
+
+TEST_CASE("a server certificate presented as a client is rejected as wrong purpose") {
+    CHECK(verify_error(*make_verifier(), "server", Role::client) == Error::cert_wrong_purpose);
+}
+
+TEST_CASE("a leaf without EKU is accepted for either role only if key usage allows signatures") {
+    auto v = make_verifier();
+    CHECK(verify_error(*v, "noeku", Role::server) == Error::ok);
+    CHECK(verify_error(*v, "noeku", Role::client) == Error::ok);
+    CHECK(verify_error(*v, "noeku_nosig", Role::server) == Error::cert_wrong_purpose);
+    CHECK(verify_error(*v, "noeku_nosig", Role::client) == Error::cert_wrong_purpose);
+}
+
+TEST_CASE("a server certificate for another name is rejected as name mismatch") {
+    auto v = make_verifier();
+    CHECK(verify_error(*v, "server_othername", Role::server) == Error::cert_name_mismatch);
+    CHECK(verify_error(*v, "server", Role::server, "other.example.test") == Error::cert_name_mismatch);
+    CHECK(verify_error(*v, "server", Role::server, "example.test") == Error::cert_name_mismatch);
+    CHECK(verify_error(*v, "server", Role::server, "192.0.2.1") == Error::cert_name_mismatch);
+    // An empty expected name skips the name check.
+    CHECK(verify_error(*v, "server_othername", Role::server, "") == Error::ok);
+}
+
+TEST_CASE("the server name matches the CN only when the certificate has no DNS SAN") {
+    auto v = make_verifier();
+    CHECK(verify_error(*v, "server_cn_only", Role::server) == Error::ok);
+    CHECK(verify_error(*v, "server_cn_only", Role::server, "other.example.test") == Error::cert_name_mismatch);
+    // server_othername has CN=other.example.test *and* a SAN: the SAN decides.
+    CHECK(verify_error(*v, "server_othername", Role::server, "vpn.example.test") == Error::cert_name_mismatch);
+}
+
+TEST_CASE("a three-certificate RSA-4096 chain to an Ed25519 leaf verifies through both intermediates") {
+    auto v = make_verifier("long_ca", {"long_crls.pem"});
+    auto server = pki_chain("long_server");
+    REQUIRE(server.size() == 3);
+    std::size_t total = 0;
+    for (const auto& c : server) total += c.size();
+    CHECK(total > 3000);
+    auto r = v->verify(server, Role::server, kServerName);
+    REQUIRE(r.error == Error::ok);
+    CHECK(r.value.key->scheme() == SignatureScheme::ed25519);
+    CHECK(verify_error(*v, "long_client", Role::client, "") == Error::ok);
+}
+
+TEST_CASE("a chain missing an intermediate is rejected as unknown CA") {
+    auto v = make_verifier("long_ca");
+    auto chain = pki_chain("long_client");
+    chain.erase(chain.begin() + 1);  // drop intermediate 2
+    CHECK(v->verify(chain, Role::client, "").error == Error::cert_unknown_ca);
+    // The Ed25519 PKI's verifier knows none of the long chain's CAs.
+    CHECK(verify_error(*make_verifier(), "long_client", Role::client, "") == Error::cert_unknown_ca);
+}
+
+TEST_CASE("a signature by a key that is not the certificate's is rejected as bad signature") {
+    auto r = make_verifier()->verify(pki_chain("client"), Role::client, "");
+    REQUIRE(r.ok());
+    const Bytes msg = text("transcript to sign");
+    Bytes sig;
+    REQUIRE(load_identity("client_otherca").signer->sign(msg, sig) == Error::ok);
+    CHECK(r.value.key->verify(msg, sig) == Error::bad_signature);
+    Bytes good;
+    REQUIRE(load_identity("client").signer->sign(msg, good) == Error::ok);
+    CHECK(r.value.key->verify(msg, good) == Error::ok);
+    // A good signature over another message, or a truncated one, does not verify either.
+    CHECK(r.value.key->verify(text("another transcript"), good) == Error::bad_signature);
+    CHECK(r.value.key->verify(msg, ByteView(good).first(63)) == Error::bad_signature);
+}
+
+TEST_CASE("Ed25519 sign/verify roundtrip through load_identity_pem and the verified peer key") {
+    auto id = load_identity("server");
+    REQUIRE(id.signer);
+    CHECK(id.signer->scheme() == SignatureScheme::ed25519);
+    auto r = make_verifier()->verify(id.chain, Role::server, kServerName);
+    REQUIRE(r.ok());
+    for (std::size_t len : {0u, 1u, 64u, 1000u}) {
+        Bytes msg(len, 0x20), sig;
+        REQUIRE(id.signer->sign(msg, sig) == Error::ok);
+        CHECK(sig.size() == 64);
+        CHECK(r.value.key->verify(msg, sig) == Error::ok);
+    }
+}
+
+TEST_CASE("ECDSA P-256 sign/verify roundtrip with DER signatures") {
+    auto id = load_identity("client_ecdsa");
+    REQUIRE(id.signer);
+    CHECK(id.signer->scheme() == SignatureScheme::ecdsa_p256_sha256);
+    auto r = make_verifier()->verify(id.chain, Role::client, "");
+    REQUIRE(r.ok());
+    CHECK(r.value.common_name == "bob");
+    REQUIRE(r.value.key->scheme() == SignatureScheme::ecdsa_p256_sha256);
+    const Bytes msg = text("udpvpn v1 client CertificateVerify");
+    Bytes sig;
+    REQUIRE(id.signer->sign(msg, sig) == Error::ok);
+    REQUIRE(sig.size() >= 8);
+    CHECK(sig[0] == 0x30);  // DER SEQUENCE
+    CHECK(r.value.key->verify(msg, sig) == Error::ok);
+    Bytes flipped = sig;
+    flipped.back() ^= 0x01;
+    CHECK(r.value.key->verify(msg, flipped) == Error::bad_signature);
+    Bytes trailing = sig;
+    trailing.push_back(0);
+    CHECK(r.value.key->verify(msg, trailing) == Error::bad_signature);
+    CHECK(r.value.key->verify(msg, {}) == Error::bad_signature);
+    // An Ed25519-sized signature is not an ECDSA one.
+    CHECK(r.value.key->verify(msg, Bytes(64, 0x42)) == Error::bad_signature);
+    CHECK(ERR_peek_error() == 0);
+}
+
+TEST_CASE("Signer::sign appends the signature to the output") {
+    auto id = load_identity("client");
+    Bytes out = {0xAA, 0xBB};
+    REQUIRE(id.signer->sign(text("m"), out) == Error::ok);
+    CHECK(out.size() == 66);
+    CHECK(out[0] == 0xAA);
+}
+
+TEST_CASE("load_identity_pem rejects a key that does not match the leaf") {
+    CHECK(load_identity_pem(read_pki_file("server.crt"), read_pki_file("client.key")).error ==
+          Error::invalid_argument);
+    CHECK(load_identity_pem(read_pki_file("client_ecdsa.crt"), read_pki_file("server_ecdsa.key")).error ==
+          Error::invalid_argument);
+    CHECK(load_identity_pem(read_pki_file("client.crt"), read_pki_file("client_ecdsa.key")).error ==
+          Error::invalid_argument);
+    CHECK(ERR_peek_error() == 0);
+}
+
+TEST_CASE("load_identity_pem loads a chain leaf first and rejects a chain out of order") {
+    auto id = load_identity("long_server");
+    REQUIRE(id.chain.size() == 3);
+    const std::string pem = read_pki_file("long_server.crt");
+    // Swap the two intermediates: the leaf is no longer followed by its issuer.
+    const auto second = pem.find("-----BEGIN CERTIFICATE-----", 1);
+    const auto third = pem.find("-----BEGIN CERTIFICATE-----", second + 1);
+    const std::string swapped = pem.substr(0, second) + pem.substr(third) + pem.substr(second, third - second);
+    CHECK(load_identity_pem(swapped, read_pki_file("long_server.key")).error == Error::invalid_argument);
+}
+
+TEST_CASE("load_identity_pem rejects unsupported keys, garbage and empty input") {
+    // RSA intermediates cannot sign CertificateVerify (Ed25519 / ECDSA P-256 only).
+    CHECK(load_identity_pem(read_pki_file("long_ca.crt"), read_pki_file("long_ca.key")).error ==
+          Error::invalid_argument);
+    CHECK(load_identity_pem("", read_pki_file("client.key")).error == Error::invalid_argument);
+    CHECK(load_identity_pem(read_pki_file("client.crt"), "").error == Error::invalid_argument);
+    CHECK(load_identity_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+                            read_pki_file("client.key"))
+              .error == Error::invalid_argument);
+    CHECK(ERR_peek_error() == 0);
+}
+
+TEST_CASE("garbage DER is rejected as invalid without crashing") {
+    auto v = make_verifier("ca", {"crl.pem"});
+    CHECK(v->verify({}, Role::client, "").error == Error::cert_invalid);
+    std::vector<Bytes> chain = {Bytes{}};
+    CHECK(v->verify(chain, Role::client, "").error == Error::cert_invalid);
+    chain = {Bytes{0x30, 0x82, 0xff, 0xff, 0x01}};
+    CHECK(v->verify(chain, Role::client, "").error == Error::cert_invalid);
+    chain = {Bytes(100, 0x30)};
+    CHECK(v->verify(chain, Role::client, "").error == Error::cert_invalid);
+    // A valid leaf followed by a garbage intermediate, and a valid leaf with trailing bytes.
+    chain = pki_chain("client");
+    chain.push_back(text("not a certificate"));
+    CHECK(v->verify(chain, Role::client, "").error == Error::cert_invalid);
+    chain = pki_chain("client");
+    chain[0].push_back(0);
+    CHECK(v->verify(chain, Role::client, "").error == Error::cert_invalid);
+    // Every truncation of a real certificate.
+    const Bytes leaf = pki_chain("server")[0];
+    for (std::size_t n = 0; n < leaf.size(); ++n) {
+        std::vector<Bytes> cut = {Bytes(leaf.begin(), leaf.begin() + static_cast<std::ptrdiff_t>(n))};
+        CHECK(v->verify(cut, Role::server, kServerName).error == Error::cert_invalid);
+    }
+    CHECK(ERR_peek_error() == 0);
+}
+
+TEST_CASE("a certificate whose signature was tampered with is rejected as invalid") {
+    auto chain = pki_chain("client");
+    chain[0][chain[0].size() - 5] ^= 0x01;  // inside the issuer's Ed25519 signature
+    CHECK(make_verifier()->verify(chain, Role::client, "").error == Error::cert_invalid);
+}
+
+TEST_CASE("more than four certificates are rejected") {
+    auto chain = pki_chain("long_client");
+    chain.push_back(chain.back());
+    chain.push_back(chain.back());
+    CHECK(make_verifier("long_ca")->verify(chain, Role::client, "").error == Error::cert_invalid);
+}
+
+TEST_CASE("X509Verifier::create rejects missing trust anchors, corrupt PEM and a missing clock") {
+    auto clock = [] { return kTestTime; };
+    CHECK(X509Verifier::create("", "", {}, clock).error == Error::invalid_argument);
+    CHECK(X509Verifier::create("garbage", "", {}, clock).error == Error::invalid_argument);
+    CHECK(X509Verifier::create(read_pki_file("ca.crt"), "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n",
+                               {}, clock)
+              .error == Error::invalid_argument);
+    CHECK(X509Verifier::create(read_pki_file("ca.crt"), "", {}, nullptr).error == Error::invalid_argument);
+    CHECK(ERR_peek_error() == 0);
+}
+
+TEST_CASE("the verifier leaves errors queued by the caller in place") {
+    ERR_raise(ERR_LIB_USER, 42);
+    const unsigned long before = ERR_peek_last_error();
+    CHECK(verify_error(*make_verifier("ca", {"crl.pem"}), "client_revoked", Role::client) == Error::cert_revoked);
+    CHECK(ERR_peek_last_error() == before);
+    ERR_clear_error();
+}

@@ -42,6 +42,7 @@ public:
     // role: what the peer claims to be (EKU serverAuth for Role::server, clientAuth for Role::client).
     // expected_name: for servers, the name the client was told to expect ("" = no name check).
     // Returns the identity, or one of the cert_* / crl_expired errors naming the reason.
+    // Implementations must be safe to call from several threads at once.
     virtual Result<PeerIdentity> verify(std::span<const Bytes> chain, Role role,
                                         std::string_view expected_name) const = 0;
 };
@@ -53,9 +54,22 @@ struct VerifierPolicy {
 
 // The OpenSSL implementation. `wall_clock` returns Unix seconds (the verifier never reads a clock
 // itself: the application passes one that does, tests pass a fixed one).
+// verify() errors: cert_expired, cert_not_yet_valid (any certificate of the chain at wall_clock()),
+// cert_unknown_ca (no path to a trust anchor), cert_revoked, crl_expired (policy.reject_expired_crl),
+// cert_wrong_purpose (EKU of the leaf, see below), cert_name_mismatch (Role::server only: SAN dNSName,
+// or iPAddress for an IP literal; the subject CN only if the leaf has no DNS SAN), cert_invalid
+// (anything else: unparsable DER, bad signature in the chain, more than 4 certificates, a leaf key
+// that is neither Ed25519 nor EC P-256, a CRL missing under policy.require_crl, ...), internal.
+// Purpose: a leaf with extendedKeyUsage must list serverAuth (Role::server) / clientAuth
+// (Role::client); a leaf without extendedKeyUsage is accepted for either role only if it has a
+// keyUsage extension that includes digitalSignature; a keyUsage without digitalSignature is refused.
+// CRLs: when any CRL is loaded, every certificate of the chain is checked against its issuer's CRL;
+// an issuer without a CRL is tolerated unless policy.require_crl. Thread-safe (X509_STORE is shared
+// read-only; wall_clock must be thread-safe too). No OpenSSL error is left queued.
 class X509Verifier final : public CertificateVerifier {
 public:
     // ca_pem: one or more PEM CA certificates (trust anchors). crl_pem: zero or more PEM CRLs.
+    // invalid_argument if there is no CA, a PEM block does not parse, or wall_clock is empty.
     static Result<std::shared_ptr<X509Verifier>> create(std::string_view ca_pem, std::string_view crl_pem,
                                                         VerifierPolicy policy,
                                                         std::function<std::int64_t()> wall_clock);
@@ -74,7 +88,8 @@ class Signer {
 public:
     virtual ~Signer() = default;
     virtual SignatureScheme scheme() const noexcept = 0;
-    // Appends nothing on failure. Error::ok or Error::internal.
+    // Appends the signature to signature_out (Ed25519: 64 bytes; ECDSA: DER, at most 72 bytes).
+    // Appends nothing on failure. Error::ok or Error::internal. Thread-safe.
     virtual Error sign(ByteView message, Bytes& signature_out) const noexcept = 0;
 };
 
@@ -84,8 +99,10 @@ struct Identity {
     std::shared_ptr<const Signer> signer;
 };
 
-// Loads a PEM chain (leaf first) and a PEM private key (PKCS#8 Ed25519 or EC P-256). Fails with
-// invalid_argument if the key does not match the leaf or the key type is unsupported.
+// Loads a PEM chain (leaf first, each certificate issued by the next, at most 4) and a PEM private
+// key (PKCS#8 Ed25519 or EC P-256, unencrypted). Fails with invalid_argument if the key does not
+// match the leaf, the key type is unsupported, the chain is out of order or a PEM does not parse.
+// Nothing is validated against a CA or a clock here: that is the peer's verifier's job.
 Result<Identity> load_identity_pem(std::string_view chain_pem, std::string_view key_pem);
 
 }  // namespace udpvpn

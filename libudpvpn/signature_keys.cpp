@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// CertificateVerify signing and verification keys: Ed25519 via libsodium, ECDSA P-256 via OpenSSL.
+#include "signature_keys.hpp"
+
+#include "openssl_util.hpp"
+#include "secret.hpp"
+
+#include <openssl/core_names.h>
+#include <sodium.h>
+
+#include <array>
+#include <cstring>
+#include <new>
+
+namespace udpvpn {
+namespace {
+
+// EVP_DigestSign/Verify may be handed an empty message: never pass them a null pointer.
+const unsigned char kEmpty[1] = {0};
+const unsigned char* data_or_empty(ByteView b) noexcept { return b.empty() ? kEmpty : b.data(); }
+
+bool is_p256(EVP_PKEY* key) noexcept {
+    if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
+    char group[64] = {};
+    std::size_t len = 0;
+    if (EVP_PKEY_get_group_name(key, group, sizeof group, &len) != 1 || len >= sizeof group) return false;
+    return std::strcmp(group, SN_X9_62_prime256v1) == 0;
+}
+
+ossl::Ptr<EVP_PKEY> up_ref(EVP_PKEY* key) noexcept {
+    if (EVP_PKEY_up_ref(key) != 1) return nullptr;
+    return ossl::Ptr<EVP_PKEY>(key);
+}
+
+class Ed25519PeerKey final : public PeerKey {
+public:
+    explicit Ed25519PeerKey(const std::array<std::uint8_t, crypto_sign_PUBLICKEYBYTES>& pk) noexcept
+        : pk_(pk) {}
+    SignatureScheme scheme() const noexcept override { return SignatureScheme::ed25519; }
+    Error verify(ByteView message, ByteView signature) const noexcept override {
+        if (signature.size() != crypto_sign_BYTES) return Error::bad_signature;
+        // libsodium rejects non-canonical S and small-order public keys.
+        return crypto_sign_verify_detached(signature.data(), data_or_empty(message), message.size(),
+                                           pk_.data()) == 0
+                   ? Error::ok
+                   : Error::bad_signature;
+    }
+
+private:
+    std::array<std::uint8_t, crypto_sign_PUBLICKEYBYTES> pk_;
+};
+
+class EcdsaP256PeerKey final : public PeerKey {
+public:
+    explicit EcdsaP256PeerKey(ossl::Ptr<EVP_PKEY> key) noexcept : key_(std::move(key)) {}
+    SignatureScheme scheme() const noexcept override { return SignatureScheme::ecdsa_p256_sha256; }
+    Error verify(ByteView message, ByteView signature) const noexcept override {
+        if (signature.empty() || signature.size() > kMaxEcdsaP256SignatureSize) return Error::bad_signature;
+        ossl::ErrorGuard guard;
+        ossl::Ptr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+        if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1)
+            return Error::bad_signature;
+        // OpenSSL re-encodes the parsed (r, s) and rejects non-DER or trailing bytes.
+        return EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), data_or_empty(message),
+                                message.size()) == 1
+                   ? Error::ok
+                   : Error::bad_signature;
+    }
+
+private:
+    ossl::Ptr<EVP_PKEY> key_;
+};
+
+class Ed25519Signer final : public Signer {
+public:
+    explicit Ed25519Signer(const Secret<crypto_sign_SECRETKEYBYTES>& sk) noexcept : sk_(sk) {}
+    SignatureScheme scheme() const noexcept override { return SignatureScheme::ed25519; }
+    Error sign(ByteView message, Bytes& signature_out) const noexcept override {
+        std::array<std::uint8_t, crypto_sign_BYTES> sig{};
+        if (crypto_sign_detached(sig.data(), nullptr, data_or_empty(message), message.size(), sk_.data()) != 0)
+            return Error::internal;
+        try {
+            signature_out.insert(signature_out.end(), sig.begin(), sig.end());
+        } catch (...) {
+            return Error::internal;
+        }
+        return Error::ok;
+    }
+
+private:
+    Secret<crypto_sign_SECRETKEYBYTES> sk_;  // seed || public key, libsodium layout
+};
+
+class EcdsaP256Signer final : public Signer {
+public:
+    explicit EcdsaP256Signer(ossl::Ptr<EVP_PKEY> key) noexcept : key_(std::move(key)) {}
+    SignatureScheme scheme() const noexcept override { return SignatureScheme::ecdsa_p256_sha256; }
+    // The nonce comes from OpenSSL's DRBG (deterministic RFC 6979 nonces need OpenSSL 3.2).
+    Error sign(ByteView message, Bytes& signature_out) const noexcept override {
+        ossl::ErrorGuard guard;
+        ossl::Ptr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+        if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_.get()) != 1)
+            return Error::internal;
+        std::array<unsigned char, kMaxEcdsaP256SignatureSize> sig{};
+        std::size_t len = sig.size();
+        if (EVP_DigestSign(ctx.get(), sig.data(), &len, data_or_empty(message), message.size()) != 1 ||
+            len == 0 || len > sig.size())
+            return Error::internal;
+        try {
+            signature_out.insert(signature_out.end(), sig.begin(), sig.begin() + static_cast<std::ptrdiff_t>(len));
+        } catch (...) {
+            return Error::internal;
+        }
+        return Error::ok;
+    }
+
+private:
+    ossl::Ptr<EVP_PKEY> key_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<const PeerKey>> make_peer_key(EVP_PKEY* pub) noexcept {
+    if (pub == nullptr) return {{}, Error::cert_invalid};
+    ossl::ErrorGuard guard;
+    try {
+        if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_ED25519) {
+            std::array<std::uint8_t, crypto_sign_PUBLICKEYBYTES> pk{};
+            std::size_t len = pk.size();
+            if (EVP_PKEY_get_raw_public_key(pub, pk.data(), &len) != 1 || len != pk.size())
+                return {{}, Error::cert_invalid};
+            return {std::make_shared<const Ed25519PeerKey>(pk), Error::ok};
+        }
+        if (is_p256(pub)) {
+            auto key = up_ref(pub);
+            if (!key) return {{}, Error::internal};
+            return {std::make_shared<const EcdsaP256PeerKey>(std::move(key)), Error::ok};
+        }
+    } catch (...) {
+        return {{}, Error::internal};
+    }
+    return {{}, Error::cert_invalid};
+}
+
+Result<std::shared_ptr<const Signer>> make_signer(EVP_PKEY* priv) noexcept {
+    if (priv == nullptr) return {{}, Error::invalid_argument};
+    ossl::ErrorGuard guard;
+    try {
+        if (EVP_PKEY_get_base_id(priv) == EVP_PKEY_ED25519) {
+            Secret<crypto_sign_SEEDBYTES> seed;
+            std::size_t len = seed.size();
+            if (EVP_PKEY_get_raw_private_key(priv, seed.data(), &len) != 1 || len != seed.size())
+                return {{}, Error::invalid_argument};
+            Secret<crypto_sign_SECRETKEYBYTES> sk;
+            std::array<std::uint8_t, crypto_sign_PUBLICKEYBYTES> pk{};
+            if (crypto_sign_seed_keypair(pk.data(), sk.data(), seed.data()) != 0) return {{}, Error::internal};
+            // The derived public key must be the one OpenSSL holds for this private key.
+            std::array<std::uint8_t, crypto_sign_PUBLICKEYBYTES> ossl_pk{};
+            std::size_t pk_len = ossl_pk.size();
+            if (EVP_PKEY_get_raw_public_key(priv, ossl_pk.data(), &pk_len) != 1 || pk_len != ossl_pk.size() ||
+                !ct_equal(pk, ossl_pk))
+                return {{}, Error::invalid_argument};
+            return {std::make_shared<const Ed25519Signer>(sk), Error::ok};
+        }
+        if (is_p256(priv)) {
+            auto key = up_ref(priv);
+            if (!key) return {{}, Error::internal};
+            return {std::make_shared<const EcdsaP256Signer>(std::move(key)), Error::ok};
+        }
+    } catch (...) {
+        return {{}, Error::internal};
+    }
+    return {{}, Error::invalid_argument};
+}
+
+}  // namespace udpvpn
