@@ -3,6 +3,11 @@
 
 #include <udpvpn/config_push.hpp>
 
+#include "vectors.hpp"
+
+#include <sstream>
+#include <string>
+
 using namespace udpvpn;
 
 namespace {
@@ -39,7 +44,51 @@ void check_equal(const ConfigPush& a, const ConfigPush& b) {
     CHECK(a.mtu == b.mtu);
 }
 
+// Text forms used in tests/vectors/config_push.vec.
+std::string v4(const std::array<std::uint8_t, 4>& a) {
+    std::ostringstream o;
+    o << int(a[0]) << '.' << int(a[1]) << '.' << int(a[2]) << '.' << int(a[3]);
+    return o.str();
+}
+std::string v6(const std::array<std::uint8_t, 16>& a) {
+    std::ostringstream o;
+    o << std::hex;
+    for (int i = 0; i < 8; ++i) o << (i ? ":" : "") << ((a[2 * i] << 8) | a[2 * i + 1]);
+    return o.str();
+}
+template <typename T, typename F>
+std::string list(const std::vector<T>& xs, F f) {
+    std::string s;
+    for (const auto& x : xs) s += (s.empty() ? "" : ",") + f(x);
+    return s.empty() ? "-" : s;
+}
+
 }  // namespace
+
+TEST_CASE("configuration vectors decode to the listed fields and malformed ones are rejected") {
+    const auto cases = test::load_vectors("config_push.vec");
+    REQUIRE(cases.size() >= 10);
+    for (const auto& c : cases) {
+        CAPTURE(c.name());
+        const auto d = decode_config_push(c.hex("body"));
+        if (c.expect_fail()) {
+            CHECK(d.error == Error::malformed);
+            continue;
+        }
+        REQUIRE(d.ok());
+        const ConfigPush& p = d.value;
+        auto pfx4 = [](const Ipv4Prefix& x) { return v4(x.addr) + "/" + std::to_string(x.prefix); };
+        auto pfx6 = [](const Ipv6Prefix& x) { return v6(x.addr) + "/" + std::to_string(x.prefix); };
+        CHECK((p.ipv4 ? pfx4(*p.ipv4) : "-") == c.text("ipv4_text"));
+        CHECK((p.ipv6 ? pfx6(*p.ipv6) : "-") == c.text("ipv6_text"));
+        CHECK(list(p.routes4, pfx4) == c.text("routes4_text"));
+        CHECK(list(p.routes6, pfx6) == c.text("routes6_text"));
+        CHECK(list(p.dns4, v4) == c.text("dns4_text"));
+        CHECK(list(p.dns6, v6) == c.text("dns6_text"));
+        CHECK((p.mtu ? std::to_string(*p.mtu) : "-") == c.text("mtu_text"));
+        CHECK(encode_config_push(p) == c.hex(c.has("canonical") ? "canonical" : "body"));
+    }
+}
 
 TEST_CASE("a full configuration survives encode and decode unchanged") {
     const ConfigPush c = sample();

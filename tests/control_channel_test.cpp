@@ -3,6 +3,7 @@
 
 #include "control_channel.hpp"
 #include "control_messages.hpp"
+#include "vectors.hpp"
 
 #include <algorithm>
 #include <map>
@@ -420,4 +421,30 @@ TEST_CASE("random payloads never crash the channel and leave it usable") {
         while (b.poll_probe_ack()) {}
     }
     CHECK(a.queued() <= ControlChannel::kMaxQueued);
+}
+
+TEST_CASE("payload vectors: the receiver answers with the listed frames or rejects the payload") {
+    const auto cases = test::load_vectors("control_channel.vec");
+    REQUIRE(cases.size() >= 15);
+    for (const auto& c : cases) {
+        CAPTURE(c.name());
+        Timers t;
+        ControlChannel ch(t);
+        REQUIRE(ch.send(0, ctrl_msg::ping, encode_ping_token(0)) == Error::ok);
+        REQUIRE(ch.send(0, ctrl_msg::ping, encode_ping_token(1)) == Error::ok);
+        REQUIRE(count_msg_frames(poll(ch, 0)) == 2);
+        const Error e = ch.on_payload(1, c.hex("payload"));
+        if (c.expect_fail()) {
+            CHECK(e == Error::malformed);
+            CHECK(poll(ch, 1).empty());
+            CHECK_FALSE(ch.poll_message());
+            CHECK(ch.queued() == 2);
+            continue;
+        }
+        REQUIRE(e == Error::ok);
+        CHECK(poll(ch, 1) == (c.has("reply") ? c.hex("reply") : Bytes{}));
+        std::uint64_t delivered = 0;
+        while (ch.poll_message()) ++delivered;
+        CHECK(delivered == c.uint("delivered"));
+    }
 }
