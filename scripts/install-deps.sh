@@ -7,6 +7,7 @@ pkgs=(
   libsodium-dev libssl-dev libasio-dev doctest-dev
   libmnl-dev libtomlplusplus-dev libcli11-dev scdoc
   iproute2 iputils-ping iperf3 openssl socat procps kmod
+  qemu-system-x86 busybox-static ppp xz-utils
   openvpn wireguard-go
 )
 missing=()

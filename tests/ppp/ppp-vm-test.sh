@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# meson test suite 'ppp': boots a kernel with PPP under QEMU (tests/ppp/run-in-vm.sh) and runs
+# tests/ppp/inside-vm.sh there. Exit 77 (skipped, with the reason) when this host cannot.
+#   ppp-vm-test.sh PPP_RELAY
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+RELAY=$(realpath "${1:?usage: ppp-vm-test.sh PPP_RELAY}")
+skip() { echo "SKIP: PPP VM test: $*"; exit 77; }
+
+[ "$(id -u)" = 0 ] || skip "needs root (QEMU exports the host's / over 9p; the guest runs pppd as root)"
+export PATH="$PATH:/usr/sbin:/sbin"
+missing=""
+command -v qemu-system-x86_64 >/dev/null || missing="$missing qemu-system-x86"
+command -v pppd >/dev/null || missing="$missing ppp"
+command -v socat >/dev/null || missing="$missing socat"
+command -v ping >/dev/null || missing="$missing iputils-ping"
+command -v xz >/dev/null || missing="$missing xz-utils"
+{ [ -x /usr/bin/busybox ] && ! ldd /usr/bin/busybox >/dev/null 2>&1; } || missing="$missing busybox-static"
+[ -z "$missing" ] || skip "missing packages:$missing (scripts/install-deps.sh installs them)"
+[ -x "$RELAY" ] || skip "ppp_relay not built: $RELAY"
+
+# Output folder shared read-write with the guest; the guest sees the rest of / read-only.
+RUN=$(mktemp -d /var/tmp/udpvpn-ppp-test.XXXXXX)
+trap 'rm -rf "$RUN"' EXIT
+t0=$(date +%s.%N)
+"$here/run-in-vm.sh" "$RUN" -- bash "$here/inside-vm.sh" "$RELAY"
+rc=$?
+echo "PPP VM test: exit $rc, wall time $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s (boot + checks)"
+case $rc in
+  77) ;;
+  124) echo "FAIL: the VM timed out" ;;
+  125) echo "FAIL: the VM did not run the checks (see above)" ;;
+esac
+exit $rc
