@@ -289,6 +289,7 @@ std::uint16_t close_code_for(Error e) noexcept {
 }
 
 Error error_for_close_code(std::uint16_t code) noexcept {
+    if (code == 7) return Error::unsupported_extension;
     return code == 8 ? Error::no_common_suite : Error::peer_closed;
 }
 

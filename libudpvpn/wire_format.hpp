@@ -159,7 +159,8 @@ private:
 // ---------------------------------------------------------------------------------------------
 // Close reasons (§7) <-> errors.
 std::uint16_t close_code_for(Error e) noexcept;
-// The error a received CLOSE/DISCONNECT code reports locally: no_common_suite for 8, peer_closed for
+// The error a received CLOSE/DISCONNECT code reports locally: unsupported_extension for 7,
+// no_common_suite for 8 (negotiation failures both sides share), peer_closed for
 // everything else (the peer's reason stays in the text).
 Error error_for_close_code(std::uint16_t code) noexcept;
 const char* close_code_name(std::uint16_t code) noexcept;

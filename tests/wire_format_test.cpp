@@ -208,6 +208,7 @@ TEST_CASE("close codes map to the §7 reasons") {
     CHECK(close_code_for(Error::protocol_violation) == 11);
     CHECK(error_for_close_code(8) == Error::no_common_suite);
     CHECK(error_for_close_code(5) == Error::peer_closed);
+    CHECK(error_for_close_code(7) == Error::unsupported_extension);
     CHECK(std::string(close_code_name(7)) == "unsupported extension");
     CHECK(std::string(close_code_name(999)) == "unknown");
 }
