@@ -17,6 +17,7 @@ bool suite_available(Suite s) noexcept;   // AES-256-GCM needs AES-NI + PCLMUL (
 class AeadKey {
 public:
     AeadKey() noexcept = default;
+    // valid() is false if the suite is not available on this CPU (check suite_available() first).
     AeadKey(Suite suite, const TrafficKeys& keys) noexcept;
     AeadKey(const AeadKey&) = delete;
     AeadKey& operator=(const AeadKey&) = delete;
@@ -28,9 +29,11 @@ public:
     Suite suite() const noexcept { return suite_; }
 
     // nonce = iv XOR (zero-padded big-endian counter, right-aligned in 12 bytes).
-    // Encrypts `data` in place and writes the 16-byte tag to `tag`.
+    // Encrypts `data` in place and writes the 16-byte tag to `tag`. On an invalid key (misuse) it zeroes
+    // `data` and `tag` so no plaintext leaves.
     void seal(std::uint64_t counter, ByteView aad, MutableByteView data, std::uint8_t* tag) const noexcept;
-    // Decrypts in place; Error::bad_tag (and `data` unspecified) if the tag does not verify.
+    // Decrypts in place; Error::bad_tag (and `data` unspecified) if the tag does not verify or the key
+    // is invalid.
     Error open(std::uint64_t counter, ByteView aad, MutableByteView data, const std::uint8_t* tag) const noexcept;
     void wipe() noexcept;
 

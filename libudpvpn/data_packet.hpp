@@ -23,15 +23,19 @@ struct DataHeader {
 
 inline bool is_data_type(std::uint8_t first_byte) noexcept { return (first_byte & 0xF0) == kDataTypeBase; }
 
-// Parses the cleartext header; malformed if too short or the payload type is reserved.
+// Parses the cleartext header; malformed if shorter than header + tag (29 bytes), if the first byte is
+// not 0x10..0x1F, or if the payload type is reserved (5..7).
 Result<DataHeader> parse_data_header(ByteView datagram) noexcept;
 
 // Writes header || E(plaintext) || tag into out. out.size() >= plaintext.size() + 29, else
-// buffer_too_small. plaintext may alias out.subspan(13) (in-place sealing). Returns bytes written.
+// buffer_too_small; invalid_argument if key_phase > 1 or the payload type is reserved.
+// plaintext may alias out.subspan(13) (in-place sealing). Returns bytes written.
 Result<std::size_t> seal_data(const AeadKey& key, const DataHeader& h, ByteView plaintext, MutableByteView out) noexcept;
 
 // Opens `datagram` in place; on success returns the plaintext as a view into datagram.
-// bad_tag if the tag does not verify. Does not check replay (the caller does, then commits).
+// malformed if shorter than 29 bytes; bad_tag if the tag does not verify (the header bytes of `datagram`
+// are the AAD and h.counter builds the nonce, so an `h` that disagrees with them fails too).
+// Does not check replay: the caller checks before and commits only after success.
 Result<ByteView> open_data(const AeadKey& key, const DataHeader& h, MutableByteView datagram) noexcept;
 
 }  // namespace udpvpn

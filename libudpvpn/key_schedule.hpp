@@ -15,6 +15,7 @@ Secret32 hkdf_extract(ByteView salt, ByteView ikm) noexcept;
 // out.size() <= 255 * 32.
 void hkdf_expand(const Secret32& prk, ByteView info, MutableByteView out) noexcept;
 // HKDF-Expand(secret, u16(L) || u8(len("udpvpn "+label)) || "udpvpn "+label || u8(len(ctx)) || ctx, L)
+// Labels are constants and contexts at most 255 bytes: anything longer aborts (a programming error).
 void expand_label(const Secret32& secret, std::string_view label, ByteView context, MutableByteView out) noexcept;
 Secret32 expand_label32(const Secret32& secret, std::string_view label, ByteView context) noexcept;
 

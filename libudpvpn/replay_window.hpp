@@ -11,7 +11,8 @@ class ReplayWindow {
 public:
     static constexpr std::uint64_t kWindowSize = 8192;   // counters tracked behind the highest
 
-    // true if `counter` is new and not left of the window.
+    // true if `counter` is new and at most kWindowSize-1 behind the highest committed counter.
+    // 2^64-1 is never accepted (it would wrap the window).
     bool check(std::uint64_t counter) const noexcept;
     // Marks `counter` seen, sliding the window forward if needed. Returns true if it was new.
     bool commit(std::uint64_t counter) noexcept;

@@ -17,7 +17,9 @@ public:
     void fill(MutableByteView out) noexcept override;
 };
 
-// ChaCha20 keystream from a 32-byte seed: reproducible, for tests and vectors only.
+// ChaCha20 keystream from a 32-byte seed: reproducible, for tests and vectors only. A u64 seed becomes
+// the key BLAKE2b-256(seed as 8 big-endian bytes); other seed lengths than 32 are hashed the same way.
+// Each fill() starts at a fresh 64-byte block, so output depends on the seed and the request sizes.
 class DeterministicRng final : public Rng {
 public:
     explicit DeterministicRng(std::uint64_t seed) noexcept;
