@@ -103,6 +103,8 @@ struct Identity {
 // key (PKCS#8 Ed25519 or EC P-256, unencrypted). Fails with invalid_argument if the key does not
 // match the leaf, the key type is unsupported, the chain is out of order or a PEM does not parse.
 // Nothing is validated against a CA or a clock here: that is the peer's verifier's job.
+// The key bytes copied out of OpenSSL are wiped; key_pem itself belongs to the caller, who should
+// wipe it (sodium_memzero) once this returns.
 Result<Identity> load_identity_pem(std::string_view chain_pem, std::string_view key_pem);
 
 }  // namespace udpvpn
