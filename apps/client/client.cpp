@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "client.hpp"
+
+#include "clock.hpp"
+#include "ip_packet.hpp"
+#include "log.hpp"
+#include "pki_files.hpp"
+#include "suite_names.hpp"
+#include "toml_reader.hpp"
+
+#include <udpvpn/rng.hpp>
+
+#include <asio/ip/udp.hpp>
+#include <sodium.h>
+
+#include <stdexcept>
+
+namespace udpvpn::app {
+
+constexpr int kSocketBuffer = 4 << 20;
+constexpr int kTunReadBatch = 64;
+
+static bool same_push(const ConfigPush& a, const ConfigPush& b) {
+    return encode_config_push(a) == encode_config_push(b);
+}
+
+Client::Client(asio::io_context& io, ClientConfig config)
+    : io_(io), cfg_(std::move(config)), reconnect_timer_(io), ping_timer_(io) {
+    server_text_ = cfg_.server_host + ":" + std::to_string(cfg_.server_port);
+}
+
+Client::~Client() = default;
+
+void Client::start(std::unique_ptr<TunDevice> tun) {
+    verifier_ = load_verifier(cfg_.ca_file, cfg_.crl_file, false);
+    identity_ = load_identity(cfg_.cert_file, cfg_.key_file);
+    load_admission_key(cfg_.admission_key_file);   // fail early on a bad file
+
+    if (tun) {
+        tun_ = std::move(tun);
+    } else {
+        std::string err;
+        tun_ = open_linux_tun(cfg_.device, 1420, err);
+        if (!tun_) throw std::runtime_error(err);
+    }
+    ifindex_ = netlink::if_index(tun_->name());
+
+    std::string err;
+    sock_ = open_udp_socket(io_, "", 0, kSocketBuffer, err);
+    if (!sock_) throw std::runtime_error(err);
+    driver_ = std::make_unique<EndpointDriver>(io_, *sock_,
+        EndpointDriver::Hooks{[this](SessionId, InnerProtocol, ByteView b) { tun_->write(b); },
+                              [this](const Event& ev) { on_event(ev); }});
+    driver_->start();
+    tun_buf_.resize(65536);
+    tun_watch_ = std::make_unique<FdWatcher>(io_, tun_->native_handle(), [this] { on_tun_readable(); });
+    UVLOG_NOTICE("device %s, server %s (expecting name \"%s\")", tun_->name().c_str(), server_text_.c_str(),
+                 cfg_.server_name.c_str());
+    connect();
+}
+
+std::optional<asio::ip::udp::endpoint> Client::resolve_server() {
+    asio::ip::udp::resolver resolver(io_);
+    asio::error_code ec;
+    // Prefer an address family our socket can reach: a v4-only socket cannot send to IPv6.
+    auto results = resolver.resolve(sock_->v6 ? asio::ip::udp::v6() : asio::ip::udp::v4(), cfg_.server_host,
+                                    std::to_string(cfg_.server_port),
+                                    sock_->v6 ? asio::ip::resolver_base::v4_mapped | asio::ip::resolver_base::all_matching
+                                              : asio::ip::resolver_base::flags(),
+                                    ec);
+    if (ec || results.empty()) {
+        UVLOG_WARN("cannot resolve %s: %s", cfg_.server_host.c_str(), ec ? ec.message().c_str() : "no address");
+        return std::nullopt;
+    }
+    // Prefer a native IPv6 answer only if there is one; otherwise the (mapped) IPv4 one.
+    asio::ip::udp::endpoint best = results.begin()->endpoint();
+    return best;
+}
+
+void Client::connect() {
+    if (stopping_) return;
+    const auto server = resolve_server();
+    if (!server) {
+        schedule_reconnect("the server name does not resolve");
+        return;
+    }
+    server_ep_ = *server;
+    InitiatorConfig ic;
+    ic.suites = cfg_.suites;
+    ic.admission_key = load_admission_key(cfg_.admission_key_file);
+    ic.timers.keepalive_interval = cfg_.keepalive_interval;
+    ic.timers.dead_peer_timeout = cfg_.dead_peer_timeout;
+    ic.expected_server_name = cfg_.server_name;
+    ic.server = peer_from_udp(*server);
+    ic.max_datagram = static_cast<std::uint16_t>(tun_->mtu() + kDataOverhead);
+    ic.max_probe_datagram = ic.max_datagram;
+    auto made = Endpoint::make_initiator(ic, *identity_, verifier_, std::make_shared<SystemRng>());
+    if (!made) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made.error));
+    // Detach the old endpoint from the driver before destroying it.
+    driver_->set_endpoint(nullptr);
+    ep_ = std::move(made.value);
+    driver_->set_endpoint(ep_.get());
+    established_ = false;
+    const auto sid = ep_->connect(monotonic_now());
+    if (!sid) {
+        UVLOG_ERROR("cannot start a handshake: %s", to_string(sid.error));
+        schedule_reconnect("handshake could not start");
+        return;
+    }
+    session_ = sid.value;
+    UVLOG_INFO("connecting to %s (%s)", server_text_.c_str(), peer_to_string(ic.server).c_str());
+    driver_->flush();
+}
+
+void Client::schedule_reconnect(const char* why) {
+    if (stopping_) return;
+    session_ = 0;
+    established_ = false;
+    ping_timer_.cancel();
+    // Exponential backoff with jitter (so a fleet does not reconnect in lockstep after a restart).
+    backoff_ = backoff_ == 0 ? cfg_.reconnect_min : std::min<TimeNs>(backoff_ * 2, cfg_.reconnect_max);
+    const TimeNs jitter = backoff_ / 5 ? randombytes_uniform(static_cast<std::uint32_t>(std::min<TimeNs>(backoff_ / 5 / kMillisecond, 1u << 30))) * kMillisecond : 0;
+    const TimeNs delay = backoff_ - jitter / 2;
+    UVLOG_NOTICE("reconnecting to %s in %.1f s (%s)", server_text_.c_str(), static_cast<double>(delay) / 1e9, why);
+    reconnect_timer_.expires_after(std::chrono::nanoseconds(delay));
+    reconnect_timer_.async_wait([this](const asio::error_code& ec) {
+        if (!ec) connect();
+    });
+}
+
+void Client::on_event(const Event& ev) {
+    if (ev.session != session_ && ev.type != EventType::closed) return;
+    switch (ev.type) {
+    case EventType::established: {
+        established_ = true;
+        backoff_ = 0;
+        const std::string name = ev.peer.common_name.empty() ? ev.peer.fingerprint_sha256 : ev.peer.common_name;
+        UVLOG_NOTICE("connected to %s (%s) at %s: session %08x, %s", server_text_.c_str(), name.c_str(),
+                     peer_to_string(ev.address.len ? ev.address : peer_from_udp(server_ep_)).c_str(), ev.session,
+                     suite_name(ev.suite));
+        ping_tick();
+        break;
+    }
+    case EventType::config_received: apply_config(ev.config); break;
+    case EventType::closed: {
+        if (ev.session != session_) break;
+        const std::string text = ev.text.empty() ? "" : " (" + ev.text + ")";
+        if (established_)
+            UVLOG_WARN("disconnected from %s: %s%s", server_text_.c_str(), to_string(ev.reason), text.c_str());
+        else
+            UVLOG_WARN("cannot connect to %s: %s%s", server_text_.c_str(), to_string(ev.reason), text.c_str());
+        schedule_reconnect(to_string(ev.reason));
+        break;
+    }
+    case EventType::mtu_changed: UVLOG_DEBUG("path allows inner mtu %u", ev.mtu); break;
+    case EventType::rekeyed: UVLOG_DEBUG("rekeyed to epoch %llu", (unsigned long long)ev.epoch); break;
+    default: break;
+    }
+}
+
+void Client::ping_tick() {
+    // A control ping now and then: pongs are authenticated packets, so a silent server is found dead
+    // within dead_peer_timeout even when the tunnel carries nothing.
+    if (!established_ || !ep_) return;
+    ep_->ping(monotonic_now(), session_, ++ping_token_);
+    driver_->flush();
+    ping_timer_.expires_after(std::chrono::nanoseconds(cfg_.ping_interval));
+    ping_timer_.async_wait([this](const asio::error_code& ec) {
+        if (!ec) ping_tick();
+    });
+}
+
+void Client::on_tun_readable() {
+    for (int i = 0; i < kTunReadBatch; ++i) {
+        const long n = tun_->read(MutableByteView(tun_buf_));
+        if (n <= 0) break;
+        if (!established_) continue;   // nowhere to send it: dropped, as a down link would
+        const ByteView pkt(tun_buf_.data(), static_cast<std::size_t>(n));
+        const auto h = parse_ip_header(pkt);
+        if (!h) continue;
+        driver_->send_inner(session_, h->protocol, pkt);
+    }
+}
+
+static bool is_default(const IpPrefix& p) { return p.len == 0; }
+
+void Client::apply_config(const ConfigPush& push) {
+    if (applied_.push && same_push(*applied_.push, push)) {
+        UVLOG_INFO("server pushed the same configuration as before: kept");
+        return;
+    }
+    undo_config();
+    applied_.push = push;
+    std::string summary;
+    if (push.mtu) {
+        tun_->set_mtu(*push.mtu);
+        summary += " mtu " + std::to_string(*push.mtu);
+    }
+    if (ifindex_) {
+        if (auto err = netlink::link_set(ifindex_, true, push.mtu); !err.empty()) UVLOG_ERROR("%s", err.c_str());
+    }
+    std::vector<IpPrefix> addrs;
+    if (push.ipv4) addrs.push_back(from_push(*push.ipv4));
+    if (push.ipv6) addrs.push_back(from_push(*push.ipv6));
+    for (const auto& a : addrs) {
+        summary += " " + to_string(a);
+        if (!ifindex_) continue;
+        if (auto err = netlink::addr_add(ifindex_, a); !err.empty()) {
+            UVLOG_ERROR("%s: %s", to_string(a).c_str(), err.c_str());
+            continue;
+        }
+        applied_.addresses.push_back(a);
+    }
+    std::vector<IpPrefix> routes;
+    if (cfg_.accept_routes) {
+        for (const auto& r : push.routes4) routes.push_back(from_push(r));
+        for (const auto& r : push.routes6) routes.push_back(from_push(r));
+    }
+    if (cfg_.route_all) {
+        routes.push_back(*parse_prefix("0.0.0.0/0"));
+        routes.push_back(*parse_prefix("::/0"));
+    }
+    bool everything = false;
+    std::vector<IpPrefix> install;
+    for (const auto& r : routes) {
+        if (is_default(r)) {
+            // Two halves beat the default route without replacing it (and come back out cleanly).
+            everything = true;
+            IpPrefix a = r, b = r;
+            a.len = b.len = 1;
+            b.addr[0] = 0x80;
+            install.push_back(a);
+            install.push_back(b);
+        } else {
+            install.push_back(r.network());
+        }
+    }
+    if (everything && ifindex_) {
+        // Keep the server reachable outside the tunnel, through whatever route reaches it now.
+        std::string err;
+        IpPrefix srv = *parse_address(server_ep_.address().is_v6() && server_ep_.address().to_v6().is_v4_mapped()
+                                          ? asio::ip::make_address_v4(asio::ip::v4_mapped, server_ep_.address().to_v6()).to_string()
+                                          : server_ep_.address().to_string());
+        if (auto r = netlink::route_get(srv, err); r && r->ifindex != ifindex_) {
+            netlink::Route host{srv, r->ifindex, r->gateway, 0};
+            if (err = netlink::route_add(host); err.empty()) {
+                applied_.server_route = host;
+                summary += " (host route to " + to_string(srv, false) + " kept outside)";
+            } else {
+                UVLOG_ERROR("host route to the server: %s", err.c_str());
+            }
+        } else if (!r) {
+            UVLOG_ERROR("cannot find the route to the server: %s", err.c_str());
+        }
+    }
+    for (const auto& r : install) {
+        summary += " route " + to_string(r);
+        if (!ifindex_) continue;
+        // A route for a family without an address on the device would fail: skip it.
+        if ((r.v6 && !push.ipv6) || (!r.v6 && !push.ipv4)) continue;
+        netlink::Route nr{r, ifindex_, std::nullopt, 0};
+        if (auto err = netlink::route_add(nr); !err.empty()) {
+            UVLOG_WARN("%s", err.c_str());
+            continue;
+        }
+        applied_.routes.push_back(nr);
+    }
+    std::vector<IpPrefix> dns;
+    for (const auto& d : push.dns4) {
+        IpPrefix p;
+        std::memcpy(p.addr.data(), d.data(), 4);
+        p.len = 32;
+        dns.push_back(p);
+    }
+    for (const auto& d : push.dns6) {
+        IpPrefix p;
+        p.v6 = true;
+        std::memcpy(p.addr.data(), d.data(), 16);
+        p.len = 128;
+        dns.push_back(p);
+    }
+    UVLOG_NOTICE("configured %s:%s", tun_->name().c_str(), summary.c_str());
+    if (cfg_.accept_dns && !dns.empty()) dns_.apply(tun_->name(), dns, everything);
+    else if (!dns.empty()) UVLOG_INFO("DNS: ignoring pushed servers (tunnel.accept_dns = false)");
+}
+
+void Client::undo_config() {
+    dns_.revert();
+    for (auto it = applied_.routes.rbegin(); it != applied_.routes.rend(); ++it) netlink::route_del(*it);
+    applied_.routes.clear();
+    if (applied_.server_route) {
+        if (auto err = netlink::route_del(*applied_.server_route); !err.empty()) UVLOG_WARN("%s", err.c_str());
+        applied_.server_route.reset();
+    }
+    for (const auto& a : applied_.addresses) netlink::addr_del(ifindex_, a);
+    applied_.addresses.clear();
+    applied_.push.reset();
+}
+
+void Client::stop(std::function<void()> done) {
+    stopping_ = true;
+    reconnect_timer_.cancel();
+    ping_timer_.cancel();
+    if (ep_ && session_) {
+        ep_->close(monotonic_now(), session_, Error::closed_locally, "client exiting");
+        driver_->flush();
+    }
+    undo_config();
+    tun_watch_.reset();
+    if (driver_) driver_->set_endpoint(nullptr);
+    tun_.reset();   // the kernel removes the device and whatever still pointed at it
+    UVLOG_NOTICE("stopped: routes, addresses and DNS settings undone");
+    done();
+}
+
+}  // namespace udpvpn::app

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// udpvpn-client: one initiator Endpoint, a TUN device configured from what the server pushes,
+// reconnection with backoff, and undoing every change on exit.
+#pragma once
+#include "client_config.hpp"
+#include "dns_resolved.hpp"
+#include "endpoint_driver.hpp"
+#include "fd_watcher.hpp"
+#include "inet.hpp"
+#include "netlink.hpp"
+#include "tun_device.hpp"
+#include "udp_socket.hpp"
+
+#include <udpvpn/endpoint.hpp>
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace udpvpn::app {
+
+class Client {
+public:
+    Client(asio::io_context& io, ClientConfig config);
+    ~Client();
+
+    void start(std::unique_ptr<TunDevice> tun = nullptr);   // throws with a message for the log
+    // Sends DISCONNECT, undoes routes/addresses/DNS, then calls `done`.
+    void stop(std::function<void()> done);
+    bool connected() const noexcept { return session_ != 0 && established_; }
+
+private:
+    void connect();
+    void schedule_reconnect(const char* why);
+    void on_event(const Event& ev);
+    void on_tun_readable();
+    void apply_config(const ConfigPush& push);
+    void undo_config();
+    void ping_tick();
+    std::optional<asio::ip::udp::endpoint> resolve_server();
+
+    asio::io_context& io_;
+    ClientConfig cfg_;
+    std::shared_ptr<const CertificateVerifier> verifier_;
+    std::optional<Identity> identity_;
+    std::unique_ptr<TunDevice> tun_;
+    unsigned ifindex_ = 0;
+    std::optional<UdpSocket> sock_;
+    std::unique_ptr<Endpoint> ep_;
+    std::unique_ptr<EndpointDriver> driver_;
+    std::unique_ptr<FdWatcher> tun_watch_;
+    asio::steady_timer reconnect_timer_, ping_timer_;
+    SessionId session_ = 0;
+    bool established_ = false;
+    bool stopping_ = false;
+    TimeNs backoff_ = 0;
+    std::string server_text_;
+    asio::ip::udp::endpoint server_ep_;
+    std::uint64_t ping_token_ = 0;
+    std::vector<std::uint8_t> tun_buf_;
+
+    // What we changed, so exit and a changed push can undo exactly that.
+    struct Applied {
+        std::vector<IpPrefix> addresses;
+        std::vector<netlink::Route> routes;
+        std::optional<netlink::Route> server_route;   // host route to the server outside the tunnel
+        std::optional<ConfigPush> push;
+    } applied_;
+    DnsConfigurator dns_;
+};
+
+}  // namespace udpvpn::app

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// udpvpn-client configuration (TOML, apps/examples/client.toml documents every option).
+#pragma once
+#include "log.hpp"
+
+#include <udpvpn/config.hpp>
+
+#include <string>
+#include <vector>
+
+namespace udpvpn::app {
+
+struct ClientConfig {
+    std::string path;
+    // [client]
+    std::string server_host;                 // name or IP literal
+    std::uint16_t server_port = 51820;
+    std::string server_name;                 // the name the server certificate must carry
+    LogLevel log_level = LogLevel::info;
+    // [pki]
+    std::string ca_file = "/etc/udpvpn/ca.crt";
+    std::string cert_file = "/etc/udpvpn/client.crt";
+    std::string key_file = "/etc/udpvpn/client.key";
+    std::string crl_file;
+    std::string admission_key_file;
+    // [tunnel]
+    std::string device = "udpvpn%d";
+    bool route_all = false;                  // send every packet through the tunnel
+    bool accept_routes = true;               // install the routes the server pushes
+    bool accept_dns = true;                  // hand pushed DNS servers to systemd-resolved
+    // [reconnect]
+    TimeNs reconnect_min = 1 * kSecond;
+    TimeNs reconnect_max = 30 * kSecond;
+    // [protocol]
+    TimeNs ping_interval = 5 * kSecond;      // liveness probe while connected
+    TimeNs keepalive_interval = 10 * kSecond;
+    TimeNs dead_peer_timeout = 20 * kSecond; // then reconnect
+    std::vector<Suite> suites{Suite::chacha20_poly1305, Suite::aes256_gcm};
+};
+
+ClientConfig load_client_config(const std::string& path);
+ClientConfig parse_client_config(std::string_view text, const std::string& name);
+
+}  // namespace udpvpn::app

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Gives up root after the device and sockets are open. All capabilities go with it: the process can
+// still use the file descriptors it holds, but cannot open new devices or change routes.
+#pragma once
+#include <string>
+
+namespace udpvpn::app {
+
+// user "" = stay as we are. group "" = the user's primary group. Returns "" or an error message.
+std::string drop_privileges(const std::string& user, const std::string& group);
+
+}  // namespace udpvpn::app

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The one UDP socket of a server or client: dual-stack IPv6 (IPv4-mapped) where the host has IPv6,
+// IPv4 otherwise; non-blocking, with large kernel buffers so bursts are not dropped.
+#pragma once
+#include <asio/io_context.hpp>
+#include <asio/ip/udp.hpp>
+
+#include <optional>
+#include <string>
+
+namespace udpvpn::app {
+
+struct UdpSocket {
+    asio::ip::udp::socket socket;
+    bool v6 = false;   // dual-stack IPv6 socket: send to IPv4 peers as IPv4-mapped
+};
+
+// `bind_address` "" means every address. `buffer_bytes` for SO_RCVBUF/SO_SNDBUF (forced when root).
+std::optional<UdpSocket> open_udp_socket(asio::io_context& io, const std::string& bind_address, std::uint16_t port,
+                                         int buffer_bytes, std::string& error);
+
+}  // namespace udpvpn::app

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "address_pool.hpp"
+
+namespace udpvpn::app {
+namespace {
+
+// Adds `n` to the address, big-endian, within 16 bytes.
+std::array<std::uint8_t, 16> add(std::array<std::uint8_t, 16> a, std::size_t size, std::uint64_t n) {
+    for (std::size_t i = size; i-- > 0 && n;) {
+        const std::uint64_t s = a[i] + (n & 0xFF);
+        a[i] = static_cast<std::uint8_t>(s);
+        n = (n >> 8) + (s >> 8);
+    }
+    return a;
+}
+
+}  // namespace
+
+AddressPool::AddressPool(std::optional<IpPrefix> pool) {
+    if (pool) pool_ = pool->network();
+}
+
+std::optional<IpPrefix> AddressPool::server_address() const {
+    if (!pool_) return std::nullopt;
+    IpPrefix s = *pool_;
+    s.addr = add(pool_->addr, pool_->addr_size(), 1);
+    return s;
+}
+
+bool AddressPool::usable(const Key& k) const {
+    IpPrefix h = *pool_;
+    h.addr = k;
+    h.len = pool_->v6 ? 128 : 32;
+    if (!pool_->contains(h)) return false;
+    if (k == pool_->addr) return false;                       // network address
+    if (k == server_address()->addr) return false;            // ours
+    if (!pool_->v6) {                                         // broadcast
+        IpPrefix b = *pool_;
+        const unsigned hostBits = 32u - pool_->len;
+        b.addr = add(pool_->addr, 4, (hostBits >= 64 ? ~0ull : ((1ull << hostBits) - 1)));
+        if (k == b.addr) return false;
+    }
+    return true;
+}
+
+std::optional<IpPrefix> AddressPool::allocate(const std::optional<IpPrefix>& fixed) {
+    if (!pool_) return std::nullopt;
+    const std::uint8_t hostLen = pool_->v6 ? 128 : 32;
+    if (fixed) {
+        if (fixed->v6 != pool_->v6 || !usable(fixed->addr) || used_.count(fixed->addr)) return std::nullopt;
+        used_.insert(fixed->addr);
+        IpPrefix r = *fixed;
+        r.len = hostLen;
+        return r;
+    }
+    const unsigned hostBits = hostLen - pool_->len;
+    // Scan at most a million candidates: enough for any real deployment, bounded for a /64.
+    const std::uint64_t limit = hostBits >= 20 ? (1ull << 20) : (1ull << hostBits);
+    for (std::uint64_t i = 2; i < limit; ++i) {
+        const Key k = add(pool_->addr, pool_->addr_size(), i);
+        if (!usable(k) || used_.count(k) || fixed_.count(k)) continue;
+        used_.insert(k);
+        IpPrefix r = *pool_;
+        r.addr = k;
+        r.len = hostLen;
+        return r;
+    }
+    return std::nullopt;
+}
+
+void AddressPool::release(const IpPrefix& host) { used_.erase(host.addr); }
+
+bool AddressPool::in_use(const IpPrefix& host) const { return used_.count(host.addr) != 0; }
+
+}  // namespace udpvpn::app

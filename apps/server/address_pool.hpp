@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Inner addresses for clients: a fixed address per identity from the configuration, otherwise the
+// lowest free host address of the pool. The server owns the first host address; the network and
+// (IPv4) broadcast addresses are never handed out.
+#pragma once
+#include "inet.hpp"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace udpvpn::app {
+
+class AddressPool {
+public:
+    explicit AddressPool(std::optional<IpPrefix> pool = std::nullopt);
+
+    // The server's own address (first host, with the pool's length); nullopt if no pool.
+    std::optional<IpPrefix> server_address() const;
+
+    // Reserves `fixed` if given (and free, and inside the pool), else the lowest free host.
+    // nullopt when the pool is exhausted or the fixed address is taken.
+    std::optional<IpPrefix> allocate(const std::optional<IpPrefix>& fixed);
+    void release(const IpPrefix& host);
+    bool in_use(const IpPrefix& host) const;
+    std::size_t used() const noexcept { return used_.size(); }
+    // Fixed addresses are never handed out dynamically.
+    void reserve_fixed(const IpPrefix& host) { fixed_.insert(key(host)); }
+    void clear_fixed() { fixed_.clear(); }
+
+private:
+    using Key = std::array<std::uint8_t, 16>;
+    static Key key(const IpPrefix& p) { return p.addr; }
+    bool usable(const Key& k) const;
+
+    std::optional<IpPrefix> pool_;
+    std::set<Key> used_;
+    std::set<Key> fixed_;
+};
+
+}  // namespace udpvpn::app

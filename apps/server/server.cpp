@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "server.hpp"
+
+#include "clock.hpp"
+#include "ip_packet.hpp"
+#include "json_writer.hpp"
+#include "log.hpp"
+#include "netlink.hpp"
+#include "pki_files.hpp"
+#include "privileges.hpp"
+#include "toml_reader.hpp"
+
+#include <udpvpn/rng.hpp>
+
+#include <ctime>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace udpvpn::app {
+
+constexpr int kSocketBuffer = 8 << 20;
+constexpr int kTunReadBatch = 64;
+
+static std::string identity_of(const PeerIdentity& p) {
+    return p.common_name.empty() ? p.fingerprint_sha256 : p.common_name;
+}
+
+static std::string hex_sid(SessionId s) {
+    char b[12];
+    std::snprintf(b, sizeof b, "%08x", s);
+    return b;
+}
+
+Server::Server(asio::io_context& io, ServerConfig config)
+    : io_(io), cfg_(std::move(config)), pool4_(cfg_.ipv4_pool), pool6_(cfg_.ipv6_pool), shutdown_timer_(io) {
+    for (const auto& [name, f] : cfg_.fixed) {
+        if (f.ipv4) pool4_.reserve_fixed(*f.ipv4);
+        if (f.ipv6) pool6_.reserve_fixed(*f.ipv6);
+    }
+}
+
+Server::~Server() = default;
+
+ResponderConfig Server::responder_config() const {
+    ResponderConfig rc;
+    rc.suites = cfg_.suites;
+    rc.admission_key = load_admission_key(cfg_.admission_key_file);
+    rc.timers.keepalive_interval = cfg_.keepalive_interval;
+    rc.timers.dead_peer_timeout = cfg_.dead_peer_timeout;
+    rc.timers.rekey_after_time = cfg_.rekey_after_time;
+    rc.max_sessions = cfg_.max_sessions;
+    // A full inner packet must fit one datagram (docs/rfc-draft.txt: DATA overhead 29 bytes).
+    rc.max_datagram = static_cast<std::uint16_t>(cfg_.mtu + kDataOverhead);
+    rc.max_probe_datagram = rc.max_datagram;
+    return rc;
+}
+
+void Server::setup_device() {
+    const unsigned idx = netlink::if_index(tun_->name());
+    if (idx == 0) return;   // a test pipe device: nothing to configure
+    std::string err = netlink::link_set(idx, true, cfg_.mtu);
+    if (!err.empty()) throw std::runtime_error(tun_->name() + ": " + err);
+    for (const auto& a : {pool4_.server_address(), pool6_.server_address()}) {
+        if (!a) continue;
+        err = netlink::addr_add(idx, *a);
+        if (!err.empty()) throw std::runtime_error(tun_->name() + ": " + err + " (" + to_string(*a) + ")");
+    }
+}
+
+void Server::start(std::unique_ptr<TunDevice> tun) {
+    started_ = monotonic_now();
+    started_unix_ = static_cast<std::int64_t>(std::time(nullptr));
+    auto verifier = load_verifier(cfg_.ca_file, cfg_.crl_file, cfg_.require_crl);
+    auto identity = load_identity(cfg_.cert_file, cfg_.key_file);
+    auto made = Endpoint::make_responder(responder_config(), std::move(identity), verifier, std::make_shared<SystemRng>());
+    if (!made) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made.error));
+    ep_ = std::move(made.value);
+
+    if (tun) {
+        tun_ = std::move(tun);
+    } else {
+        std::string err;
+        tun_ = open_linux_tun(cfg_.device, cfg_.mtu, err);
+        if (!tun_) throw std::runtime_error(err);
+    }
+    setup_device();
+
+    std::string err;
+    sock_ = open_udp_socket(io_, cfg_.listen_address, cfg_.port, kSocketBuffer, err);
+    if (!sock_) throw std::runtime_error(err);
+
+    if (!cfg_.status_socket.empty()) {
+        status_ = ControlSocket::open(io_, cfg_.status_socket, cfg_.status_group,
+                                      [this](const std::string& req) -> std::string {
+                                          if (req == "status" || req.find("\"status\"") != std::string::npos)
+                                              return status_json();
+                                          return R"({"version":1,"error":"unknown command"})";
+                                      },
+                                      err);
+        if (!status_) throw std::runtime_error(err);
+    }
+
+    err = drop_privileges(cfg_.user, cfg_.group);
+    if (!err.empty()) throw std::runtime_error(err);
+
+    driver_ = std::make_unique<EndpointDriver>(io_, *sock_,
+        EndpointDriver::Hooks{[this](SessionId s, InnerProtocol p, ByteView b) { on_client_packet(s, p, b); },
+                              [this](const Event& ev) { on_event(ev); }});
+    driver_->set_endpoint(ep_.get());
+    driver_->start();
+    tun_buf_.resize(65536);
+    tun_watch_ = std::make_unique<FdWatcher>(io_, tun_->native_handle(), [this] { on_tun_readable(); });
+
+    const auto a4 = pool4_.server_address(), a6 = pool6_.server_address();
+    UVLOG_NOTICE("listening on udp port %u, device %s mtu %u, %s%s%s, client-to-client %s%s", port(),
+                 tun_->name().c_str(), cfg_.mtu, a4 ? to_string(*a4).c_str() : "",
+                 a4 && a6 ? " " : "", a6 ? to_string(*a6).c_str() : "", cfg_.client_to_client ? "on" : "off",
+                 cfg_.user.empty() ? "" : (", running as " + cfg_.user).c_str());
+}
+
+std::uint16_t Server::port() const {
+    asio::error_code ec;
+    return sock_ ? sock_->socket.local_endpoint(ec).port() : 0;
+}
+
+void Server::on_event(const Event& ev) {
+    switch (ev.type) {
+    case EventType::established: on_established(ev); break;
+    case EventType::closed: on_closed(ev); break;
+    case EventType::address_changed: {
+        auto it = clients_.find(ev.session);
+        if (it == clients_.end()) break;
+        UVLOG_INFO("client %s roamed from %s to %s", it->second.identity.c_str(),
+                   peer_to_string(it->second.outer).c_str(), peer_to_string(ev.address).c_str());
+        it->second.outer = ev.address;
+        break;
+    }
+    case EventType::rekeyed: {
+        auto it = clients_.find(ev.session);
+        if (it != clients_.end())
+            UVLOG_DEBUG("client %s rekeyed to epoch %llu", it->second.identity.c_str(), (unsigned long long)ev.epoch);
+        break;
+    }
+    case EventType::mtu_changed:
+        UVLOG_DEBUG("session %08x: path allows inner mtu %u", ev.session, ev.mtu);
+        break;
+    default: break;
+    }
+}
+
+void Server::on_established(const Event& ev) {
+    const TimeNs now = monotonic_now();
+    Client c;
+    c.session = ev.session;
+    c.peer = ev.peer;
+    c.identity = identity_of(ev.peer);
+    c.outer = ev.address;
+    c.suite = ev.suite;
+    c.peer.key.reset();
+
+    // One session per identity: a reconnecting client replaces its stale session and keeps its address.
+    if (auto old = by_identity_.find(c.identity); old != by_identity_.end() && old->second != ev.session) {
+        const SessionId old_sid = old->second;
+        UVLOG_INFO("client %s reconnected from %s: closing its previous session %08x", c.identity.c_str(),
+                   peer_to_string(c.outer).c_str(), old_sid);
+        forget(old_sid);
+        ep_->close(now, old_sid, Error::closed_locally, "replaced by a new session");
+    }
+
+    const auto fixed = cfg_.fixed.find(c.identity);
+    const FixedAddress f = fixed != cfg_.fixed.end() ? fixed->second : FixedAddress{};
+    if (cfg_.ipv4_pool) c.ipv4 = pool4_.allocate(f.ipv4);
+    if (cfg_.ipv6_pool) c.ipv6 = pool6_.allocate(f.ipv6);
+    if ((cfg_.ipv4_pool && !c.ipv4) || (cfg_.ipv6_pool && !c.ipv6)) {
+        const char* why = (f.ipv4 || f.ipv6) ? "its fixed address is in use" : "the address pool is exhausted";
+        UVLOG_WARN("refusing client %s from %s: %s", c.identity.c_str(), peer_to_string(c.outer).c_str(), why);
+        if (c.ipv4) pool4_.release(*c.ipv4);
+        if (c.ipv6) pool6_.release(*c.ipv6);
+        ep_->close(now, ev.session, Error::closed_locally, why);
+        return;
+    }
+
+    ConfigPush push;
+    if (c.ipv4) {
+        IpPrefix a = *c.ipv4;
+        a.len = cfg_.ipv4_pool->len;
+        push.ipv4 = to_push4(a);
+        by_v4_[c.ipv4->addr] = ev.session;
+    }
+    if (c.ipv6) {
+        IpPrefix a = *c.ipv6;
+        a.len = cfg_.ipv6_pool->len;
+        push.ipv6 = to_push6(a);
+        by_v6_[c.ipv6->addr] = ev.session;
+    }
+    for (const auto& r : cfg_.push_routes) {
+        if (r.v6) push.routes6.push_back(to_push6(r.network()));
+        else push.routes4.push_back(to_push4(r.network()));
+    }
+    for (const auto& d : cfg_.push_dns) {
+        if (d.v6) push.dns6.push_back(to_push6(d).addr);
+        else push.dns4.push_back(to_push4(d).addr);
+    }
+    push.mtu = cfg_.mtu;
+    by_identity_[c.identity] = ev.session;
+    const std::string v4 = c.ipv4 ? to_string(*c.ipv4, false) : "-";
+    const std::string v6 = c.ipv6 ? to_string(*c.ipv6, false) : "-";
+    clients_[ev.session] = std::move(c);
+    const Error e = ep_->push_config(now, ev.session, push);
+    const Client& cl = clients_[ev.session];
+    UVLOG_NOTICE("client %s connected from %s: session %08x, inner %s %s, %s", cl.identity.c_str(),
+                 peer_to_string(cl.outer).c_str(), ev.session, v4.c_str(), v6.c_str(), suite_name(cl.suite));
+    if (e != Error::ok) UVLOG_WARN("client %s: could not push its configuration: %s", cl.identity.c_str(), to_string(e));
+}
+
+void Server::on_closed(const Event& ev) {
+    auto it = clients_.find(ev.session);
+    const std::string text = ev.text.empty() ? "" : " (" + ev.text + ")";
+    if (it == clients_.end()) {
+        // A handshake that never completed: the reason is what an admin needs (revoked, expired, ...).
+        const std::string who = ev.peer.common_name.empty() ? "" : " " + ev.peer.common_name;
+        const std::string from = ev.address.len ? " from " + peer_to_string(ev.address) : "";
+        if (ev.reason == Error::closed_locally) return;   // sessions we replaced or refused: logged already
+        UVLOG_WARN("refused client%s%s: %s%s", who.c_str(), from.c_str(), to_string(ev.reason), text.c_str());
+        return;
+    }
+    UVLOG_NOTICE("client %s (%s) disconnected: %s%s", it->second.identity.c_str(),
+                 peer_to_string(it->second.outer).c_str(), to_string(ev.reason), text.c_str());
+    forget(ev.session);
+}
+
+void Server::forget(SessionId sid) {
+    auto it = clients_.find(sid);
+    if (it == clients_.end()) return;
+    const Client& c = it->second;
+    if (c.ipv4) {
+        by_v4_.erase(c.ipv4->addr);
+        pool4_.release(*c.ipv4);
+    }
+    if (c.ipv6) {
+        by_v6_.erase(c.ipv6->addr);
+        pool6_.release(*c.ipv6);
+    }
+    if (auto bi = by_identity_.find(c.identity); bi != by_identity_.end() && bi->second == sid) by_identity_.erase(bi);
+    clients_.erase(it);
+}
+
+std::optional<SessionId> Server::session_for(const IpPrefix& dst) const {
+    const auto& m = dst.v6 ? by_v6_ : by_v4_;
+    auto it = m.find(dst.addr);
+    if (it == m.end()) return std::nullopt;
+    return it->second;
+}
+
+void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packet) {
+    auto it = clients_.find(sid);
+    if (it == clients_.end()) return;   // not ours (yet): early data before `established` is replayed later
+    const auto h = parse_ip_header(packet);
+    if (!h || h->protocol != proto) return;
+    const Client& c = it->second;
+    // A client may only send from the address we gave it (no spoofing other clients or the server).
+    const auto& own = h->src.v6 ? c.ipv6 : c.ipv4;
+    if (!own || own->addr != h->src.addr) {
+        ++dropped_spoofed_;
+        UVLOG_DEBUG("client %s: dropped packet from unassigned source %s", c.identity.c_str(), to_string(h->src, false).c_str());
+        return;
+    }
+    if (const auto other = session_for(h->dst)) {
+        if (cfg_.client_to_client) driver_->send_inner(*other, proto, packet);
+        return;
+    }
+    // Addresses inside the pools other than the server's belong to no one: do not bounce them back.
+    tun_->write(packet);
+}
+
+void Server::on_tun_readable() {
+    for (int i = 0; i < kTunReadBatch; ++i) {
+        const long n = tun_->read(MutableByteView(tun_buf_));
+        if (n <= 0) break;
+        const ByteView pkt(tun_buf_.data(), static_cast<std::size_t>(n));
+        const auto h = parse_ip_header(pkt);
+        if (!h) continue;
+        const auto sid = session_for(h->dst);
+        if (!sid) {
+            ++dropped_no_route_;
+            continue;
+        }
+        driver_->send_inner(*sid, h->protocol, pkt);
+    }
+}
+
+void Server::reload() {
+    UVLOG_NOTICE("SIGHUP: reloading %s", cfg_.path.empty() ? "(built-in defaults)" : cfg_.path.c_str());
+    ServerConfig next = cfg_;
+    std::shared_ptr<const CertificateVerifier> verifier;
+    try {
+        if (!cfg_.path.empty()) {
+            next = load_server_config(cfg_.path);
+            next.path = cfg_.path;
+        }
+        verifier = load_verifier(next.ca_file, next.crl_file, next.require_crl);
+    } catch (const std::exception& e) {
+        UVLOG_ERROR("reload failed, keeping the running configuration: %s", e.what());
+        return;
+    }
+    if (next.port != cfg_.port || next.listen_address != cfg_.listen_address || next.device != cfg_.device ||
+        next.mtu != cfg_.mtu || !(next.ipv4_pool == cfg_.ipv4_pool) || !(next.ipv6_pool == cfg_.ipv6_pool))
+        UVLOG_WARN("reload: listen address, device, mtu and pools change only on restart");
+    log_set_level(next.log_level);
+    cfg_.log_level = next.log_level;
+    cfg_.client_to_client = next.client_to_client;
+    cfg_.push_routes = next.push_routes;
+    cfg_.push_dns = next.push_dns;
+    cfg_.fixed = next.fixed;
+    cfg_.ca_file = next.ca_file;
+    cfg_.crl_file = next.crl_file;
+    cfg_.require_crl = next.require_crl;
+    pool4_.clear_fixed();
+    pool6_.clear_fixed();
+    for (const auto& [name, f] : cfg_.fixed) {
+        if (f.ipv4) pool4_.reserve_fixed(*f.ipv4);
+        if (f.ipv6) pool6_.reserve_fixed(*f.ipv6);
+    }
+    // Re-verifies every session: revoked or expired clients get `closed` events (logged there).
+    ep_->set_verifier(monotonic_now(), verifier);
+    driver_->flush();
+    UVLOG_NOTICE("reload done: %zu clients connected", clients_.size());
+}
+
+void Server::shutdown(std::function<void()> done) {
+    const TimeNs now = monotonic_now();
+    const auto sids = ep_ ? ep_->sessions() : std::vector<SessionId>{};
+    UVLOG_NOTICE("shutting down: disconnecting %zu sessions", sids.size());
+    for (const SessionId s : sids) {
+        auto it = clients_.find(s);
+        if (it != clients_.end())
+            UVLOG_INFO("client %s (%s): disconnecting, server shutting down", it->second.identity.c_str(),
+                       peer_to_string(it->second.outer).c_str());
+        forget(s);
+        ep_->close(now, s, Error::closed_locally, "server shutting down");
+    }
+    if (driver_) driver_->flush();
+    // Give the DISCONNECT datagrams a moment to leave (and retransmissions a chance), at most 1 s.
+    auto deadline = std::make_shared<TimeNs>(now + kSecond);
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [this, deadline, poll, done] {
+        if (!ep_ || ep_->sessions().empty() || monotonic_now() >= *deadline) {
+            tun_watch_.reset();
+            status_.reset();
+            done();
+            *poll = nullptr;
+            return;
+        }
+        shutdown_timer_.expires_after(std::chrono::milliseconds(20));
+        shutdown_timer_.async_wait([poll](const asio::error_code& ec) {
+            if (!ec && *poll) (*poll)();
+        });
+    };
+    (*poll)();
+}
+
+std::string Server::status_json() const {
+    const TimeNs now = monotonic_now();
+    const auto unix_now = static_cast<std::int64_t>(std::time(nullptr));
+    auto to_unix = [&](TimeNs t) -> std::int64_t {
+        if (t == 0 || t > now) return unix_now;
+        return unix_now - static_cast<std::int64_t>((now - t) / kSecond);
+    };
+    JsonWriter j;
+    j.begin_object().field("version", 1);
+    j.key("server").begin_object();
+    j.field("listen", (cfg_.listen_address.empty() ? std::string("*") : cfg_.listen_address) + ":" + std::to_string(port()));
+    j.field("device", tun_ ? tun_->name() : std::string());
+    const auto a4 = pool4_.server_address(), a6 = pool6_.server_address();
+    j.field("ipv4", a4 ? to_string(*a4) : std::string());
+    j.field("ipv6", a6 ? to_string(*a6) : std::string());
+    j.field("pid", static_cast<std::int64_t>(getpid()));
+    j.field("uptime_s", static_cast<std::uint64_t>((now - started_) / kSecond));
+    j.field("sessions", static_cast<std::uint64_t>(clients_.size()));
+    j.field("client_to_client", cfg_.client_to_client);
+    j.end_object();
+    j.key("sessions").begin_array();
+    for (const auto& [sid, c] : clients_) {
+        const auto info = ep_->session_info(sid);
+        j.begin_object();
+        j.field("session", hex_sid(sid));
+        j.field("identity", c.identity);
+        j.field("fingerprint", c.peer.fingerprint_sha256);
+        j.field("inner_ipv4", c.ipv4 ? to_string(*c.ipv4, false) : std::string());
+        j.field("inner_ipv6", c.ipv6 ? to_string(*c.ipv6, false) : std::string());
+        j.field("outer", peer_to_string(info ? info->address : c.outer));
+        j.field("rx_bytes", info ? info->rx_bytes : std::uint64_t{0});
+        j.field("rx_packets", info ? info->rx_packets : std::uint64_t{0});
+        j.field("tx_bytes", info ? info->tx_bytes : std::uint64_t{0});
+        j.field("tx_packets", info ? info->tx_packets : std::uint64_t{0});
+        j.field("established_unix", to_unix(info ? info->established_at : 0));
+        j.field("last_handshake_unix", to_unix(info ? info->last_handshake : 0));
+        j.field("last_handshake_age_s",
+                static_cast<std::uint64_t>(info && info->last_handshake && info->last_handshake <= now
+                                               ? (now - info->last_handshake) / kSecond : 0));
+        j.field("cipher", suite_name(info ? info->suite : c.suite));
+        j.field("epoch", static_cast<std::uint64_t>(info ? info->epoch : 0));
+        j.end_object();
+    }
+    j.end_array().end_object();
+    return j.str();
+}
+
+}  // namespace udpvpn::app

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// udpvpn-server: one responder Endpoint on one UDP socket, one TUN device, forwarding by inner
+// destination address, an address pool, a status socket, SIGHUP reload and SIGTERM shutdown.
+#pragma once
+#include "address_pool.hpp"
+#include "control_socket.hpp"
+#include "endpoint_driver.hpp"
+#include "fd_watcher.hpp"
+#include "server_config.hpp"
+#include "tun_device.hpp"
+#include "udp_socket.hpp"
+
+#include <udpvpn/endpoint.hpp>
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+
+namespace udpvpn::app {
+
+class Server {
+public:
+    Server(asio::io_context& io, ServerConfig config);
+    ~Server();
+
+    // Opens the device (or uses `tun` if given: tests), the socket and the status socket, then drops
+    // privileges. Throws ConfigError / std::runtime_error with a message for the log.
+    void start(std::unique_ptr<TunDevice> tun = nullptr);
+    // SIGHUP: re-reads the configuration file and the CRL; healthy sessions stay.
+    void reload();
+    // SIGTERM: DISCONNECT to every client with a reason, then `done` once they are out (or 1 s).
+    void shutdown(std::function<void()> done);
+
+    std::string status_json() const;
+    std::uint16_t port() const;
+
+private:
+    struct Client {
+        SessionId session = 0;
+        std::string identity;
+        PeerIdentity peer;
+        PeerAddress outer;
+        std::optional<IpPrefix> ipv4, ipv6;
+        Suite suite{};
+    };
+    using AddrKey = std::array<std::uint8_t, 16>;
+
+    void on_event(const Event& ev);
+    void on_established(const Event& ev);
+    void on_closed(const Event& ev);
+    void forget(SessionId sid);
+    void on_client_packet(SessionId sid, InnerProtocol proto, ByteView packet);
+    void on_tun_readable();
+    std::optional<SessionId> session_for(const IpPrefix& dst) const;
+    void setup_device();
+    ResponderConfig responder_config() const;
+
+    asio::io_context& io_;
+    ServerConfig cfg_;
+    std::unique_ptr<TunDevice> tun_;
+    std::optional<UdpSocket> sock_;
+    std::unique_ptr<Endpoint> ep_;
+    std::unique_ptr<EndpointDriver> driver_;
+    std::unique_ptr<FdWatcher> tun_watch_;
+    std::unique_ptr<ControlSocket> status_;
+    AddressPool pool4_, pool6_;
+    std::map<SessionId, Client> clients_;
+    std::map<AddrKey, SessionId> by_v4_, by_v6_;
+    std::map<std::string, SessionId> by_identity_;
+    std::vector<std::uint8_t> tun_buf_;
+    TimeNs started_ = 0;
+    std::int64_t started_unix_ = 0;
+    asio::steady_timer shutdown_timer_;
+    std::uint64_t dropped_spoofed_ = 0, dropped_no_route_ = 0;
+};
+
+}  // namespace udpvpn::app

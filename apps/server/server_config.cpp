@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "server_config.hpp"
+
+#include "toml_reader.hpp"
+
+namespace udpvpn::app {
+
+ServerConfig default_server_config() {
+    ServerConfig c;
+    c.ipv4_pool = parse_prefix("10.77.0.0/24");
+    c.ipv6_pool = parse_prefix("fd77:7670:6e00::/64");
+    return c;
+}
+
+static ServerConfig read(TomlReader& r) {
+    ServerConfig c = default_server_config();
+    c.path = r.path();
+    const std::string listen = r.string("server.listen", "");
+    if (!listen.empty()) {
+        // "[::]:51820", "0.0.0.0:51820", ":51820" or a bare port via server.port.
+        auto hp = parse_host_port(listen.front() == ':' ? "*" + listen : listen, 51820);
+        if (!hp) r.fail("server.listen", "expected address:port such as \"0.0.0.0:51820\" or \"[::]:51820\"");
+        c.listen_address = hp->host == "*" ? "" : hp->host;
+        if (!c.listen_address.empty() && !parse_address(c.listen_address))
+            r.fail("server.listen", "the address must be an IP literal");
+        c.port = hp->port;
+    }
+    c.port = static_cast<std::uint16_t>(r.integer("server.port", c.port, 1, 65535));
+    const std::string level = r.string("server.log_level", "info");
+    if (!parse_log_level(level, c.log_level)) r.fail("server.log_level", "expected error, warning, notice, info or debug");
+
+    c.ca_file = r.string("pki.ca", c.ca_file);
+    c.cert_file = r.string("pki.cert", c.cert_file);
+    c.key_file = r.string("pki.key", c.key_file);
+    c.crl_file = r.string("pki.crl", "");
+    c.require_crl = r.boolean("pki.require_crl", false);
+    c.admission_key_file = r.string("pki.admission_key", "");
+
+    c.device = r.string("tunnel.device", c.device);
+    if (c.device.empty() || c.device.size() > 15) r.fail("tunnel.device", "must be 1 to 15 characters");
+    c.mtu = static_cast<std::uint16_t>(r.integer("tunnel.mtu", c.mtu, 1280, 9000));
+    if (r.has("tunnel.ipv4_pool")) {
+        c.ipv4_pool = r.prefix("tunnel.ipv4_pool");
+        if (c.ipv4_pool && (c.ipv4_pool->v6 || c.ipv4_pool->len > 30))
+            r.fail("tunnel.ipv4_pool", "expected an IPv4 prefix of length 30 or shorter");
+    }
+    if (r.has("tunnel.ipv6_pool")) {
+        c.ipv6_pool = r.prefix("tunnel.ipv6_pool");
+        if (c.ipv6_pool && (!c.ipv6_pool->v6 || c.ipv6_pool->len > 126))
+            r.fail("tunnel.ipv6_pool", "expected an IPv6 prefix of length 126 or shorter");
+    }
+    if (!c.ipv4_pool && !c.ipv6_pool) r.fail("tunnel.ipv4_pool", "at least one of ipv4_pool and ipv6_pool is needed");
+    if (r.has("tunnel.routes")) {
+        c.push_routes = r.prefix_list("tunnel.routes");
+    } else {
+        if (c.ipv4_pool) c.push_routes.push_back(c.ipv4_pool->network());
+        if (c.ipv6_pool) c.push_routes.push_back(c.ipv6_pool->network());
+    }
+    c.push_dns = r.address_list("tunnel.dns");
+    c.client_to_client = r.boolean("tunnel.client_to_client", false);
+
+    for (const auto& name : r.table_keys("clients")) {
+        const std::string base = "clients." + name;
+        FixedAddress f;
+        f.ipv4 = r.address(base + ".ipv4");
+        f.ipv6 = r.address(base + ".ipv6");
+        if (f.ipv4 && (f.ipv4->v6 || !c.ipv4_pool || !c.ipv4_pool->contains(*f.ipv4)))
+            r.fail(base + ".ipv4", "must be an IPv4 address inside tunnel.ipv4_pool");
+        if (f.ipv6 && (!f.ipv6->v6 || !c.ipv6_pool || !c.ipv6_pool->contains(*f.ipv6)))
+            r.fail(base + ".ipv6", "must be an IPv6 address inside tunnel.ipv6_pool");
+        c.fixed[name] = f;
+    }
+
+    c.status_socket = r.string("status.socket", c.status_socket);
+    c.status_group = r.string("status.group", "");
+    c.user = r.string("privileges.user", "");
+    c.group = r.string("privileges.group", "");
+
+    c.max_sessions = static_cast<std::size_t>(r.integer("protocol.max_sessions", 65536, 1, 1 << 24));
+    c.keepalive_interval = r.duration("protocol.keepalive_interval", c.keepalive_interval);
+    c.dead_peer_timeout = r.duration("protocol.dead_peer_timeout", c.dead_peer_timeout);
+    c.rekey_after_time = r.duration("protocol.rekey_after_time", c.rekey_after_time);
+    if (c.keepalive_interval < kSecond) r.fail("protocol.keepalive_interval", "must be at least 1s");
+    if (c.dead_peer_timeout <= c.keepalive_interval) r.fail("protocol.dead_peer_timeout", "must be longer than keepalive_interval");
+    if (c.rekey_after_time < 10 * kSecond || c.rekey_after_time > 150 * kSecond)
+        r.fail("protocol.rekey_after_time", "must be between 10s and 150s (keys are refused after 180s)");
+    if (r.has("protocol.suites")) {
+        c.suites.clear();
+        for (const auto& s : r.string_list("protocol.suites")) {
+            Suite suite;
+            if (!parse_suite(s, suite)) r.fail("protocol.suites", "unknown suite \"" + s + "\" (chacha20-poly1305, aes-256-gcm)");
+            c.suites.push_back(suite);
+        }
+        if (c.suites.empty()) r.fail("protocol.suites", "needs at least one suite");
+    }
+    r.reject_unknown();
+    return c;
+}
+
+ServerConfig load_server_config(const std::string& path) {
+    auto r = TomlReader::from_file(path);
+    return read(r);
+}
+
+ServerConfig parse_server_config(std::string_view text, const std::string& name) {
+    auto r = TomlReader::from_string(text, name);
+    return read(r);
+}
+
+}  // namespace udpvpn::app

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// udpvpn-server configuration (TOML, apps/examples/server.toml documents every option).
+#pragma once
+#include "inet.hpp"
+#include "log.hpp"
+#include "suite_names.hpp"
+
+#include <udpvpn/config.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace udpvpn::app {
+
+struct FixedAddress {
+    std::optional<IpPrefix> ipv4, ipv6;   // host addresses inside the pools
+};
+
+struct ServerConfig {
+    std::string path;                          // the file it came from ("" = built-in defaults)
+    // [server]
+    std::string listen_address;                // "" = every address, dual-stack
+    std::uint16_t port = 51820;
+    LogLevel log_level = LogLevel::info;
+    // [pki]
+    std::string ca_file = "/etc/udpvpn/ca.crt";
+    std::string cert_file = "/etc/udpvpn/server.crt";
+    std::string key_file = "/etc/udpvpn/server.key";
+    std::string crl_file;                      // "" = no CRL
+    bool require_crl = false;
+    std::string admission_key_file;            // 32 raw bytes or 64 hex digits; "" = none
+    // [tunnel]
+    std::string device = "udpvpn%d";
+    std::uint16_t mtu = 1420;                  // inner MTU; 1420 + 29 + IPv6/UDP headers fits 1500
+    std::optional<IpPrefix> ipv4_pool;         // server takes the first host address
+    std::optional<IpPrefix> ipv6_pool;
+    std::vector<IpPrefix> push_routes;         // default: the pools themselves
+    std::vector<IpPrefix> push_dns;
+    bool client_to_client = false;
+    std::map<std::string, FixedAddress> fixed; // [clients.<identity>]
+    // [status]
+    std::string status_socket = "/run/udpvpn/server.sock";
+    std::string status_group;
+    // [privileges]
+    std::string user, group;
+    // [protocol]
+    std::size_t max_sessions = 65536;
+    TimeNs keepalive_interval = 10 * kSecond;
+    TimeNs dead_peer_timeout = 45 * kSecond;
+    TimeNs rekey_after_time = 120 * kSecond;
+    std::vector<Suite> suites{Suite::chacha20_poly1305, Suite::aes256_gcm};
+};
+
+// Throws ConfigError naming file, line and option.
+ServerConfig load_server_config(const std::string& path);
+ServerConfig parse_server_config(std::string_view text, const std::string& name);
+ServerConfig default_server_config();
+
+}  // namespace udpvpn::app

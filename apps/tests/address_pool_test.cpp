@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "address_pool.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace udpvpn::app;
+
+TEST_CASE("the server takes the first host and clients get the next free ones") {
+    AddressPool pool(parse_prefix("10.77.0.0/24"));
+    CHECK(to_string(*pool.server_address()) == "10.77.0.1/24");
+    auto a = pool.allocate(std::nullopt);
+    auto b = pool.allocate(std::nullopt);
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(to_string(*a) == "10.77.0.2/32");
+    CHECK(to_string(*b) == "10.77.0.3/32");
+    pool.release(*a);
+    CHECK(to_string(*pool.allocate(std::nullopt)) == "10.77.0.2/32");
+}
+
+TEST_CASE("a small pool runs out without handing out network, server or broadcast") {
+    AddressPool pool(parse_prefix("192.168.9.0/30"));   // .0 net, .1 server, .2 client, .3 broadcast
+    auto a = pool.allocate(std::nullopt);
+    REQUIRE(a);
+    CHECK(to_string(*a, false) == "192.168.9.2");
+    CHECK_FALSE(pool.allocate(std::nullopt));
+    CHECK_FALSE(pool.allocate(parse_address("192.168.9.3")));
+    CHECK_FALSE(pool.allocate(parse_address("192.168.9.1")));
+}
+
+TEST_CASE("fixed addresses are given to their owner only") {
+    AddressPool pool(parse_prefix("fd00::/64"));
+    pool.reserve_fixed(*parse_address("fd00::2"));
+    auto dyn = pool.allocate(std::nullopt);
+    REQUIRE(dyn);
+    CHECK(to_string(*dyn, false) == "fd00::3");
+    auto fixed = pool.allocate(parse_address("fd00::2"));
+    REQUIRE(fixed);
+    CHECK(to_string(*fixed) == "fd00::2/128");
+    CHECK_FALSE(pool.allocate(parse_address("fd00::2")));    // taken
+    CHECK_FALSE(pool.allocate(parse_address("fd01::2")));    // outside
+    CHECK_FALSE(pool.allocate(parse_address("10.0.0.2")));   // wrong family
+}
+
+TEST_CASE("no pool, no addresses") {
+    AddressPool pool;
+    CHECK_FALSE(pool.server_address());
+    CHECK_FALSE(pool.allocate(std::nullopt));
+}

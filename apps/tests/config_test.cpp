@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "client_config.hpp"
+#include "server_config.hpp"
+#include "toml_reader.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <string>
+
+using namespace udpvpn;
+using namespace udpvpn::app;
+
+static std::string error_of(std::string_view text) {
+    try {
+        parse_server_config(text, "server.toml");
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST_CASE("an empty server configuration gives the safe defaults") {
+    const auto c = parse_server_config("", "server.toml");
+    CHECK(c.port == 51820);
+    CHECK(c.mtu == 1420);
+    CHECK_FALSE(c.client_to_client);
+    REQUIRE(c.ipv4_pool);
+    REQUIRE(c.ipv6_pool);
+    CHECK(to_string(*c.ipv4_pool) == "10.77.0.0/24");
+    CHECK(c.push_routes.size() == 2);   // the pools themselves
+    CHECK(c.user.empty());
+    CHECK_FALSE(c.require_crl);
+}
+
+TEST_CASE("server options are read with their types") {
+    const auto c = parse_server_config(R"(
+[server]
+listen = "[::]:4433"
+log_level = "debug"
+[tunnel]
+ipv4_pool = "10.9.0.0/16"
+ipv6_pool = ""
+routes = ["192.168.0.0/24"]
+dns = ["10.9.0.1"]
+client_to_client = true
+mtu = 1380
+[clients.alice]
+ipv4 = "10.9.1.2"
+[protocol]
+keepalive_interval = "5s"
+dead_peer_timeout = 30
+suites = ["aes-256-gcm"]
+)", "s.toml");
+    CHECK(c.port == 4433);
+    CHECK(c.listen_address == "::");
+    CHECK(c.log_level == LogLevel::debug);
+    CHECK_FALSE(c.ipv6_pool);
+    REQUIRE(c.push_routes.size() == 1);
+    CHECK(to_string(c.push_routes[0]) == "192.168.0.0/24");
+    CHECK(c.client_to_client);
+    CHECK(c.mtu == 1380);
+    REQUIRE(c.fixed.count("alice"));
+    CHECK(to_string(*c.fixed.at("alice").ipv4, false) == "10.9.1.2");
+    CHECK(c.keepalive_interval == 5 * kSecond);
+    CHECK(c.dead_peer_timeout == 30 * kSecond);
+    REQUIRE(c.suites.size() == 1);
+    CHECK(c.suites[0] == Suite::aes256_gcm);
+}
+
+TEST_CASE("a bad option is reported with file, line and option name") {
+    CHECK(error_of("[tunnel]\n\nmtu = 100\n") == "server.toml:3: tunnel.mtu: must be between 1280 and 9000");
+    CHECK(error_of("[tunnel]\nmtu = \"big\"\n") == "server.toml:2: tunnel.mtu: expected an integer");
+    CHECK(error_of("[tunnel]\nipv4_pool = \"10.0.0.0/33\"\n").find("server.toml:2: tunnel.ipv4_pool:") == 0);
+    CHECK(error_of("[clients.bob]\nipv4 = \"192.168.5.5\"\n") ==
+          "server.toml:2: clients.bob.ipv4: must be an IPv4 address inside tunnel.ipv4_pool");
+    CHECK(error_of("[protocol]\nkeepalive_interval = \"10 parsecs\"\n").find("server.toml:2: protocol.keepalive_interval") == 0);
+}
+
+TEST_CASE("a misspelt option is an error, not a silent default") {
+    CHECK(error_of("[tunnel]\nclient_to_clinet = true\n") == "server.toml:2: tunnel.client_to_clinet: unknown option");
+    CHECK(error_of("[clients.alice]\nipv5 = \"x\"\n") == "server.toml:2: clients.alice.ipv5: unknown option");
+}
+
+TEST_CASE("a TOML syntax error names the line") {
+    CHECK(error_of("[server]\nport = = 3\n").find("server.toml:2:") == 0);
+}
+
+TEST_CASE("a missing configuration file is a clear error") {
+    try {
+        load_server_config("/nonexistent/udpvpn.toml");
+        FAIL("no error");
+    } catch (const ConfigError& e) {
+        CHECK(std::string(e.what()).find("/nonexistent/udpvpn.toml: cannot open") == 0);
+    }
+}
+
+TEST_CASE("the client needs a server and defaults the expected name to the host it dials") {
+    const auto c = parse_client_config("[client]\nserver = \"vpn.example.com:4000\"\n", "c.toml");
+    CHECK(c.server_host == "vpn.example.com");
+    CHECK(c.server_port == 4000);
+    CHECK(c.server_name == "vpn.example.com");
+    CHECK_FALSE(c.route_all);
+    CHECK(c.accept_dns);
+    try {
+        parse_client_config("[client]\nserver = \"192.0.2.1\"\n", "c.toml");
+        FAIL("no error");
+    } catch (const ConfigError& e) {
+        CHECK(std::string(e.what()).find("c.toml: client.server_name: is required when client.server is an IP address") == 0);
+    }
+    try {
+        parse_client_config("", "c.toml");
+        FAIL("no error");
+    } catch (const ConfigError& e) {
+        CHECK(std::string(e.what()) == "c.toml: client.server: is required (\"vpn.example.com:51820\")");
+    }
+}
+
+TEST_CASE("the documented example configurations parse") {
+    const char* root = std::getenv("UDPVPN_SOURCE_ROOT");
+    REQUIRE(root);
+    const auto s = load_server_config(std::string(root) + "/apps/examples/server.toml");
+    CHECK(s.port == 51820);
+    const auto c = load_client_config(std::string(root) + "/apps/examples/client.toml");
+    CHECK(c.server_name == "vpn.example.com");
+}
