@@ -26,7 +26,7 @@ void write_hello_fields(Writer& w, const InitialFields& f) noexcept {
 }
 
 bool hello_fields_valid(const InitialFields& f) noexcept {
-    return !f.suites.empty() && f.suites.size() % 2 == 0 && f.suites.size() / 2 <= kMaxSuitesOffered &&
+    return !f.suites.empty() && f.suites.size() % 2 == 0 && f.suites.size() / 2 <= 255 &&
            f.extensions.size() <= 0xFFFF && (f.cookie.empty() || f.cookie.size() == kCookieSize);
 }
 

@@ -49,7 +49,7 @@ struct InitialFields {
     SessionId client_sid = 0;
     Random32 client_random{};
     PublicKey32 client_eph_pub{};
-    ByteView suites;        // raw u16 big-endian list, n_suites * 2 bytes (encode: 1..16 suites)
+    ByteView suites;        // raw u16 big-endian list, n_suites * 2 bytes (1..255 suites)
     ByteView extensions;    // raw TLVs (§3.2)
     ByteView cookie;        // empty or kCookieSize bytes
     ByteView client_hello;  // parse only: type..extensions, the bytes that enter the transcript
