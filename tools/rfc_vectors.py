@@ -53,7 +53,8 @@ INTRO = """\
    Long hex values are wrapped at 64 hex digits per line and must be
    read as one string with the line breaks removed.  A line of the
    form "(N zero bytes)" inside a hex value stands for N bytes of
-   value 0x00 (2*N hex digits "0").
+   value 0x00 (2*N hex digits "0").  Appendix C decodes the handshake
+   of Appendix A.5 field by field, with every intermediate secret.
 """
 
 
