@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// udpvpnctl's reading and rendering of the status reply (apps/common/status_protocol.md).
+#include "status_view.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+using namespace udpvpn::ctl;
+
+namespace {
+// The example reply of status_protocol.md, on one line as the server sends it.
+const char* kReply =
+    R"({"version":1,"server":{"listen":"[::]:51820","device":"udpvpn0","ipv4":"10.77.0.1/24","ipv6":"fd77::1/64",)"
+    R"("pid":1234,"uptime_s":3600,"sessions":2,"client_to_client":false},"sessions":[)"
+    R"({"session":"0a1b2c3d","identity":"alice","fingerprint":"ab12","inner_ipv4":"10.77.0.2","inner_ipv6":"fd77::2",)"
+    R"("outer":"192.0.2.10:40000","rx_bytes":123,"rx_packets":4,"tx_bytes":1572864,"tx_packets":5,)"
+    R"("established_unix":1700000000,"last_handshake_unix":1700000100,"last_handshake_age_s":12,)"
+    R"("cipher":"chacha20-poly1305","epoch":3},)"
+    R"({"session":"0a1b2c3e","identity":"bob","inner_ipv4":"10.77.0.3","inner_ipv6":"",)"
+    R"("outer":"[2001:db8::7]:1234","rx_bytes":0,"tx_bytes":0,"rx_packets":0,"tx_packets":0,)"
+    R"("last_handshake_unix":1700000000,"cipher":"aes-256-gcm"}]})";
+
+std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
+}  // namespace
+
+TEST_CASE("the documented reply parses into every session field") {
+    const StatusReply r = parse_status_reply(kReply);
+    CHECK(r.version == 1);
+    REQUIRE(r.server.present);
+    CHECK(r.server.listen == "[::]:51820");
+    CHECK(r.server.device == "udpvpn0");
+    CHECK(r.server.uptime_s == 3600);
+    REQUIRE(r.sessions.size() == 2);
+    const SessionStatus& a = r.sessions[0];
+    CHECK(a.session == "0a1b2c3d");
+    CHECK(a.identity == "alice");
+    CHECK(a.fingerprint == "ab12");
+    CHECK(a.inner_ipv4 == "10.77.0.2");
+    CHECK(a.inner_ipv6 == "fd77::2");
+    CHECK(a.outer == "192.0.2.10:40000");
+    CHECK(a.rx_bytes == 123);
+    CHECK(a.rx_packets == 4);
+    CHECK(a.tx_bytes == 1572864);
+    CHECK(a.tx_packets == 5);
+    CHECK(a.established_unix == 1700000000);
+    CHECK(a.last_handshake_unix == 1700000100);
+    REQUIRE(a.last_handshake_age_s.has_value());
+    CHECK(*a.last_handshake_age_s == 12);
+    CHECK(a.cipher == "chacha20-poly1305");
+    CHECK(a.epoch == 3);
+    CHECK_FALSE(r.sessions[1].last_handshake_age_s.has_value());
+}
+
+TEST_CASE("counters use the full unsigned 64-bit range") {
+    const auto r = parse_status_reply(R"({"version":1,"sessions":[{"rx_bytes":18446744073709551615}]})");
+    CHECK(r.sessions.at(0).rx_bytes == UINT64_MAX);
+}
+
+TEST_CASE("fields a later version adds are ignored, missing ones default") {
+    const auto r = parse_status_reply(
+        R"({"version":2,"new_top":[1,2],"sessions":[{"identity":"carol","new_field":{"x":1}}]})");
+    CHECK(r.version == 2);
+    CHECK_FALSE(r.server.present);
+    REQUIRE(r.sessions.size() == 1);
+    CHECK(r.sessions[0].identity == "carol");
+    CHECK(r.sessions[0].inner_ipv4.empty());
+    CHECK(r.sessions[0].rx_bytes == 0);
+}
+
+TEST_CASE("an error reply surfaces the server's message") {
+    try {
+        parse_status_reply(R"({"version":1,"error":"unknown command"})");
+        FAIL("no exception");
+    } catch (const CtlError& e) {
+        CHECK(std::string(e.what()).find("unknown command") != std::string::npos);
+    }
+}
+
+TEST_CASE("malformed replies are refused with a reason, never crash") {
+    for (const char* bad : {"", "not json", "[1,2]", "{\"version\":1}", R"({"sessions":{}})", R"({"sessions":[1]})",
+                            R"({"sessions":[{"rx_bytes":"12"}]})", R"({"sessions":[{"rx_bytes":-1}]})",
+                            R"({"sessions":[{"identity":7}]})", R"({"sessions":[)", "{\"sessions\":[]}garbage"}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(parse_status_reply(bad), CtlError);
+    }
+}
+
+TEST_CASE("the table has a header and one row per client with addresses, counters and cipher") {
+    const std::string t = format_status_table(parse_status_reply(kReply), 1700000100);
+    CAPTURE(t);
+    CHECK(count_lines(t) == 4);  // server line, header, two clients
+    CHECK(t.rfind("udpvpn-server on [::]:51820, device udpvpn0 (10.77.0.1/24 fd77::1/64), up 1h00m, 2 clients\n", 0) == 0);
+    CHECK(t.find("IDENTITY") != std::string::npos);
+    CHECK(t.find("CIPHER") != std::string::npos);
+    const auto alice = t.find("alice");
+    REQUIRE(alice != std::string::npos);
+    const std::string row = t.substr(alice, t.find('\n', alice) - alice);
+    for (const char* want : {"10.77.0.2", "fd77::2", "192.0.2.10:40000", "123 B", "1.5 MiB", "12s ago", "chacha20-poly1305"}) {
+        CAPTURE(want);
+        CHECK(row.find(want) != std::string::npos);
+    }
+    const auto bob = t.find("bob");
+    const std::string bob_row = t.substr(bob, t.find('\n', bob) - bob);
+    CHECK(bob_row.find("[2001:db8::7]:1234") != std::string::npos);
+    CHECK(bob_row.find("1m40s ago") != std::string::npos);  // no age field: computed from our clock
+    CHECK(bob_row.find(" - ") != std::string::npos);         // no inner IPv6
+}
+
+TEST_CASE("columns line up") {
+    const std::string t = format_status_table(parse_status_reply(kReply), 1700000100);
+    std::vector<std::string> lines;
+    for (std::size_t p = 0, n; (n = t.find('\n', p)) != std::string::npos; p = n + 1) lines.push_back(t.substr(p, n - p));
+    REQUIRE(lines.size() == 4);
+    const auto col = lines[1].find("CIPHER");
+    CHECK(lines[2].find("chacha20-poly1305") == col);
+    CHECK(lines[3].find("aes-256-gcm") == col);
+}
+
+TEST_CASE("no sessions: the table says so") {
+    const std::string t = format_status_table(parse_status_reply(R"({"version":1,"sessions":[]})"), 0);
+    CHECK(t == "no clients connected\n");
+}
+
+TEST_CASE("byte counts read in binary units") {
+    CHECK(human_bytes(0) == "0 B");
+    CHECK(human_bytes(1023) == "1023 B");
+    CHECK(human_bytes(1024) == "1.0 KiB");
+    CHECK(human_bytes(1536) == "1.5 KiB");
+    CHECK(human_bytes(200ull << 20) == "200.0 MiB");
+    CHECK(human_bytes(3ull << 40) == "3.0 TiB");
+    CHECK(human_bytes(UINT64_MAX) == "16.0 EiB");
+}
+
+TEST_CASE("durations are short and exact to the shown unit") {
+    CHECK(human_duration(-5) == "0s");
+    CHECK(human_duration(0) == "0s");
+    CHECK(human_duration(59) == "59s");
+    CHECK(human_duration(183) == "3m03s");
+    CHECK(human_duration(7800) == "2h10m");
+    CHECK(human_duration(3 * 86400 + 4 * 3600 + 59) == "3d04h");
+}
+
+TEST_CASE("the request is one JSON line") {
+    CHECK(status_request() == "{\"command\":\"status\"}\n");
+}

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "status_view.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+
+namespace udpvpn::ctl {
+namespace {
+
+using nlohmann::json;
+
+// A field of the expected JSON type, or the default when absent/null. A present field of another
+// type is an error: it means the reply is not what the protocol says.
+template <typename T>
+T field(const json& obj, const char* key, T def = T{}) {
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return def;
+    bool ok;
+    if constexpr (std::is_same_v<T, std::string>) ok = it->is_string();
+    else if constexpr (std::is_same_v<T, bool>) ok = it->is_boolean();
+    else if constexpr (std::is_unsigned_v<T>) ok = it->is_number_unsigned();
+    else ok = it->is_number_integer();
+    if (!ok) throw CtlError(std::string("malformed status reply: field '") + key + "' has the wrong type");
+    return it->get<T>();
+}
+
+std::string pad(std::string s, std::size_t width) {
+    if (s.size() < width) s.append(width - s.size(), ' ');
+    return s;
+}
+
+}  // namespace
+
+std::string status_request() { return "{\"command\":\"status\"}\n"; }
+
+StatusReply parse_status_reply(std::string_view line) {
+    const json doc = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) throw CtlError("malformed status reply: not JSON");
+    if (!doc.is_object()) throw CtlError("malformed status reply: not a JSON object");
+    if (auto err = doc.find("error"); err != doc.end())
+        throw CtlError("server answered: " + (err->is_string() ? err->get<std::string>() : err->dump()));
+
+    StatusReply r;
+    r.version = field<std::uint64_t>(doc, "version");
+    if (auto s = doc.find("server"); s != doc.end() && s->is_object()) {
+        r.server.present = true;
+        r.server.listen = field<std::string>(*s, "listen");
+        r.server.device = field<std::string>(*s, "device");
+        r.server.ipv4 = field<std::string>(*s, "ipv4");
+        r.server.ipv6 = field<std::string>(*s, "ipv6");
+        r.server.pid = field<std::uint64_t>(*s, "pid");
+        r.server.uptime_s = field<std::uint64_t>(*s, "uptime_s");
+        r.server.client_to_client = field<bool>(*s, "client_to_client");
+    }
+    auto sessions = doc.find("sessions");
+    if (sessions == doc.end()) throw CtlError("malformed status reply: no \"sessions\"");
+    if (!sessions->is_array()) throw CtlError("malformed status reply: \"sessions\" is not a list");
+    for (const auto& j : *sessions) {
+        if (!j.is_object()) throw CtlError("malformed status reply: a session is not an object");
+        SessionStatus s;
+        s.session = field<std::string>(j, "session");
+        s.identity = field<std::string>(j, "identity");
+        s.fingerprint = field<std::string>(j, "fingerprint");
+        s.inner_ipv4 = field<std::string>(j, "inner_ipv4");
+        s.inner_ipv6 = field<std::string>(j, "inner_ipv6");
+        s.outer = field<std::string>(j, "outer");
+        s.rx_bytes = field<std::uint64_t>(j, "rx_bytes");
+        s.tx_bytes = field<std::uint64_t>(j, "tx_bytes");
+        s.rx_packets = field<std::uint64_t>(j, "rx_packets");
+        s.tx_packets = field<std::uint64_t>(j, "tx_packets");
+        s.established_unix = field<std::int64_t>(j, "established_unix");
+        s.last_handshake_unix = field<std::int64_t>(j, "last_handshake_unix");
+        if (j.contains("last_handshake_age_s") && !j["last_handshake_age_s"].is_null())
+            s.last_handshake_age_s = field<std::int64_t>(j, "last_handshake_age_s");
+        s.cipher = field<std::string>(j, "cipher");
+        s.epoch = field<std::uint64_t>(j, "epoch");
+        r.sessions.push_back(std::move(s));
+    }
+    return r;
+}
+
+std::string human_bytes(std::uint64_t n) {
+    if (n < 1024) return std::to_string(n) + " B";
+    static const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double v = static_cast<double>(n) / 1024.0;
+    std::size_t u = 0;
+    while (v >= 1024.0 && u + 1 < std::size(units)) {
+        v /= 1024.0;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+    return buf;
+}
+
+std::string human_duration(std::int64_t s) {
+    if (s < 0) s = 0;
+    char buf[32];
+    if (s < 60) std::snprintf(buf, sizeof buf, "%" PRId64 "s", s);
+    else if (s < 3600) std::snprintf(buf, sizeof buf, "%" PRId64 "m%02" PRId64 "s", s / 60, s % 60);
+    else if (s < 86400) std::snprintf(buf, sizeof buf, "%" PRId64 "h%02" PRId64 "m", s / 3600, s % 3600 / 60);
+    else std::snprintf(buf, sizeof buf, "%" PRId64 "d%02" PRId64 "h", s / 86400, s % 86400 / 3600);
+    return buf;
+}
+
+std::string format_status_table(const StatusReply& r, std::int64_t now_unix) {
+    std::string out;
+    if (r.server.present) {
+        out += "udpvpn-server";
+        if (!r.server.listen.empty()) out += " on " + r.server.listen;
+        if (!r.server.device.empty()) {
+            out += ", device " + r.server.device;
+            std::string addrs = r.server.ipv4;
+            if (!r.server.ipv6.empty()) addrs += (addrs.empty() ? "" : " ") + r.server.ipv6;
+            if (!addrs.empty()) out += " (" + addrs + ")";
+        }
+        out += ", up " + human_duration(static_cast<std::int64_t>(r.server.uptime_s));
+        out += ", " + std::to_string(r.sessions.size()) + (r.sessions.size() == 1 ? " client" : " clients");
+        if (r.server.client_to_client) out += ", client-to-client on";
+        out += "\n";
+    }
+    if (r.sessions.empty()) return out + "no clients connected\n";
+
+    const std::vector<std::string> header = {"IDENTITY", "INNER IPV4", "INNER IPV6", "OUTER",     "RX",
+                                             "TX",       "RX PKTS",    "TX PKTS",    "HANDSHAKE", "CIPHER"};
+    std::vector<std::vector<std::string>> rows{header};
+    for (const auto& s : r.sessions) {
+        const std::int64_t age = s.last_handshake_age_s ? *s.last_handshake_age_s
+                                 : s.last_handshake_unix ? now_unix - s.last_handshake_unix
+                                                         : -1;
+        auto dash = [](const std::string& v) { return v.empty() ? std::string("-") : v; };
+        rows.push_back({dash(s.identity), dash(s.inner_ipv4), dash(s.inner_ipv6), dash(s.outer),
+                        human_bytes(s.rx_bytes), human_bytes(s.tx_bytes), std::to_string(s.rx_packets),
+                        std::to_string(s.tx_packets), age < 0 ? "-" : human_duration(age) + " ago",
+                        dash(s.cipher)});
+    }
+    std::vector<std::size_t> width(header.size(), 0);
+    for (const auto& row : rows)
+        for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    for (const auto& row : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < row.size(); ++i)
+            line += i + 1 == row.size() ? row[i] : pad(row[i], width[i] + 2);
+        out += line + "\n";
+    }
+    return out;
+}
+
+}  // namespace udpvpn::ctl

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Reads the server's status reply (apps/common/status_protocol.md, version 1) and renders it for
+// people. Pure functions: no I/O, the time comes from the caller.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace udpvpn::ctl {
+
+struct CtlError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct SessionStatus {
+    std::string session;          // 8 hex digits
+    std::string identity;
+    std::string fingerprint;
+    std::string inner_ipv4;       // "" when none
+    std::string inner_ipv6;
+    std::string outer;
+    std::uint64_t rx_bytes = 0, tx_bytes = 0, rx_packets = 0, tx_packets = 0;
+    std::int64_t established_unix = 0;
+    std::int64_t last_handshake_unix = 0;
+    std::optional<std::int64_t> last_handshake_age_s;  // preferred over the server/client clock difference
+    std::string cipher;
+    std::uint64_t epoch = 0;
+};
+
+struct ServerStatus {
+    std::string listen, device, ipv4, ipv6;
+    std::uint64_t pid = 0, uptime_s = 0;
+    bool client_to_client = false;
+    bool present = false;         // the reply had a "server" object
+};
+
+struct StatusReply {
+    std::uint64_t version = 0;
+    ServerStatus server;
+    std::vector<SessionStatus> sessions;
+};
+
+// Parses one reply line. Unknown fields are ignored and missing ones keep their defaults (readers must
+// accept later versions). Throws CtlError for malformed JSON, a wrong field type, or an "error" reply
+// (the message is the server's).
+StatusReply parse_status_reply(std::string_view line);
+
+// The request line the client sends, newline included.
+std::string status_request();
+
+// "0 B", "999 B", "1.5 KiB", "12.0 MiB", ... (binary units, one decimal from KiB on).
+std::string human_bytes(std::uint64_t n);
+// "12s", "5m03s", "2h10m", "3d04h"; negative ages (clock skew) read as "0s".
+std::string human_duration(std::int64_t seconds);
+
+// A header line about the server, then one aligned row per session (or a line saying there is none).
+std::string format_status_table(const StatusReply& reply, std::int64_t now_unix);
+
+}  // namespace udpvpn::ctl
