@@ -1,1 +1,726 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+// The two endpoint roles (docs/rfc-draft.txt, "Endpoints"): demultiplexing by packet type and session
+// ID, handshake objects until they complete, sessions afterwards.
+#include "data_packet.hpp"
+#include "handshake.hpp"
+#include "session.hpp"
+#include "wire_format.hpp"
+
+#include <udpvpn/endpoint.hpp>
+
+#include <deque>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace udpvpn {
+
+namespace {
+
+constexpr std::size_t kMaxStatelessQueue = 256;   // RETRY datagrams waiting to be polled
+constexpr std::size_t kMaxInnerQueue = 1024;      // early data waiting for poll_inner()
+constexpr std::size_t kMaxEventQueue = 65536;
+
+SessionId peek_sid(ByteView d) noexcept {
+    if (d.size() < 5) return 0;
+    return (SessionId{d[1]} << 24) | (SessionId{d[2]} << 16) | (SessionId{d[3]} << 8) | SessionId{d[4]};
+}
+
+struct QueuedInner {
+    SessionId session;
+    InnerProtocol protocol;
+    Bytes bytes;
+};
+
+bool is_inner(PayloadType p) noexcept {
+    return p == PayloadType::ipv4 || p == PayloadType::ipv6 || p == PayloadType::ppp;
+}
+
+// Shared plumbing of both roles: events, inner packets, statistics, the last time we were told.
+class EndpointBase : public Endpoint {
+protected:
+    void push_event(Event e) {
+        if (events_.size() < kMaxEventQueue) events_.push_back(std::move(e));
+    }
+    void drain_session_events(Session& s) {
+        while (auto e = s.poll_event()) push_event(std::move(*e));
+    }
+    Received drop(Error e) {
+        count_drop(e);
+        Received r;
+        r.status = e;
+        return r;
+    }
+    void count_drop(Error e) {
+        const int v = static_cast<int>(e);
+        if (v > 0 && v < 32) stats_.dropped[v]++;
+    }
+    Received open_data_for(TimeNs now, Session& s, const PeerAddress& from, const DataHeader& h,
+                           MutableByteView datagram) {
+        Session::Opened o = s.open(now, from, h, datagram);
+        drain_session_events(s);
+        if (o.status != Error::ok) return drop(o.status);
+        Received r;
+        r.session = s.local_sid();
+        if (is_inner(o.payload) && !o.plaintext.empty()) {
+            r.has_inner = true;
+            r.protocol = static_cast<InnerProtocol>(o.payload);
+            r.inner = o.plaintext;
+        }
+        return r;
+    }
+    SessionInfo info_of(const Session& s) const {
+        SessionInfo i;
+        i.session = s.local_sid();
+        i.established = !s.closed();
+        i.peer = s.peer();
+        i.address = s.address();
+        i.suite = s.suite();
+        i.epoch = s.epoch();
+        i.last_handshake = s.last_handshake();
+        i.tx_bytes = s.counters().tx_bytes;
+        i.rx_bytes = s.counters().rx_bytes;
+        i.tx_packets = s.counters().tx_packets;
+        i.rx_packets = s.counters().rx_packets;
+        i.inner_mtu = s.inner_mtu();
+        return i;
+    }
+
+public:
+    std::optional<Event> poll_event() override {
+        if (events_.empty()) return std::nullopt;
+        Event e = std::move(events_.front());
+        events_.pop_front();
+        return e;
+    }
+    Result<InnerPacket> poll_inner(MutableByteView out) override {
+        if (inner_.empty()) return {{}, Error::ok};
+        QueuedInner& q = inner_.front();
+        if (out.size() < q.bytes.size()) return {{q.session, q.protocol, q.bytes.size()}, Error::buffer_too_small};
+        std::copy(q.bytes.begin(), q.bytes.end(), out.begin());
+        InnerPacket p{q.session, q.protocol, q.bytes.size()};
+        inner_.pop_front();
+        return {p, Error::ok};
+    }
+    const EndpointStats& stats() const override { return stats_; }
+
+protected:
+    std::deque<Event> events_;
+    std::deque<QueuedInner> inner_;
+    EndpointStats stats_;
+    TimeNs now_ = 0;   // time of the latest call: poll_datagram() has no time argument of its own
+};
+
+// ---------------------------------------------------------------------------------------------
+// Initiator: one handshake at a time, then one session.
+class Initiator final : public EndpointBase {
+public:
+    Initiator(InitiatorConfig c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
+        : config_(std::move(c)), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)) {}
+
+    Result<SessionId> connect(TimeNs now) override {
+        now_ = now;
+        session_.reset();
+        SessionId sid = 0;
+        while (sid == 0) {
+            std::uint8_t b[4];
+            rng_->fill(b);
+            sid = (SessionId{b[0]} << 24) | (SessionId{b[1]} << 16) | (SessionId{b[2]} << 8) | b[3];
+        }
+        sid_ = sid;
+        handshake_ = std::make_unique<ClientHandshake>(config_, identity_, verifier_, *rng_, sid_, now);
+        return {sid_, Error::ok};
+    }
+
+    Received receive(TimeNs now, const PeerAddress& from, MutableByteView d) override {
+        now_ = now;
+        if (d.empty()) return drop(Error::malformed);
+        const std::uint8_t type = d[0];
+        if (is_data_type(type)) {
+            Result<DataHeader> h = parse_data_header(d);
+            if (!h) return drop(h.error);
+            if (!session_ || h.value.dst_sid != sid_) return drop(Error::unknown_session);
+            Received r = open_data_for(now, *session_, from, h.value, d);
+            if (r.status == Error::ok && handshake_ &&
+                handshake_->state() == ClientHandshake::State::established) {
+                handshake_->confirm();   // an authenticated DATA packet from the server acks flight 3
+            }
+            reap(now);
+            return r;
+        }
+        if (type == kTypeRetry || type == kTypeServerHello || type == kTypeHandshake) {
+            if (!handshake_) return drop(Error::unexpected_packet);
+            const Error e = handshake_->on_datagram(now, d);
+            after_handshake(now);
+            if (error_class(e) == ErrorClass::drop) return drop(e);
+            Received r;
+            r.session = sid_;
+            return r;
+        }
+        return drop(Error::malformed);
+    }
+
+    Sealed seal(TimeNs now, SessionId sid, InnerProtocol p, ByteView inner, MutableByteView out) override {
+        now_ = now;
+        Sealed s;
+        if (sid != sid_) { s.status = Error::not_found; return s; }
+        if (!session_ || session_->closing()) { s.status = Error::invalid_state; return s; }
+        Result<std::size_t> n = session_->seal(now, static_cast<PayloadType>(p), inner, out);
+        s.status = n.error;
+        s.size = n.ok() ? n.value : 0;
+        s.to = session_->address();
+        return s;
+    }
+
+    Result<std::size_t> poll_datagram(MutableByteView out, PeerAddress& to) override {
+        to = config_.server;
+        if (handshake_) {
+            Result<std::size_t> n = handshake_->poll_datagram(now_, out);
+            if (!n.ok() || n.value > 0) return n;
+        }
+        if (session_) {
+            to = session_->address();
+            Result<std::size_t> n = session_->poll_datagram(now_, out);
+            drain_session_events(*session_);
+            return n;
+        }
+        return {0, Error::ok};
+    }
+
+    TimeNs next_deadline() const override {
+        TimeNs t = kNever;
+        if (handshake_) t = std::min(t, handshake_->next_deadline());
+        if (session_) t = std::min({t, session_->next_deadline(), session_->next_reverify()});
+        return t;
+    }
+
+    void handle_timeout(TimeNs now) override {
+        now_ = now;
+        if (handshake_ && handshake_->next_deadline() <= now) {
+            handshake_->on_timeout(now);
+            after_handshake(now);
+        }
+        if (session_) {
+            if (session_->next_reverify() <= now && verifier_) session_->reverify(now, *verifier_);
+            if (session_->next_deadline() <= now) session_->handle_timeout(now);
+            drain_session_events(*session_);
+            reap(now);
+        }
+    }
+
+    Error push_config(TimeNs now, SessionId sid, const ConfigPush&) override {
+        now_ = now;
+        return sid == sid_ ? Error::invalid_state : Error::not_found;   // only servers push configuration
+    }
+    Error ping(TimeNs now, SessionId sid, std::uint64_t token) override {
+        return control(now, sid, 0x02, token);
+    }
+    Error close(TimeNs now, SessionId sid, Error reason, std::string_view text) override {
+        now_ = now;
+        if (sid != sid_) return Error::not_found;
+        if (session_) {
+            session_->close(now, reason, text);
+            drain_session_events(*session_);
+        } else if (handshake_) {
+            handshake_.reset();
+            Event e;
+            e.type = EventType::closed;
+            e.session = sid_;
+            e.reason = reason;
+            e.text = std::string(text);
+            push_event(std::move(e));
+        }
+        return Error::ok;
+    }
+    Error rekey(TimeNs now, SessionId sid) override {
+        now_ = now;
+        if (sid != sid_) return Error::not_found;
+        if (!session_) return Error::invalid_state;
+        return session_->start_rekey(now);
+    }
+    void reverify_certificates(TimeNs now) override {
+        now_ = now;
+        if (session_ && verifier_) {
+            session_->reverify(now, *verifier_);
+            drain_session_events(*session_);
+        }
+    }
+    void set_verifier(TimeNs now, std::shared_ptr<const CertificateVerifier> v) override {
+        verifier_ = std::move(v);
+        reverify_certificates(now);
+    }
+    std::optional<SessionInfo> session_info(SessionId sid) const override {
+        if (sid != sid_ || !session_) return std::nullopt;
+        return info_of(*session_);
+    }
+    std::vector<SessionId> sessions() const override {
+        if (session_) return {sid_};
+        return {};
+    }
+
+private:
+    Error control(TimeNs now, SessionId sid, std::uint8_t type, std::uint64_t token) {
+        now_ = now;
+        if (sid != sid_) return Error::not_found;
+        if (!session_) return Error::invalid_state;
+        std::uint8_t b[8];
+        for (int i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(token >> (56 - 8 * i));
+        return session_->send_control(now, type, b);
+    }
+
+    void after_handshake(TimeNs now) {
+        if (!handshake_) return;
+        switch (handshake_->state()) {
+        case ClientHandshake::State::established:
+        case ClientHandshake::State::confirmed:
+            if (!session_) start_session(now);
+            if (handshake_->state() == ClientHandshake::State::confirmed) handshake_.reset();
+            break;
+        case ClientHandshake::State::failed: {
+            Event e;
+            e.type = EventType::closed;
+            e.session = sid_;
+            e.reason = handshake_->failure();
+            e.text = handshake_->failure_text().empty() ? to_string(e.reason) : handshake_->failure_text();
+            push_event(std::move(e));
+            handshake_.reset();
+            break;
+        }
+        default: break;
+        }
+    }
+
+    void start_session(TimeNs now) {
+        const HandshakeResult& r = handshake_->result();
+        SessionParams p;
+        p.role = Role::client;
+        p.local_sid = r.client_sid;
+        p.peer_sid = r.server_sid;
+        p.suite = r.suite;
+        p.address = config_.server;
+        p.peer = r.peer;
+        p.peer_chain = r.peer_chain;
+        p.expected_name = config_.expected_server_name;
+        session_ = std::make_unique<Session>(config_, *rng_, std::move(p), r.secrets, now);
+        stats_.handshakes_completed++;
+        Event e;
+        e.type = EventType::established;
+        e.session = sid_;
+        e.peer = r.peer;
+        e.suite = r.suite;
+        e.address = config_.server;
+        push_event(std::move(e));
+    }
+
+    void reap(TimeNs) {
+        if (session_ && session_->closed()) {
+            drain_session_events(*session_);
+            session_.reset();
+            handshake_.reset();
+        }
+    }
+
+    InitiatorConfig config_;
+    Identity identity_;
+    std::shared_ptr<const CertificateVerifier> verifier_;
+    std::shared_ptr<Rng> rng_;
+    SessionId sid_ = 0;
+    std::unique_ptr<ClientHandshake> handshake_;
+    std::unique_ptr<Session> session_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Responder: many half-open handshakes and sessions, demultiplexed by session ID.
+class Responder final : public EndpointBase {
+public:
+    Responder(ResponderConfig c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
+        : config_(std::move(c)), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)),
+          gate_(config_, *rng_) {}
+
+    Result<SessionId> connect(TimeNs) override { return {0, Error::invalid_state}; }
+
+    Received receive(TimeNs now, const PeerAddress& from, MutableByteView d) override {
+        now_ = now;
+        if (d.empty()) return drop(Error::malformed);
+        const std::uint8_t type = d[0];
+        if (is_data_type(type)) return receive_data(now, from, d);
+        if (type == kTypeInitial || type == kTypePad) return receive_initial(now, from, d);
+        if (type == kTypeHandshake) return receive_handshake(now, from, d);
+        return drop(Error::malformed);
+    }
+
+    Sealed seal(TimeNs now, SessionId sid, InnerProtocol p, ByteView inner, MutableByteView out) override {
+        now_ = now;
+        Sealed s;
+        auto it = sessions_.find(sid);
+        if (it == sessions_.end()) { s.status = Error::not_found; return s; }
+        Session& ses = *it->second.session;
+        if (ses.closing() || ses.closed()) { s.status = Error::invalid_state; return s; }
+        Result<std::size_t> n = ses.seal(now, static_cast<PayloadType>(p), inner, out);
+        s.status = n.error;
+        s.size = n.ok() ? n.value : 0;
+        s.to = ses.address();
+        return s;
+    }
+
+    Result<std::size_t> poll_datagram(MutableByteView out, PeerAddress& to) override {
+        if (!stateless_.empty()) {
+            auto& [addr, bytes] = stateless_.front();
+            if (out.size() < bytes.size()) return {bytes.size(), Error::buffer_too_small};
+            std::copy(bytes.begin(), bytes.end(), out.begin());
+            to = addr;
+            const std::size_t n = bytes.size();
+            stateless_.pop_front();
+            return {n, Error::ok};
+        }
+        while (!ready_.empty()) {
+            const SessionId sid = ready_.front();
+            Result<std::size_t> n = poll_one(sid, out, to);
+            if (!n.ok() || n.value > 0) return n;
+            ready_.pop_front();
+            ready_set_.erase(sid);
+        }
+        return {0, Error::ok};
+    }
+
+    TimeNs next_deadline() const override {
+        TimeNs t = kNever;
+        for (const auto& [sid, h] : half_open_) t = std::min(t, h.handshake->next_deadline());
+        for (const auto& [sid, l] : sessions_) {
+            t = std::min({t, l.session->next_deadline(), l.session->next_reverify()});
+            if (l.tail) t = std::min(t, l.tail_until);
+        }
+        return t;
+    }
+
+    void handle_timeout(TimeNs now) override {
+        now_ = now;
+        std::vector<SessionId> done;
+        for (auto& [sid, h] : half_open_) {
+            if (h.handshake->next_deadline() <= now) {
+                h.handshake->on_timeout(now);
+                mark_ready(sid);
+                if (h.handshake->state() == ServerHandshake::State::failed) done.push_back(sid);
+            }
+        }
+        for (SessionId sid : done) fail_half_open(sid);
+        std::vector<SessionId> closed;
+        for (auto& [sid, l] : sessions_) {
+            Session& s = *l.session;
+            if (l.tail && l.tail_until <= now) l.tail.reset();
+            if (s.next_reverify() <= now && verifier_) s.reverify(now, *verifier_);
+            if (s.next_deadline() <= now) {
+                s.handle_timeout(now);
+                mark_ready(sid);
+            }
+            drain_session_events(s);
+            if (s.closed()) closed.push_back(sid);
+        }
+        for (SessionId sid : closed) sessions_.erase(sid);
+        stats_.sessions = sessions_.size();
+        stats_.half_open = half_open_.size();
+    }
+
+    Error push_config(TimeNs now, SessionId sid, const ConfigPush& c) override {
+        now_ = now;
+        auto it = sessions_.find(sid);
+        if (it == sessions_.end()) return Error::not_found;
+        const Bytes body = encode_config_push(c);
+        const Error e = it->second.session->send_control(now, 0x01, body);
+        mark_ready(sid);
+        return e;
+    }
+    Error ping(TimeNs now, SessionId sid, std::uint64_t token) override {
+        now_ = now;
+        auto it = sessions_.find(sid);
+        if (it == sessions_.end()) return Error::not_found;
+        std::uint8_t b[8];
+        for (int i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(token >> (56 - 8 * i));
+        const Error e = it->second.session->send_control(now, 0x02, b);
+        mark_ready(sid);
+        return e;
+    }
+    Error close(TimeNs now, SessionId sid, Error reason, std::string_view text) override {
+        now_ = now;
+        auto it = sessions_.find(sid);
+        if (it == sessions_.end()) {
+            if (half_open_.erase(sid)) return Error::ok;
+            return Error::not_found;
+        }
+        it->second.session->close(now, reason, text);
+        drain_session_events(*it->second.session);
+        mark_ready(sid);
+        return Error::ok;
+    }
+    Error rekey(TimeNs now, SessionId sid) override {
+        now_ = now;
+        auto it = sessions_.find(sid);
+        if (it == sessions_.end()) return Error::not_found;
+        mark_ready(sid);
+        return it->second.session->start_rekey(now);
+    }
+    void reverify_certificates(TimeNs now) override {
+        now_ = now;
+        if (!verifier_) return;
+        for (auto& [sid, l] : sessions_) {
+            l.session->reverify(now, *verifier_);
+            drain_session_events(*l.session);
+            mark_ready(sid);
+        }
+    }
+    void set_verifier(TimeNs now, std::shared_ptr<const CertificateVerifier> v) override {
+        verifier_ = std::move(v);
+        reverify_certificates(now);
+    }
+    std::optional<SessionInfo> session_info(SessionId sid) const override {
+        auto it = sessions_.find(sid);
+        if (it == sessions_.end()) return std::nullopt;
+        SessionInfo i = info_of(*it->second.session);
+        i.established_at = it->second.established_at;
+        return i;
+    }
+    std::vector<SessionId> sessions() const override {
+        std::vector<SessionId> v;
+        v.reserve(sessions_.size());
+        for (const auto& [sid, l] : sessions_) v.push_back(sid);
+        return v;
+    }
+
+private:
+    struct HalfOpen {
+        std::unique_ptr<ServerHandshake> handshake;
+        PeerAddress from;
+        std::array<std::uint8_t, 32> client_eph{};
+        std::vector<Bytes> early;   // DATA that arrived before the client was authenticated
+    };
+    struct Live {
+        std::unique_ptr<Session> session;
+        std::unique_ptr<ServerHandshake> tail;   // re-acknowledges a retransmitted client flight
+        TimeNs tail_until = 0;
+        TimeNs established_at = 0;
+    };
+
+    void mark_ready(SessionId sid) {
+        if (ready_set_.insert(sid).second) ready_.push_back(sid);
+    }
+
+    SessionId new_sid() {
+        for (;;) {
+            std::uint8_t b[3];
+            rng_->fill(b);
+            const SessionId sid = (SessionId{config_.server_id} << 24) | (SessionId{b[0]} << 16) |
+                                  (SessionId{b[1]} << 8) | b[2];
+            if ((sid & 0x00FFFFFFu) == 0) continue;
+            if (!sessions_.count(sid) && !half_open_.count(sid)) return sid;
+        }
+    }
+
+    Result<std::size_t> poll_one(SessionId sid, MutableByteView out, PeerAddress& to) {
+        if (auto h = half_open_.find(sid); h != half_open_.end()) {
+            to = h->second.from;
+            return h->second.handshake->poll_datagram(now_, out);
+        }
+        if (auto l = sessions_.find(sid); l != sessions_.end()) {
+            to = l->second.session->address();
+            if (l->second.tail) {
+                Result<std::size_t> n = l->second.tail->poll_datagram(now_, out);
+                if (!n.ok() || n.value > 0) return n;
+            }
+            Result<std::size_t> n = l->second.session->poll_datagram(now_, out);
+            drain_session_events(*l->second.session);
+            return n;
+        }
+        return {0, Error::ok};
+    }
+
+    Received receive_initial(TimeNs now, const PeerAddress& from, MutableByteView d) {
+        std::uint8_t retry[128];
+        ResponderGate::Verdict v = gate_.classify(now, from, d, half_open_.size(), retry);
+        switch (v.kind) {
+        case ResponderGate::Verdict::drop: return drop(v.reason);
+        case ResponderGate::Verdict::retry:
+            if (stateless_.size() < kMaxStatelessQueue) {
+                stateless_.emplace_back(from, Bytes(retry, retry + v.retry_size));
+                stats_.retries_sent++;
+            }
+            return {};
+        case ResponderGate::Verdict::pad:
+        case ResponderGate::Verdict::accept: {
+            auto known = by_eph_.find(v.client_eph_pub);
+            if (known != by_eph_.end()) {
+                auto h = half_open_.find(known->second);
+                if (h == half_open_.end() || !(h->second.from == from)) return drop(Error::unexpected_packet);
+                const Error e = h->second.handshake->on_datagram(now, d);
+                mark_ready(known->second);
+                return after_half_open(now, known->second, e);
+            }
+            if (v.kind == ResponderGate::Verdict::pad) return drop(Error::unexpected_packet);
+            if (half_open_.size() >= config_.max_half_open ||
+                sessions_.size() + half_open_.size() >= config_.max_sessions)
+                return drop(Error::rate_limited);
+            const SessionId sid = new_sid();
+            HalfOpen h;
+            h.handshake = std::make_unique<ServerHandshake>(config_, identity_, verifier_, *rng_, sid, v, d, from, now);
+            h.from = from;
+            h.client_eph = v.client_eph_pub;
+            by_eph_[v.client_eph_pub] = sid;
+            half_open_.emplace(sid, std::move(h));
+            stats_.half_open = half_open_.size();
+            mark_ready(sid);
+            return after_half_open(now, sid, Error::ok);
+        }
+        }
+        return drop(Error::malformed);
+    }
+
+    Received receive_handshake(TimeNs now, const PeerAddress& from, MutableByteView d) {
+        const SessionId sid = peek_sid(d);
+        if (auto h = half_open_.find(sid); h != half_open_.end()) {
+            const Error e = h->second.handshake->on_datagram(now, d);
+            if (e == Error::ok && h->second.handshake->address_validated()) h->second.from = from;
+            mark_ready(sid);
+            return after_half_open(now, sid, e);
+        }
+        if (auto l = sessions_.find(sid); l != sessions_.end() && l->second.tail) {
+            const Error e = l->second.tail->on_datagram(now, d);
+            mark_ready(sid);
+            if (error_class(e) == ErrorClass::drop) return drop(e);
+            return {};
+        }
+        return drop(Error::unknown_session);
+    }
+
+    Received receive_data(TimeNs now, const PeerAddress& from, MutableByteView d) {
+        Result<DataHeader> h = parse_data_header(d);
+        if (!h) return drop(h.error);
+        const SessionId sid = h.value.dst_sid;
+        if (auto l = sessions_.find(sid); l != sessions_.end()) {
+            Received r = open_data_for(now, *l->second.session, from, h.value, d);
+            if (r.status == Error::ok) l->second.tail.reset();   // the client saw our ack: flight done
+            mark_ready(sid);
+            if (l->second.session->closed()) sessions_.erase(l);
+            return r;
+        }
+        if (auto ho = half_open_.find(sid); ho != half_open_.end()) {
+            // Early data: the client may send right after its flight; keep a bounded few until its
+            // FINISHED is verified (docs/rfc-draft.txt, "Flights").
+            if (ho->second.early.size() >= config_.early_data_limit) return drop(Error::unexpected_packet);
+            ho->second.early.emplace_back(d.begin(), d.end());
+            Received r;
+            r.session = sid;
+            return r;
+        }
+        return drop(Error::unknown_session);
+    }
+
+    Received after_half_open(TimeNs now, SessionId sid, Error e) {
+        auto it = half_open_.find(sid);
+        if (it == half_open_.end()) return {};
+        ServerHandshake& hs = *it->second.handshake;
+        if (hs.state() == ServerHandshake::State::complete) complete_half_open(now, sid);
+        else if (hs.state() == ServerHandshake::State::failed) fail_half_open(sid);
+        stats_.half_open = half_open_.size();
+        stats_.sessions = sessions_.size();
+        if (error_class(e) == ErrorClass::drop) return drop(e);
+        Received r;
+        r.session = sid;
+        return r;
+    }
+
+    void complete_half_open(TimeNs now, SessionId sid) {
+        auto node = half_open_.extract(sid);
+        HalfOpen& h = node.mapped();
+        by_eph_.erase(h.client_eph);
+        const HandshakeResult& r = h.handshake->result();
+        SessionParams p;
+        p.role = Role::server;
+        p.local_sid = sid;
+        p.peer_sid = r.client_sid;
+        p.suite = r.suite;
+        p.address = h.from;
+        p.peer = r.peer;
+        p.peer_chain = r.peer_chain;
+        Live l;
+        l.session = std::make_unique<Session>(config_, *rng_, std::move(p), r.secrets, now);
+        l.established_at = now;
+        stats_.handshakes_completed++;
+        Event e;
+        e.type = EventType::established;
+        e.session = sid;
+        e.peer = r.peer;
+        e.suite = r.suite;
+        e.address = h.from;
+        push_event(std::move(e));
+        for (Bytes& early : h.early) {
+            Result<DataHeader> dh = parse_data_header(early);
+            if (!dh) continue;
+            Session::Opened o = l.session->open(now, h.from, dh.value, early);
+            if (o.status == Error::ok && is_inner(o.payload) && !o.plaintext.empty() && inner_.size() < kMaxInnerQueue)
+                inner_.push_back({sid, static_cast<InnerProtocol>(o.payload), Bytes(o.plaintext.begin(), o.plaintext.end())});
+        }
+        drain_session_events(*l.session);
+        l.tail = std::move(h.handshake);
+        l.tail_until = now + config_.timers.handshake_timeout;
+        sessions_.emplace(sid, std::move(l));
+        mark_ready(sid);
+    }
+
+    void fail_half_open(SessionId sid) {
+        auto it = half_open_.find(sid);
+        if (it == half_open_.end()) return;
+        ServerHandshake& hs = *it->second.handshake;
+        Event e;
+        e.type = EventType::closed;
+        e.session = sid;
+        e.reason = hs.failure();
+        e.text = hs.failure_text().empty() ? to_string(e.reason) : hs.failure_text();
+        e.address = it->second.from;
+        // A handshake that never got past address validation is noise (scans, spoofing): only
+        // report failures from peers that proved their address.
+        if (hs.address_validated() || e.reason != Error::handshake_timeout) push_event(std::move(e));
+        // Keep the object until its CLOSE frame is sent? It is polled before erasure below.
+        by_eph_.erase(it->second.client_eph);
+        if (hs.address_validated()) {
+            // Flush a final CLOSE to the client so it learns the reason.
+            std::uint8_t buf[1500];
+            Result<std::size_t> n = hs.poll_datagram(now_, buf);
+            if (n.ok() && n.value > 0 && stateless_.size() < kMaxStatelessQueue)
+                stateless_.emplace_back(it->second.from, Bytes(buf, buf + n.value));
+        }
+        half_open_.erase(it);
+    }
+
+    ResponderConfig config_;
+    Identity identity_;
+    std::shared_ptr<const CertificateVerifier> verifier_;
+    std::shared_ptr<Rng> rng_;
+    ResponderGate gate_;
+    std::unordered_map<SessionId, HalfOpen> half_open_;
+    std::map<std::array<std::uint8_t, 32>, SessionId> by_eph_;
+    std::unordered_map<SessionId, Live> sessions_;
+    std::deque<SessionId> ready_;
+    std::unordered_set<SessionId> ready_set_;
+    std::deque<std::pair<PeerAddress, Bytes>> stateless_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Endpoint>> Endpoint::make_initiator(InitiatorConfig config, Identity identity,
+                                                           std::shared_ptr<const CertificateVerifier> verifier,
+                                                           std::shared_ptr<Rng> rng) {
+    if (!rng || !verifier || identity.chain.empty() || !identity.signer || config.suites.empty())
+        return {nullptr, Error::invalid_argument};
+    return {std::make_unique<Initiator>(std::move(config), std::move(identity), std::move(verifier), std::move(rng)),
+            Error::ok};
+}
+
+Result<std::unique_ptr<Endpoint>> Endpoint::make_responder(ResponderConfig config, Identity identity,
+                                                           std::shared_ptr<const CertificateVerifier> verifier,
+                                                           std::shared_ptr<Rng> rng) {
+    if (!rng || !verifier || identity.chain.empty() || !identity.signer || config.suites.empty())
+        return {nullptr, Error::invalid_argument};
+    return {std::make_unique<Responder>(std::move(config), std::move(identity), std::move(verifier), std::move(rng)),
+            Error::ok};
+}
+
+}  // namespace udpvpn

@@ -1,1 +1,397 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "session.hpp"
+
+#include "bytes_io.hpp"
+
+#include <udpvpn/rng.hpp>
+
+#include <algorithm>
+
+namespace udpvpn {
+
+namespace {
+
+// Control message types (docs/rfc-draft.txt, "Control channel").
+constexpr std::uint8_t kMsgConfig = 0x01;
+constexpr std::uint8_t kMsgPing = 0x02;
+constexpr std::uint8_t kMsgPong = 0x03;
+constexpr std::uint8_t kMsgDisconnect = 0x04;
+constexpr std::uint8_t kMsgRekeyInit = 0x05;
+constexpr std::uint8_t kMsgRekeyResp = 0x06;
+
+// How long a closing session waits for its DISCONNECT to be acknowledged.
+constexpr TimeNs kCloseLinger = 2 * kSecond;
+// The server rekeys on time only if the client has not done it this much later (avoids collisions).
+constexpr TimeNs kServerRekeyDelay = 10 * kSecond;
+
+TimeNs min_time(TimeNs a, TimeNs b) { return a < b ? a : b; }
+
+}  // namespace
+
+AeadLimits aead_limits(Suite suite, const CommonConfig& c) noexcept {
+    // QUIC's analysis (RFC 9001 §6.6): AES-GCM confidentiality 2^23 packets, integrity 2^52 forgeries;
+    // ChaCha20-Poly1305 integrity 2^36 forgeries. We rekey at half the hard limit.
+    AeadLimits l{};
+    if (suite == Suite::aes256_gcm) {
+        l.rekey_after_packets = 1ull << 22;
+        l.reject_after_packets = 1ull << 23;
+        l.max_failed_opens = 1ull << 52;
+    } else {
+        l.rekey_after_packets = 1ull << 40;
+        l.reject_after_packets = 1ull << 60;
+        l.max_failed_opens = 1ull << 36;
+    }
+    if (c.rekey_after_packets) l.rekey_after_packets = c.rekey_after_packets;
+    if (c.reject_after_packets) l.reject_after_packets = c.reject_after_packets;
+    if (l.rekey_after_packets >= l.reject_after_packets) l.rekey_after_packets = l.reject_after_packets / 2;
+    return l;
+}
+
+Session::Session(const CommonConfig& config, Rng& rng, SessionParams params, const DataSecrets& secrets, TimeNs now)
+    : config_(config), rng_(rng), limits_(aead_limits(params.suite, config)), local_sid_(params.local_sid),
+      peer_sid_(params.peer_sid), suite_(params.suite), role_(params.role), address_(params.address),
+      params_(std::make_unique<SessionParams>(std::move(params))) {
+    const bool client = role_ == Role::client;
+    send_.install(suite_, client ? secrets.client_data : secrets.server_data, 0, now);
+    current_.install(suite_, client ? secrets.server_data : secrets.client_data, 0, kNever);
+    rekey_secret_ = secrets.rekey;
+    created_ = last_sent_ = last_received_ = last_handshake_ = now;
+    next_reverify_ = now + config_.timers.reverify_interval;
+    const std::size_t max_dg = config_.max_datagram;
+    inner_mtu_ = static_cast<std::uint16_t>(max_dg > kDataOverhead ? max_dg - kDataHeaderSize - kAeadTagSize : 0);
+    control_ = std::make_unique<ControlChannel>(config_.timers);
+}
+
+void Session::emit(Event e) {
+    e.session = local_sid_;
+    events_.push_back(std::move(e));
+}
+
+std::optional<Event> Session::poll_event() {
+    if (events_.empty()) return std::nullopt;
+    Event e = std::move(events_.front());
+    events_.pop_front();
+    return e;
+}
+
+Session::Opened Session::open(TimeNs now, const PeerAddress& from, const DataHeader& h, MutableByteView datagram) {
+    Opened r;
+    if (closed_) { r.status = Error::unknown_session; return r; }
+    ReceiveKey* key = nullptr;
+    if (current_.valid && (current_.epoch & 1u) == h.key_phase) key = &current_;
+    else if (other_.valid && (other_.epoch & 1u) == h.key_phase) key = &other_;
+    if (!key) { r.status = Error::stale_key; return r; }
+    if (key->expires != kNever && now >= key->expires) {
+        key->discard();
+        r.status = Error::stale_key;
+        return r;
+    }
+    if (!key->window.check(h.counter)) { r.status = Error::replayed; return r; }
+    Result<ByteView> pt = open_data(key->aead, h, datagram);
+    if (!pt) {
+        // Integrity limit: too many forgeries against one key and the key must go.
+        if (++key->failed_opens >= limits_.max_failed_opens) finish_close(Error::key_exhausted, "integrity limit");
+        r.status = pt.error;
+        return r;
+    }
+    // Only a packet newer than any seen on the current key may move the session (a replay cannot).
+    const bool newest = key == &current_ && h.counter >= current_.window.next_expected();
+    key->window.commit(h.counter);
+    last_received_ = now;
+    counters_.rx_packets++;
+    counters_.rx_bytes += pt.value.size();
+
+    if (key == &other_ && pending_.active && !pending_.we_initiated && other_.epoch == pending_.epoch) {
+        // First packet under the next epoch: the peer has switched, so we switch too.
+        promote_next_epoch(now);
+    }
+    if (newest && !(from == address_)) {
+        address_ = from;
+        params_->address = from;
+        r.address_changed = true;
+        Event e;
+        e.type = EventType::address_changed;
+        e.address = from;
+        emit(std::move(e));
+    }
+    r.payload = h.payload;
+    r.plaintext = pt.value;
+    if (h.payload == PayloadType::control) {
+        if (control_->on_payload(now, pt.value) != Error::ok) {
+            r.status = Error::malformed;
+            return r;
+        }
+        while (auto m = control_->poll_message()) handle_control_message(now, m->type, m->body);
+    }
+    return r;
+}
+
+Result<std::size_t> Session::seal(TimeNs now, PayloadType payload, ByteView plaintext, MutableByteView out) {
+    if (closed_ || !send_.valid) return {0, Error::invalid_state};
+    if (send_.next_counter >= limits_.reject_after_packets ||
+        now - send_.created >= config_.timers.reject_after_time) {
+        return {0, Error::key_exhausted};
+    }
+    DataHeader h;
+    h.key_phase = static_cast<std::uint8_t>(send_.epoch & 1u);
+    h.payload = payload;
+    h.dst_sid = peer_sid_;
+    h.counter = send_.next_counter;
+    Result<std::size_t> n = seal_data(send_.aead, h, plaintext, out);
+    if (!n) return n;
+    send_.next_counter++;
+    last_sent_ = now;
+    counters_.tx_packets++;
+    counters_.tx_bytes += plaintext.size();
+    return n;
+}
+
+Error Session::send_control(TimeNs now, std::uint8_t msg_type, ByteView body) {
+    if (closed_ || closing_) return Error::invalid_state;
+    return control_->send(now, msg_type, body);
+}
+
+bool Session::want_rekey(TimeNs now) const noexcept {
+    if (pending_.active || closing_ || closed_) return false;
+    if (send_.next_counter >= limits_.rekey_after_packets) return true;
+    TimeNs age = now - send_.created;
+    TimeNs due = config_.timers.rekey_after_time + (role_ == Role::server ? kServerRekeyDelay : 0);
+    return age >= due;
+}
+
+Error Session::start_rekey(TimeNs now) {
+    if (closed_ || closing_) return Error::invalid_state;
+    if (pending_.active) return Error::ok;
+    pending_.active = true;
+    pending_.we_initiated = true;
+    pending_.epoch = send_.epoch + 1;
+    pending_.secrets = std::make_unique<PendingSecrets>();
+    rng_.fill(pending_.secrets->eph_private.expose_mut());
+    std::array<std::uint8_t, 32> pub{};
+    x25519_public(pending_.secrets->eph_private, pub);
+    std::uint8_t body[36];
+    Writer w({body, sizeof body});
+    w.u32(pending_.epoch);
+    w.bytes(pub);
+    return control_->send(now, kMsgRekeyInit, w.written());
+}
+
+void Session::on_rekey_init(TimeNs now, ByteView body) {
+    Reader r(body);
+    const std::uint32_t epoch = r.u32();
+    ByteView peer_pub = r.bytes(32);
+    if (!r.at_end() || epoch != send_.epoch + 1) return finish_close(Error::protocol_violation, "bad REKEY_INIT");
+    if (pending_.active && pending_.we_initiated) {
+        // Both sides started a rekey: the client's wins (docs/rfc-draft.txt, "Rekey").
+        if (role_ == Role::client) return;
+        pending_ = PendingRekey{};
+    }
+    Secret32 eph;
+    rng_.fill(eph.expose_mut());
+    std::array<std::uint8_t, 32> pub{};
+    x25519_public(eph, pub);
+    Secret32 shared;
+    if (!x25519(eph, peer_pub, shared)) return finish_close(Error::protocol_violation, "bad rekey key");
+    DataSecrets next = derive_rekey_secrets(rekey_secret_, shared, epoch);
+    const bool client = role_ == Role::client;
+    // Receive under the next epoch from now on; keep sending under the current one until the peer
+    // shows it switched (no packet is lost to the rekey).
+    other_.install(suite_, client ? next.server_data : next.client_data, epoch, kNever);
+    pending_.active = true;
+    pending_.we_initiated = false;
+    pending_.epoch = epoch;
+    pending_.secrets = std::make_unique<PendingSecrets>();
+    pending_.secrets->next_send_traffic = client ? next.client_data : next.server_data;
+    pending_.secrets->next_rekey_secret = next.rekey;
+    std::uint8_t out[36];
+    Writer w({out, sizeof out});
+    w.u32(epoch);
+    w.bytes(pub);
+    control_->send(now, kMsgRekeyResp, w.written());
+}
+
+void Session::on_rekey_resp(TimeNs now, ByteView body) {
+    Reader r(body);
+    const std::uint32_t epoch = r.u32();
+    ByteView peer_pub = r.bytes(32);
+    if (!r.at_end()) return finish_close(Error::protocol_violation, "bad REKEY_RESP");
+    if (!pending_.active || !pending_.we_initiated || epoch != pending_.epoch) return;  // stale: ignore
+    Secret32 shared;
+    if (!x25519(pending_.secrets->eph_private, peer_pub, shared)) return finish_close(Error::protocol_violation, "bad rekey key");
+    DataSecrets next = derive_rekey_secrets(rekey_secret_, shared, epoch);
+    const bool client = role_ == Role::client;
+    // The old receive key stays for the grace period: packets already in flight still open.
+    std::swap(current_, other_);
+    other_.expires = now + config_.timers.rekey_grace;
+    current_.install(suite_, client ? next.server_data : next.client_data, epoch, kNever);
+    send_.install(suite_, client ? next.client_data : next.server_data, epoch, now);
+    rekey_secret_ = next.rekey;
+    pending_ = PendingRekey{};
+    last_handshake_ = now;
+    Event e;
+    e.type = EventType::rekeyed;
+    e.epoch = epoch;
+    emit(std::move(e));
+}
+
+void Session::promote_next_epoch(TimeNs now) {
+    std::swap(current_, other_);
+    other_.expires = now + config_.timers.rekey_grace;
+    send_.install(suite_, pending_.secrets->next_send_traffic, pending_.epoch, now);
+    rekey_secret_ = pending_.secrets->next_rekey_secret;
+    const std::uint32_t epoch = pending_.epoch;
+    pending_ = PendingRekey{};
+    last_handshake_ = now;
+    Event e;
+    e.type = EventType::rekeyed;
+    e.epoch = epoch;
+    emit(std::move(e));
+}
+
+void Session::handle_control_message(TimeNs now, std::uint8_t type, ByteView body) {
+    switch (type) {
+    case kMsgConfig: {
+        if (role_ != Role::client) return finish_close(Error::protocol_violation, "CONFIG from a client");
+        Result<ConfigPush> c = decode_config_push(body);
+        if (!c) return finish_close(Error::protocol_violation, "malformed CONFIG");
+        if (c.value.mtu) inner_mtu_ = std::min<std::uint16_t>(inner_mtu_, *c.value.mtu);
+        Event e;
+        e.type = EventType::config_received;
+        e.config = std::move(c.value);
+        emit(std::move(e));
+        return;
+    }
+    case kMsgPing:
+        control_->send(now, kMsgPong, body);
+        return;
+    case kMsgPong: {
+        Reader r(body);
+        Event e;
+        e.type = EventType::pong;
+        e.token = r.u64();
+        emit(std::move(e));
+        return;
+    }
+    case kMsgDisconnect: {
+        Reader r(body);
+        const std::uint16_t code = r.u16();
+        const std::uint16_t len = r.u16();
+        ByteView text = r.bytes(std::min<std::size_t>(len, 200));
+        std::string t = "peer closed (code " + std::to_string(code) + ")";
+        if (r.ok() && !text.empty()) t += ": " + std::string(text.begin(), text.end());
+        return finish_close(Error::peer_closed, std::move(t));
+    }
+    case kMsgRekeyInit: return on_rekey_init(now, body);
+    case kMsgRekeyResp: return on_rekey_resp(now, body);
+    default: {
+        Event e;
+        e.type = EventType::control_message;
+        e.token = type;
+        e.text.assign(body.begin(), body.end());
+        emit(std::move(e));
+        return;
+    }
+    }
+}
+
+void Session::finish_close(Error reason, std::string text) {
+    if (closed_) return;
+    closed_ = true;
+    const bool reported = close_reported_;
+    close_reported_ = true;
+    close_reason_ = reason;
+    send_.discard();
+    current_.discard();
+    other_.discard();
+    rekey_secret_.wipe();
+    pending_ = PendingRekey{};
+    if (reported) return;
+    Event e;
+    e.type = EventType::closed;
+    e.reason = reason;
+    e.text = text.empty() ? to_string(reason) : std::move(text);
+    emit(std::move(e));
+}
+
+void Session::close(TimeNs now, Error reason, std::string_view text) {
+    if (closed_ || closing_) return;
+    std::uint8_t body[4 + 200];
+    Writer w({body, sizeof body});
+    const std::size_t n = std::min<std::size_t>(text.size(), 200);
+    w.u16(static_cast<std::uint16_t>(reason));
+    w.u16(static_cast<std::uint16_t>(n));
+    w.bytes({reinterpret_cast<const std::uint8_t*>(text.data()), n});
+    control_->send(now, kMsgDisconnect, w.written());
+    closing_ = true;
+    close_reason_ = reason;
+    close_deadline_ = now + kCloseLinger;
+    // The caller learns at once that the session is over; the linger only delivers DISCONNECT.
+    close_reported_ = true;
+    Event e;
+    e.type = EventType::closed;
+    e.reason = reason;
+    e.text = text.empty() ? std::string(to_string(reason)) : std::string(text);
+    emit(std::move(e));
+}
+
+void Session::reverify(TimeNs now, const CertificateVerifier& verifier) {
+    if (closed_) return;
+    next_reverify_ = now + config_.timers.reverify_interval;
+    const Role peer_role = role_ == Role::client ? Role::server : Role::client;
+    Result<PeerIdentity> r = verifier.verify(params_->peer_chain, peer_role, params_->expected_name);
+    if (!r) {
+        std::string why = std::string("peer certificate no longer valid: ") + to_string(r.error);
+        close(now, r.error, why);
+        // Cut off at once: nothing more is accepted from the peer; only the DISCONNECT goes out.
+        current_.discard();
+        other_.discard();
+    }
+}
+
+Result<std::size_t> Session::poll_datagram(TimeNs now, MutableByteView out) {
+    if (closed_) return {0, Error::ok};
+    if (out.size() < kDataOverhead + 64) return {kDataOverhead + 64, Error::buffer_too_small};
+    if (want_rekey(now)) start_rekey(now);
+    // Control frames are written straight behind the DATA header, then sealed in place.
+    MutableByteView body = out.subspan(kDataHeaderSize, out.size() - kDataOverhead);
+    const std::size_t max_payload = std::min<std::size_t>(body.size(), config_.max_datagram - kDataOverhead);
+    std::size_t n = control_->poll_payload(now, body.first(max_payload));
+    if (n > 0) return seal(now, PayloadType::control, body.first(n), out);
+    if (!closing_ && now - last_sent_ >= config_.timers.keepalive_interval)
+        return seal(now, PayloadType::keepalive, {}, out);
+    return {0, Error::ok};
+}
+
+TimeNs Session::next_deadline() const {
+    if (closed_) return kNever;
+    TimeNs t = control_->next_deadline();
+    if (closing_) return min_time(t, close_deadline_);
+    t = min_time(t, last_sent_ + config_.timers.keepalive_interval);
+    t = min_time(t, last_received_ + config_.timers.dead_peer_timeout);
+    t = min_time(t, next_reverify_);
+    if (!pending_.active) {
+        TimeNs due = config_.timers.rekey_after_time + (role_ == Role::server ? kServerRekeyDelay : 0);
+        t = min_time(t, send_.created + due);
+    }
+    t = min_time(t, send_.created + config_.timers.reject_after_time);
+    if (other_.valid && other_.expires != kNever) t = min_time(t, other_.expires);
+    return t;
+}
+
+void Session::handle_timeout(TimeNs now) {
+    if (closed_) return;
+    control_->on_timeout(now);
+    if (closing_) {
+        if (now >= close_deadline_ || !control_->has_unacked()) finish_close(close_reason_, {});
+        return;
+    }
+    if (now - last_received_ >= config_.timers.dead_peer_timeout)
+        return finish_close(Error::peer_timeout, "no authenticated packet for " +
+                                                     std::to_string(config_.timers.dead_peer_timeout / kSecond) + " s");
+    if (now - send_.created >= config_.timers.reject_after_time)
+        return finish_close(Error::key_exhausted, "no rekey before the key's hard time limit");
+    if (other_.valid && other_.expires != kNever && now >= other_.expires) other_.discard();
+    if (want_rekey(now)) start_rekey(now);
+}
+
+}  // namespace udpvpn

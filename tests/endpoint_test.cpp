@@ -1,2 +1,178 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+// Endpoint behaviour on a clean simulated network: events, early data, roaming, revocation,
+// liveness, usage limits and caller misuse.
+#include "sim_setup.hpp"
+
 #include <doctest/doctest.h>
+
+using namespace udpvpn;
+using namespace udpvpn::sim;
+
+namespace {
+
+struct Pair {
+    World w{42};
+    Host* server = nullptr;
+    Host* client = nullptr;
+    SessionId cs = 0, ss = 0;
+
+    explicit Pair(InitiatorConfig cc = {}, ResponderConfig sc = {}, const std::string& cert = "client.crt",
+                  const std::string& key = "client.key", std::shared_ptr<const CertificateVerifier> sv = nullptr) {
+        cc.server = address("server");
+        server = &w.add("server", make_server(sc, 1, sv));
+        client = &w.add("client", make_client(cc, 2, cert, key));
+        REQUIRE(client->endpoint->connect(w.now).ok());
+    }
+    bool establish() {
+        bool ok = w.run_until(w.now + 20 * kSecond, [&] {
+            return client->count(EventType::established) == 1 && server->count(EventType::established) == 1;
+        });
+        if (ok) {
+            cs = client->last(EventType::established)->session;
+            ss = server->last(EventType::established)->session;
+        }
+        return ok;
+    }
+};
+
+Bytes payload(std::uint8_t v, std::size_t n = 100) { return Bytes(n, v); }
+
+}  // namespace
+
+TEST_CASE("established events carry the verified peer identity and the suite") {
+    Pair p;
+    REQUIRE(p.establish());
+    const Event* c = p.client->last(EventType::established);
+    const Event* s = p.server->last(EventType::established);
+    CHECK(s->peer.common_name == "alice");
+    CHECK_FALSE(s->peer.fingerprint_sha256.empty());
+    CHECK(c->suite == s->suite);
+    CHECK(s->address == address("client"));
+    auto info = p.server->endpoint->session_info(p.ss);
+    REQUIRE(info);
+    CHECK(info->peer.common_name == "alice");
+}
+
+TEST_CASE("inner packets flow both ways and keep their protocol") {
+    Pair p;
+    REQUIRE(p.establish());
+    REQUIRE(p.w.send_inner(*p.client, p.cs, InnerProtocol::ipv6, payload(6)));
+    REQUIRE(p.w.send_inner(*p.server, p.ss, InnerProtocol::ppp, payload(2)));
+    p.w.run_for(100 * kMillisecond);
+    REQUIRE(p.server->inner.size() == 1);
+    CHECK(p.server->inner[0].protocol == InnerProtocol::ipv6);
+    CHECK(p.server->inner[0].bytes == payload(6));
+    REQUIRE(p.client->inner.size() == 1);
+    CHECK(p.client->inner[0].protocol == InnerProtocol::ppp);
+    auto info = p.server->endpoint->session_info(p.ss);
+    CHECK(info->rx_packets >= 1);
+    CHECK(info->tx_packets >= 1);
+}
+
+TEST_CASE("a replayed packet from another address neither delivers nor redirects; a newer one roams") {
+    Pair p;
+    REQUIRE(p.establish());
+    std::uint8_t buf[2048];
+    Bytes inner = payload(9);
+    Sealed s = p.client->endpoint->seal(p.w.now, p.cs, InnerProtocol::ipv4, inner, buf);
+    REQUIRE(s.status == Error::ok);
+    Bytes captured(buf, buf + s.size);
+    Bytes first = captured;
+    Received r1 = p.server->endpoint->receive(p.w.now, address("client"), first);
+    CHECK(r1.has_inner);
+    Bytes replay = captured;
+    Received r2 = p.server->endpoint->receive(p.w.now, address("attacker"), replay);
+    CHECK(r2.status == Error::replayed);
+    CHECK_FALSE(r2.has_inner);
+    CHECK(p.server->endpoint->session_info(p.ss)->address == address("client"));
+
+    s = p.client->endpoint->seal(p.w.now, p.cs, InnerProtocol::ipv4, inner, buf);
+    Received r3 = p.server->endpoint->receive(p.w.now, address("client-new"), MutableByteView(buf, s.size));
+    CHECK(r3.has_inner);
+    CHECK(p.server->endpoint->session_info(p.ss)->address == address("client-new"));
+}
+
+TEST_CASE("a client revoked while connected is cut off when the CRL is reloaded") {
+    Pair p({}, {}, "client_revoked.crt", "client_revoked.key");
+    REQUIRE(p.establish());
+    p.server->endpoint->set_verifier(p.w.now, pki_verifier("ca.crt", "crl.pem"));
+    p.w.run_for(3 * kSecond);
+    const Event* closed = p.server->last(EventType::closed);
+    REQUIRE(closed);
+    CHECK(closed->reason == Error::cert_revoked);
+    CHECK(p.server->endpoint->sessions().empty());
+    const Event* cc = p.client->last(EventType::closed);
+    REQUIRE(cc);
+    CHECK(cc->reason == Error::peer_closed);
+    CHECK(cc->text.find("revoked") != std::string::npos);
+}
+
+TEST_CASE("idle sessions stay up on keepalives and a dead peer is detected") {
+    Pair p;
+    REQUIRE(p.establish());
+    p.w.run_for(200 * kSecond);   // idle, through rekeys
+    CHECK(p.client->count(EventType::closed) == 0);
+    CHECK(p.server->count(EventType::closed) == 0);
+    CHECK(p.client->count(EventType::rekeyed) >= 1);
+    // The server vanishes: its datagrams are no longer delivered.
+    Impairments dead;
+    dead.drop = 1.0;
+    p.w.net.set_impairments(dead);
+    p.w.run_for(60 * kSecond);
+    const Event* closed = p.client->last(EventType::closed);
+    REQUIRE(closed);
+    CHECK(closed->reason == Error::peer_timeout);
+}
+
+TEST_CASE("keys are rekeyed before their packet limit and never used past it") {
+    InitiatorConfig cc;
+    cc.rekey_after_packets = 50;
+    cc.reject_after_packets = 100;
+    Pair p(cc);
+    REQUIRE(p.establish());
+    int ok = 0;
+    for (int i = 0; i < 1000; ++i) {
+        ok += p.w.send_inner(*p.client, p.cs, InnerProtocol::ipv4, payload(1, 64));
+        p.w.run_for(2 * kMillisecond);
+    }
+    CHECK(ok == 1000);
+    CHECK(p.client->count(EventType::rekeyed) >= 10);
+
+    // Without a peer to answer the rekey, the key stops at its hard limit.
+    Impairments dead;
+    dead.drop = 1.0;
+    p.w.net.set_impairments(dead);
+    std::uint8_t buf[256];
+    Error last = Error::ok;
+    for (int i = 0; i < 200 && last == Error::ok; ++i) {
+        last = p.client->endpoint->seal(p.w.now, p.cs, InnerProtocol::ipv4, payload(1, 64), buf).status;
+    }
+    CHECK(last == Error::key_exhausted);
+}
+
+TEST_CASE("caller misuse is reported without side effects") {
+    Pair p;
+    std::uint8_t small[8];
+    CHECK(p.client->endpoint->seal(p.w.now, 12345, InnerProtocol::ipv4, payload(1), small).status == Error::not_found);
+    CHECK(p.server->endpoint->connect(p.w.now).error == Error::invalid_state);
+    REQUIRE(p.establish());
+    CHECK(p.client->endpoint->seal(p.w.now, p.cs, InnerProtocol::ipv4, payload(1), small).status ==
+          Error::buffer_too_small);
+    CHECK(p.server->endpoint->push_config(p.w.now, 777, ConfigPush{}) == Error::not_found);
+    Bytes junk = {0x17, 1, 2};
+    CHECK(p.server->endpoint->receive(p.w.now, address("x"), junk).status == Error::malformed);
+    Bytes empty;
+    CHECK(p.server->endpoint->receive(p.w.now, address("x"), empty).status == Error::malformed);
+}
+
+TEST_CASE("closing a session tells the peer the reason") {
+    Pair p;
+    REQUIRE(p.establish());
+    CHECK(p.server->endpoint->close(p.w.now, p.ss, Error::closed_locally, "server shutting down") == Error::ok);
+    p.w.run_for(3 * kSecond);
+    const Event* e = p.client->last(EventType::closed);
+    REQUIRE(e);
+    CHECK(e->reason == Error::peer_closed);
+    CHECK(e->text.find("server shutting down") != std::string::npos);
+    CHECK(p.server->endpoint->sessions().empty());
+}
