@@ -24,6 +24,8 @@ constexpr TimeNs kCloseLinger = 2 * kSecond;
 // The server rekeys on time only if the client has not done it this much later (avoids collisions).
 constexpr TimeNs kServerRekeyDelay = 10 * kSecond;
 
+constexpr std::size_t kSealOverhead = kDataHeaderSize + kAeadTagSize;
+
 TimeNs min_time(TimeNs a, TimeNs b) { return a < b ? a : b; }
 
 }  // namespace
@@ -58,7 +60,7 @@ Session::Session(const CommonConfig& config, Rng& rng, SessionParams params, con
     created_ = last_sent_ = last_received_ = last_handshake_ = now;
     next_reverify_ = now + config_.timers.reverify_interval;
     const std::size_t max_dg = config_.max_datagram;
-    inner_mtu_ = static_cast<std::uint16_t>(max_dg > kDataOverhead ? max_dg - kDataHeaderSize - kAeadTagSize : 0);
+    inner_mtu_ = static_cast<std::uint16_t>(max_dg > kSealOverhead ? max_dg - kDataHeaderSize - kAeadTagSize : 0);
     control_ = std::make_unique<ControlChannel>(config_.timers);
 }
 
@@ -350,11 +352,11 @@ void Session::reverify(TimeNs now, const CertificateVerifier& verifier) {
 
 Result<std::size_t> Session::poll_datagram(TimeNs now, MutableByteView out) {
     if (closed_) return {0, Error::ok};
-    if (out.size() < kDataOverhead + 64) return {kDataOverhead + 64, Error::buffer_too_small};
+    if (out.size() < kSealOverhead + 64) return {kSealOverhead + 64, Error::buffer_too_small};
     if (want_rekey(now)) start_rekey(now);
     // Control frames are written straight behind the DATA header, then sealed in place.
-    MutableByteView body = out.subspan(kDataHeaderSize, out.size() - kDataOverhead);
-    const std::size_t max_payload = std::min<std::size_t>(body.size(), config_.max_datagram - kDataOverhead);
+    MutableByteView body = out.subspan(kDataHeaderSize, out.size() - kSealOverhead);
+    const std::size_t max_payload = std::min<std::size_t>(body.size(), config_.max_datagram - kSealOverhead);
     std::size_t n = control_->poll_payload(now, body.first(max_payload));
     if (n > 0) return seal(now, PayloadType::control, body.first(n), out);
     if (!closing_ && now - last_sent_ >= config_.timers.keepalive_interval)
