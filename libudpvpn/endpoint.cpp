@@ -17,6 +17,12 @@ namespace udpvpn {
 
 namespace {
 
+constexpr std::uint8_t kTypeInitial = static_cast<std::uint8_t>(PacketType::initial);
+constexpr std::uint8_t kTypePad = static_cast<std::uint8_t>(PacketType::pad);
+constexpr std::uint8_t kTypeRetry = static_cast<std::uint8_t>(PacketType::retry);
+constexpr std::uint8_t kTypeServerHello = static_cast<std::uint8_t>(PacketType::server_hello);
+constexpr std::uint8_t kTypeHandshake = static_cast<std::uint8_t>(PacketType::handshake);
+
 constexpr std::size_t kMaxStatelessQueue = 256;   // RETRY datagrams waiting to be polled
 constexpr std::size_t kMaxInnerQueue = 1024;      // early data waiting for poll_inner()
 constexpr std::size_t kMaxEventQueue = 65536;
@@ -536,6 +542,10 @@ private:
     Received receive_initial(TimeNs now, const PeerAddress& from, MutableByteView d) {
         std::uint8_t retry[128];
         ResponderGate::Verdict v = gate_.classify(now, from, d, half_open_.size(), retry);
+        if (v.kind == ResponderGate::Verdict::retry && by_eph_.count(v.client_eph_pub)) {
+            // Already half-open: a retransmitted INITIAL goes to its handshake, not to a new RETRY.
+            v.kind = ResponderGate::Verdict::accept;
+        }
         switch (v.kind) {
         case ResponderGate::Verdict::drop: return drop(v.reason);
         case ResponderGate::Verdict::retry:

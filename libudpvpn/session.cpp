@@ -2,6 +2,7 @@
 #include "session.hpp"
 
 #include "bytes_io.hpp"
+#include "control_messages.hpp"
 
 #include <udpvpn/rng.hpp>
 
@@ -11,13 +12,19 @@ namespace udpvpn {
 
 namespace {
 
-// Control message types (docs/rfc-draft.txt, "Control channel").
-constexpr std::uint8_t kMsgConfig = 0x01;
-constexpr std::uint8_t kMsgPing = 0x02;
-constexpr std::uint8_t kMsgPong = 0x03;
-constexpr std::uint8_t kMsgDisconnect = 0x04;
-constexpr std::uint8_t kMsgRekeyInit = 0x05;
-constexpr std::uint8_t kMsgRekeyResp = 0x06;
+constexpr std::uint8_t kMsgConfig = ctrl_msg::config;
+constexpr std::uint8_t kMsgPing = ctrl_msg::ping;
+constexpr std::uint8_t kMsgPong = ctrl_msg::pong;
+constexpr std::uint8_t kMsgDisconnect = ctrl_msg::disconnect;
+constexpr std::uint8_t kMsgRekeyInit = ctrl_msg::rekey_init;
+constexpr std::uint8_t kMsgRekeyResp = ctrl_msg::rekey_resp;
+
+// The longest prefix of `text` that is valid UTF-8 and fits a DISCONNECT.
+std::string disconnect_text(std::string_view text) {
+    std::string t(text.substr(0, kMaxDisconnectText));
+    while (!t.empty() && !is_valid_utf8(t)) t.pop_back();
+    return t;
+}
 
 // How long a closing session waits for its DISCONNECT to be acknowledged.
 constexpr TimeNs kCloseLinger = 2 * kSecond;
@@ -62,6 +69,26 @@ Session::Session(const CommonConfig& config, Rng& rng, SessionParams params, con
     const std::size_t max_dg = config_.max_datagram;
     inner_mtu_ = static_cast<std::uint16_t>(max_dg > kSealOverhead ? max_dg - kDataHeaderSize - kAeadTagSize : 0);
     control_ = std::make_unique<ControlChannel>(config_.timers);
+    if (role_ == Role::client && config_.max_probe_datagram > config_.max_datagram) {
+        pmtu_ = std::make_unique<PmtuProbe>();
+        pmtu_->start(now, config_.max_datagram, config_.max_probe_datagram);
+    }
+}
+
+void Session::on_probe_acks() {
+    // Probe IDs are the probed datagram sizes, so an acknowledgement needs no bookkeeping here.
+    while (auto ack = control_->poll_probe_ack()) {
+        if (!pmtu_) continue;
+        const std::uint16_t before = pmtu_->result();
+        pmtu_->on_ack(static_cast<std::uint16_t>(ack->first));
+        if (pmtu_->result() > before) {
+            inner_mtu_ = static_cast<std::uint16_t>(pmtu_->result() - kSealOverhead);
+            Event e;
+            e.type = EventType::mtu_changed;
+            e.mtu = inner_mtu_;
+            emit(std::move(e));
+        }
+    }
 }
 
 void Session::emit(Event e) {
@@ -124,6 +151,7 @@ Session::Opened Session::open(TimeNs now, const PeerAddress& from, const DataHea
             return r;
         }
         while (auto m = control_->poll_message()) handle_control_message(now, m->type, m->body);
+        on_probe_acks();
     }
     return r;
 }
@@ -275,12 +303,10 @@ void Session::handle_control_message(TimeNs now, std::uint8_t type, ByteView bod
         return;
     }
     case kMsgDisconnect: {
-        Reader r(body);
-        const std::uint16_t code = r.u16();
-        const std::uint16_t len = r.u16();
-        ByteView text = r.bytes(std::min<std::size_t>(len, 200));
-        std::string t = "peer closed (code " + std::to_string(code) + ")";
-        if (r.ok() && !text.empty()) t += ": " + std::string(text.begin(), text.end());
+        Result<Disconnect> d = decode_disconnect(body);
+        if (!d) return finish_close(Error::peer_closed, "peer closed (malformed reason)");
+        std::string t = "peer closed (code " + std::to_string(d.value.code) + ")";
+        if (!d.value.text.empty()) t += ": " + d.value.text;
         return finish_close(Error::peer_closed, std::move(t));
     }
     case kMsgRekeyInit: return on_rekey_init(now, body);
@@ -317,13 +343,8 @@ void Session::finish_close(Error reason, std::string text) {
 
 void Session::close(TimeNs now, Error reason, std::string_view text) {
     if (closed_ || closing_) return;
-    std::uint8_t body[4 + 200];
-    Writer w({body, sizeof body});
-    const std::size_t n = std::min<std::size_t>(text.size(), 200);
-    w.u16(static_cast<std::uint16_t>(reason));
-    w.u16(static_cast<std::uint16_t>(n));
-    w.bytes({reinterpret_cast<const std::uint8_t*>(text.data()), n});
-    control_->send(now, kMsgDisconnect, w.written());
+    Result<Bytes> body = encode_disconnect({static_cast<std::uint16_t>(reason), disconnect_text(text)});
+    if (body) control_->send(now, kMsgDisconnect, body.value);
     closing_ = true;
     close_reason_ = reason;
     close_deadline_ = now + kCloseLinger;
@@ -359,6 +380,12 @@ Result<std::size_t> Session::poll_datagram(TimeNs now, MutableByteView out) {
     const std::size_t max_payload = std::min<std::size_t>(body.size(), config_.max_datagram - kSealOverhead);
     std::size_t n = control_->poll_payload(now, body.first(max_payload));
     if (n > 0) return seal(now, PayloadType::control, body.first(n), out);
+    if (pmtu_ && !closing_) {
+        if (auto size = pmtu_->probe_due(now); size && *size <= out.size()) {
+            const std::size_t pn = write_probe_payload(*size, *size - kSealOverhead, body);
+            if (pn > 0) return seal(now, PayloadType::control, body.first(pn), out);
+        }
+    }
     if (!closing_ && now - last_sent_ >= config_.timers.keepalive_interval)
         return seal(now, PayloadType::keepalive, {}, out);
     return {0, Error::ok};
@@ -368,6 +395,7 @@ TimeNs Session::next_deadline() const {
     if (closed_) return kNever;
     TimeNs t = control_->next_deadline();
     if (closing_) return min_time(t, close_deadline_);
+    if (pmtu_) t = min_time(t, pmtu_->next_deadline());
     t = min_time(t, last_sent_ + config_.timers.keepalive_interval);
     t = min_time(t, last_received_ + config_.timers.dead_peer_timeout);
     t = min_time(t, next_reverify_);

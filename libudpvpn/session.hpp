@@ -4,6 +4,7 @@
 // Sans-IO: every call takes the caller's time. The data path (open, seal) does not allocate.
 #pragma once
 #include "control_channel.hpp"
+#include "pmtu_probe.hpp"
 #include "key_schedule.hpp"
 #include "keypair_slots.hpp"
 #include "secret.hpp"
@@ -102,6 +103,7 @@ private:
     void promote_next_epoch(TimeNs now);
     void finish_close(Error reason, std::string text);
     void emit(Event e);
+    void on_probe_acks();
     bool want_rekey(TimeNs now) const noexcept;
 
     // --- core state (the size test in tests/session_test.cpp holds it to 4 KiB)
@@ -147,6 +149,7 @@ private:
     // --- side state, allocated once per session: identity, chain, control channel
     std::unique_ptr<SessionParams> params_;
     std::unique_ptr<ControlChannel> control_;
+    std::unique_ptr<PmtuProbe> pmtu_;     // the client probes the path; the server answers
     std::deque<Event> events_;
 };
 
