@@ -566,7 +566,9 @@ std::size_t ServerHandshake::budget() const noexcept {
 }
 
 void ServerHandshake::resend_flight() noexcept {
-    if (!validated_ && !server_hello_.empty()) server_hello_pending_ = true;
+    // A cookie validates the address but says nothing about SERVER_HELLO having arrived: resend it
+    // until the client proves it has it (its first HANDSHAKE packet).
+    if (!client_has_hello_ && !server_hello_.empty()) server_hello_pending_ = true;
     channel_.send_stream().requeue_unacked();
 }
 
@@ -615,7 +617,7 @@ Error ServerHandshake::on_datagram(TimeNs now, ByteView datagram) {
                         client_hello_.end()))
             return Error::unexpected_packet;
         received_ += datagram.size();   // §3.4: a duplicate INITIAL counts toward the budget ...
-        if (state_ == State::sending_flight && !validated_) resend_flight();   // ... and resends
+        if (state_ == State::sending_flight && !client_has_hello_) resend_flight();   // ... and resends
         return Error::ok;
     }
     case static_cast<std::uint8_t>(PacketType::pad): {
@@ -637,6 +639,7 @@ Error ServerHandshake::on_datagram(TimeNs now, ByteView datagram) {
     const Error e = channel_.open(datagram, scratch_);
     if (e != Error::ok) return e;
     validated_ = true;   // §1.5: it decrypted, so the client saw SERVER_HELLO at this address
+    client_has_hello_ = true;
     received_ += datagram.size();
     server_hello_pending_ = false;
     HandshakeChannel::Incoming in;

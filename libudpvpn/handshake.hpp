@@ -226,6 +226,7 @@ private:
     Bytes server_hello_;
     bool server_hello_pending_ = true;
     bool validated_ = false;
+    bool client_has_hello_ = false;   // a HANDSHAKE from the client decrypted: it has SERVER_HELLO
     bool data_ready_ = false;
     std::uint64_t received_ = 0, sent_ = 0;
     std::size_t datagram_size_ = 1232;
