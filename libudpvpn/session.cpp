@@ -99,7 +99,7 @@ void Session::emit(Event e) {
 std::optional<Event> Session::poll_event() {
     if (events_.empty()) return std::nullopt;
     Event e = std::move(events_.front());
-    events_.pop_front();
+    events_.erase(events_.begin());
     return e;
 }
 

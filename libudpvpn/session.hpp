@@ -150,7 +150,7 @@ private:
     std::unique_ptr<SessionParams> params_;
     std::unique_ptr<ControlChannel> control_;
     std::unique_ptr<PmtuProbe> pmtu_;     // the client probes the path; the server answers
-    std::deque<Event> events_;
+    std::vector<Event> events_;   // a handful at most between polls
 };
 
 }  // namespace udpvpn

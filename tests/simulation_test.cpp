@@ -124,8 +124,8 @@ TEST_CASE("control messages arrive complete and in order over loss") {
     const SessionId cs = established_session(client);
     std::uint64_t next = 0;
     while (next < 500 && w.now < 600 * kSecond) {
-        while (next < 500 && client.endpoint->ping(w.now, cs, next) == Error::ok &&
-               next - client.count(EventType::pong) < 24)
+        while (next < 500 && next - client.count(EventType::pong) < 24 &&
+               client.endpoint->ping(w.now, cs, next) == Error::ok)
             next++;
         w.run_for(20 * kMillisecond);
     }
@@ -182,7 +182,15 @@ TEST_CASE("one responder serves 1000 clients") {
         clients.push_back(&w.add("c" + std::to_string(i), make_client(cc, 1000 + i)));
     }
     for (Host* c : clients) REQUIRE(c->endpoint->connect(w.now).ok());
-    REQUIRE(w.run_until(w.now + 120 * kSecond, [&] { return server.count(EventType::established) >= 1000; }));
+    const bool all = w.run_until(w.now + 120 * kSecond, [&] { return server.count(EventType::established) >= 1000; });
+    std::size_t clients_up = 0, clients_closed = 0;
+    for (Host* c : clients) { clients_up += c->count(EventType::established); clients_closed += c->count(EventType::closed); }
+    MESSAGE("server sessions " << server.count(EventType::established) << ", clients up " << clients_up
+            << ", client failures " << clients_closed << ", retries " << server.endpoint->stats().retries_sent
+            << ", half-open " << server.endpoint->stats().half_open);
+    for (Host* c : clients)
+        if (const Event* f = c->last(EventType::closed)) { MESSAGE(c->name << " failed: " << f->text); break; }
+    REQUIRE(all);
     std::uint32_t tag = 0;
     for (Host* c : clients) {
         REQUIRE(c->count(EventType::established) == 1);
