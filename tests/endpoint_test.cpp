@@ -176,3 +176,25 @@ TEST_CASE("closing a session tells the peer the reason") {
     CHECK(e->text.find("server shutting down") != std::string::npos);
     CHECK(p.server->endpoint->sessions().empty());
 }
+
+TEST_CASE("handshakes through the stateless cookie path survive loss (SERVER_HELLO included)") {
+    int failures = 0;
+    for (std::uint64_t seed = 0; seed < 40; ++seed) {
+        Impairments lossy;
+        lossy.drop = 0.10;
+        lossy.max_delay = 10 * kMillisecond;
+        World w(seed, lossy);
+        ResponderConfig sc;
+        sc.cookie_threshold = 0;   // every INITIAL needs a cookie
+        InitiatorConfig cc;
+        cc.server = address("server");
+        Host& s = w.add("server", make_server(sc, seed + 1));
+        Host& c = w.add("client", make_client(cc, seed + 2));
+        REQUIRE(c.endpoint->connect(w.now).ok());
+        const bool ok = w.run_until(w.now + 12 * kSecond, [&] {
+            return c.count(EventType::established) == 1 && s.count(EventType::established) == 1;
+        });
+        failures += !ok;
+    }
+    CHECK(failures == 0);
+}
