@@ -144,6 +144,10 @@ void Client::on_event(const Event& ev) {
     case EventType::config_received: apply_config(ev.config); break;
     case EventType::closed: {
         if (ev.session != session_) break;
+        if (stopping_) {
+            UVLOG_INFO("disconnected from %s (client exiting)", server_text_.c_str());
+            break;
+        }
         const std::string text = ev.text.empty() ? "" : " (" + ev.text + ")";
         if (established_)
             UVLOG_WARN("disconnected from %s: %s%s", server_text_.c_str(), to_string(ev.reason), text.c_str());

@@ -262,6 +262,8 @@ void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packe
     const auto& own = h->src.v6 ? c.ipv6 : c.ipv4;
     if (!own || own->addr != h->src.addr) {
         ++dropped_spoofed_;
+        // Link-local chatter (router solicitations, MLD) is normal: only count it.
+        if (h->src.v6 && h->src.addr[0] == 0xfe && (h->src.addr[1] & 0xc0) == 0x80) return;
         UVLOG_DEBUG("client %s: dropped packet from unassigned source %s", c.identity.c_str(), to_string(h->src, false).c_str());
         return;
     }

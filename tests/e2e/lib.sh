@@ -132,7 +132,8 @@ EOT
 }
 
 start_server() {   # start_server CONFIG
-  in_ns srv "$SERVER_BIN" --config "$1" >>"$WORK/server.log" 2>&1 &
+  # Not through in_ns (a function would fork a subshell): $! must be the server itself.
+  ip netns exec "$(ns srv)" "$SERVER_BIN" --config "$1" >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   wait_log "$WORK/server.log" "listening on udp port" 10 || die "server did not start"
@@ -146,7 +147,7 @@ stop_server() {
 # start_client I CONFIG: client in namespace c<I>, log in $WORK/client<I>.log; sets CLIENT_PID[I].
 declare -A CLIENT_PID
 start_client() {
-  in_ns "c$1" "$CLIENT_BIN" --config "$2" >>"$WORK/client$1.log" 2>&1 &
+  ip netns exec "$(ns "c$1")" "$CLIENT_BIN" --config "$2" >>"$WORK/client$1.log" 2>&1 &
   CLIENT_PID[$1]=$!
   PIDS+=("$!")
 }

@@ -19,8 +19,8 @@ wait_ping srv fd77::2 5 && pass "server pings client over IPv6" || fail "server 
 s1=$(status)
 [ "$(json_field "$s1" alice inner_ipv4)" = 10.77.0.2 ] && pass "status shows alice at 10.77.0.2" || fail "status: $s1"
 [ "$(json_field "$s1" alice inner_ipv6)" = fd77::2 ] && pass "status shows alice at fd77::2" || fail "status: $s1"
-[ "$(json_field "$s1" alice outer)" = 192.168.101.2:$(json_field "$s1" alice outer | sed 's/.*://')" ] \
-  && pass "status shows the outer address" || fail "status outer: $s1"
+outer=$(json_field "$s1" alice outer)
+[[ "$outer" == 192.168.101.2:* ]] && pass "status shows the outer address ($outer)" || fail "status outer: $s1"
 rx1=$(json_field "$s1" alice rx_bytes); tx1=$(json_field "$s1" alice tx_bytes)
 in_ns c1 ping -c 20 -i 0.05 -s 1000 -q 10.77.0.1 >/dev/null || true
 s2=$(status)

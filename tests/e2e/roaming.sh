@@ -15,14 +15,17 @@ wait_ping c1 10.77.0.1 5 || die "no traffic"
 # A paced stream (~6 s) so the address changes while it runs.
 for i in $(seq 1 60); do head -c 65536 /dev/urandom; done >"$WORK/data"
 want=$(sha256sum <"$WORK/data" | cut -d' ' -f1)
-in_ns srv socat -u TCP-LISTEN:5002,reuseaddr,bind=10.77.0.1 "OPEN:$WORK/received,creat,trunc" &
+in_ns srv timeout 60 socat -u TCP-LISTEN:5002,reuseaddr,bind=10.77.0.1 "OPEN:$WORK/received,creat,trunc" &
 rx_pid=$!; PIDS+=("$rx_pid")
 sleep 0.3
 ( for i in $(seq 0 59); do dd if="$WORK/data" bs=65536 skip="$i" count=1 status=none; sleep 0.1; done ) \
-  | in_ns c1 socat -u - TCP:10.77.0.1:5002 &
+  | in_ns c1 timeout 60 socat -u - TCP:10.77.0.1:5002 &
 tx_pid=$!; PIDS+=("$tx_pid")
 sleep 2
 dev="uvt$$c1"
+# Like a new DHCP lease: the new address first, then the old one goes (kept from taking the new
+# one with it by promote_secondaries).
+in_ns c1 sysctl -qw "net.ipv4.conf.$dev.promote_secondaries=1"
 in_ns c1 ip addr add 192.168.101.3/24 dev "$dev"
 in_ns c1 ip addr del 192.168.101.2/24 dev "$dev"
 wait "$tx_pid" || fail "sender failed"
