@@ -1,0 +1,923 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The C ABI (bindings/c/include/udpvpn.h) over the C++ core: the only extern "C" code.
+//
+// Rules this file keeps: every entry point checks its arguments before touching the core, catches
+// every exception (std::bad_alloc -> UDPVPN_ERR_NO_MEMORY, anything else -> UDPVPN_ERR_INTERNAL),
+// copies C structs through their leading `size` field only, and converts DER input to PEM for the
+// C++ loaders (which take PEM) so the core keeps one parsing path.
+#include "udpvpn.h"
+
+#include <udpvpn/certificate.hpp>
+#include <udpvpn/config.hpp>
+#include <udpvpn/config_push.hpp>
+#include <udpvpn/endpoint.hpp>
+#include <udpvpn/error.hpp>
+#include <udpvpn/event.hpp>
+#include <udpvpn/rng.hpp>
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#ifndef UDPVPN_VERSION_STRING
+#define UDPVPN_VERSION_STRING "unknown"
+#endif
+
+namespace {
+
+using udpvpn::Error;
+
+// The C codes are the C++ Error values negated; the tables must never drift apart.
+constexpr int code(Error e) noexcept { return -static_cast<int>(e); }
+static_assert(code(Error::malformed) == UDPVPN_ERR_MALFORMED);
+static_assert(code(Error::stale_key) == UDPVPN_ERR_STALE_KEY);
+static_assert(code(Error::cert_expired) == UDPVPN_ERR_CERT_EXPIRED);
+static_assert(code(Error::cert_revoked) == UDPVPN_ERR_CERT_REVOKED);
+static_assert(code(Error::cert_unknown_ca) == UDPVPN_ERR_CERT_UNKNOWN_CA);
+static_assert(code(Error::closed_locally) == UDPVPN_ERR_CLOSED_LOCALLY);
+static_assert(code(Error::internal) == UDPVPN_ERR_INTERNAL);
+static_assert(code(Error::buffer_too_small) == UDPVPN_ERR_BUFFER_TOO_SMALL);
+static_assert(code(Error::queue_full) == UDPVPN_ERR_QUEUE_FULL);
+static_assert(udpvpn::kDataOverhead == UDPVPN_DATA_OVERHEAD);
+static_assert(udpvpn::kMaxDatagram == UDPVPN_MAX_DATAGRAM);
+static_assert(sizeof(udpvpn::PeerAddress{}.bytes) == UDPVPN_ADDR_MAX);
+static_assert(static_cast<int>(udpvpn::InnerProtocol::ppp) == UDPVPN_PROTO_PPP);
+static_assert(static_cast<int>(udpvpn::Suite::aes256_gcm) == UDPVPN_SUITE_AES256_GCM);
+static_assert(sizeof(udpvpn::EndpointStats{}.dropped) == sizeof(udpvpn_stats{}.dropped));
+
+// Sizes of the first released layouts (ABI 1): a caller's `size` may not be smaller. When a field
+// is appended, these stay as they are.
+constexpr std::size_t kConfigV1 = sizeof(udpvpn_config);
+constexpr std::size_t kReceivedV1 = sizeof(udpvpn_received);
+constexpr std::size_t kEventV1 = sizeof(udpvpn_event);
+constexpr std::size_t kConfigPushV1 = sizeof(udpvpn_config_push);
+constexpr std::size_t kSessionInfoV1 = sizeof(udpvpn_session_info);
+constexpr std::size_t kStatsV1 = sizeof(udpvpn_stats);
+
+// Trust anchors, CRLs and chains are configuration, but still bounded (as the C++ loader is).
+constexpr std::size_t kMaxCredentialInput = 16u << 20;
+// DISCONNECT / CLOSE text limit (docs/protocol-notes.md §1.5 CLOSE).
+constexpr std::size_t kMaxCloseText = 200;
+
+// ------------------------------------------------------------------------------------------------
+// Exception barrier.
+
+template <typename F>
+int guarded(F&& f) noexcept {
+    try {
+        return f();
+    } catch (const std::bad_alloc&) {
+        return UDPVPN_ERR_NO_MEMORY;
+    } catch (...) {
+        return UDPVPN_ERR_INTERNAL;
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Versioned structs: `size` first; we read or write only what both sides know.
+
+template <typename T>
+bool size_ok(const T* p, std::size_t min_size) noexcept {
+    return p != nullptr && p->size >= min_size;
+}
+
+// Input struct: defaults for fields the caller's (older) layout lacks; refuses a newer caller's
+// nonzero fields we do not know (they would be silently ignored otherwise).
+template <typename T>
+bool copy_in(const T* p, std::size_t min_size, T& out) noexcept {
+    if (!size_ok(p, min_size)) return false;
+    const auto* bytes = reinterpret_cast<const unsigned char*>(p);
+    for (std::size_t i = sizeof(T); i < p->size; ++i)
+        if (bytes[i] != 0) return false;
+    const std::size_t n = std::min(p->size, sizeof(T));
+    std::memcpy(&out, p, n);
+    out.size = sizeof(T);
+    return true;
+}
+
+// Output struct: our fields up to the caller's size; a newer caller's extra fields read as zero.
+template <typename T>
+void copy_out(const T& value, T* p) noexcept {
+    const std::size_t caller = p->size;
+    const std::size_t n = std::min(caller, sizeof(T));
+    auto* dst = reinterpret_cast<unsigned char*>(p);
+    std::memcpy(dst, &value, n);
+    if (caller > sizeof(T)) std::memset(dst + sizeof(T), 0, caller - sizeof(T));
+    p->size = caller;
+}
+
+// ------------------------------------------------------------------------------------------------
+// PEM or DER credentials. The C++ loaders take PEM; DER is wrapped into PEM here.
+
+bool looks_like_pem(std::string_view s) noexcept { return s.find("-----BEGIN ") != std::string_view::npos; }
+
+// One DER TLV at the start of `in`: its total length, or 0 if it is not a well-formed SEQUENCE.
+std::size_t der_sequence_length(const std::uint8_t* in, std::size_t n) noexcept {
+    if (n < 2 || in[0] != 0x30) return 0;
+    std::size_t header = 2, len = in[1];
+    if (len & 0x80) {
+        const std::size_t k = len & 0x7f;
+        if (k == 0 || k > 4 || n < 2 + k) return 0;   // no indefinite lengths; < 4 GiB
+        len = 0;
+        for (std::size_t i = 0; i < k; ++i) len = (len << 8) | in[2 + i];
+        header += k;
+    }
+    if (len > n - header) return 0;
+    return header + len;
+}
+
+void append_pem(std::string& out, std::string_view label, const std::uint8_t* der, std::size_t n) {
+    std::string b64(sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(b64.data(), b64.size(), der, n, sodium_base64_VARIANT_ORIGINAL);
+    b64.resize(std::strlen(b64.c_str()));
+    out += "-----BEGIN ";
+    out += label;
+    out += "-----\n";
+    for (std::size_t i = 0; i < b64.size(); i += 64) {
+        out.append(b64, i, 64);
+        out += '\n';
+    }
+    out += "-----END ";
+    out += label;
+    out += "-----\n";
+    sodium_memzero(b64.data(), b64.size());   // may be a private key
+}
+
+// Concatenated DER objects -> PEM blocks with `label`. False if the input is not a sequence of
+// complete DER SEQUENCEs.
+bool der_list_to_pem(const std::uint8_t* in, std::size_t n, std::string_view label, std::string& out) {
+    while (n > 0) {
+        const std::size_t len = der_sequence_length(in, n);
+        if (len == 0) return false;
+        append_pem(out, label, in, len);
+        in += len;
+        n -= len;
+    }
+    return true;
+}
+
+// A DER private key: PKCS#8 PrivateKeyInfo / OneAsymmetricKey (version, then AlgorithmIdentifier,
+// a SEQUENCE) or SEC1 ECPrivateKey (version 1, then the key as an OCTET STRING).
+std::string_view der_key_label(const std::uint8_t* in, std::size_t n) noexcept {
+    const std::size_t outer = der_sequence_length(in, n);
+    if (outer != n || n < 2) return {};
+    const std::size_t header = (in[1] & 0x80) ? 2 + (in[1] & 0x7f) : 2;
+    const std::uint8_t* body = in + header;
+    const std::size_t body_len = n - header;
+    if (body_len < 4 || body[0] != 0x02 || body[1] != 0x01) return {};
+    const std::uint8_t version = body[2], next = body[3];
+    if (next == 0x30 && (version == 0 || version == 1)) return "PRIVATE KEY";
+    if (next == 0x04 && version == 1) return "EC PRIVATE KEY";
+    return {};
+}
+
+// A PEM copy of a private key, wiped when it goes.
+struct WipedString {
+    std::string s;
+    ~WipedString() {
+        if (!s.empty()) sodium_memzero(s.data(), s.size());
+    }
+};
+
+// Either the caller's PEM bytes as they are, or DER converted into `storage`.
+enum class Kind { certificates, crls, key };
+bool as_pem(const std::uint8_t* in, std::size_t n, Kind kind, std::string& storage, std::string_view& pem) {
+    const std::string_view text(reinterpret_cast<const char*>(in), n);
+    if (looks_like_pem(text)) {
+        pem = text;
+        return true;
+    }
+    bool ok = false;
+    switch (kind) {
+    case Kind::certificates: ok = der_list_to_pem(in, n, "CERTIFICATE", storage); break;
+    case Kind::crls: ok = der_list_to_pem(in, n, "X509 CRL", storage); break;
+    case Kind::key: {
+        const std::string_view label = der_key_label(in, n);
+        if (!label.empty()) {
+            append_pem(storage, label, in, n);
+            ok = true;
+        }
+        break;
+    }
+    }
+    pem = storage;
+    return ok;
+}
+
+bool bad_buffer(const void* p, std::size_t n) noexcept { return p == nullptr && n > 0; }
+
+// ------------------------------------------------------------------------------------------------
+// Injected randomness.
+
+class CallbackRng final : public udpvpn::Rng {
+public:
+    CallbackRng(udpvpn_random_fn fn, void* user) noexcept : fn_(fn), user_(user) {}
+    void fill(udpvpn::MutableByteView out) noexcept override { fn_(user_, out.data(), out.size()); }
+
+private:
+    udpvpn_random_fn fn_;
+    void* user_;
+};
+
+udpvpn::PeerAddress to_cpp(const udpvpn_addr& a) noexcept {
+    udpvpn::PeerAddress p;
+    p.len = a.len;
+    std::memcpy(p.bytes.data(), a.bytes, a.len);
+    return p;
+}
+
+udpvpn_addr to_c(const udpvpn::PeerAddress& p) noexcept {
+    udpvpn_addr a{};
+    a.len = std::min<std::uint8_t>(p.len, UDPVPN_ADDR_MAX);
+    std::memcpy(a.bytes, p.bytes.data(), a.len);
+    return a;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+// The opaque handles.
+
+struct udpvpn_identity {
+    udpvpn::Identity identity;
+};
+
+struct udpvpn_verifier {
+    std::shared_ptr<const udpvpn::CertificateVerifier> verifier;
+};
+
+struct udpvpn_endpoint {
+    std::unique_ptr<udpvpn::Endpoint> core;
+    bool client = false;
+    // Set when the core threw out of a state-changing call: its state is unknown from then on.
+    bool poisoned = false;
+
+    // An event popped from the core but not yet handed to the caller (conversion ran out of memory).
+    std::optional<udpvpn::Event> pending;
+    // Storage behind the pointers of the last event handed out (valid until the next poll_event).
+    struct EventStorage {
+        std::string text, common_name, fingerprint;
+        std::vector<udpvpn_ipv4_prefix> routes4;
+        std::vector<udpvpn_ipv6_prefix> routes6;
+        std::vector<std::uint8_t> dns4, dns6;
+        udpvpn_config_push push{};
+    } last_event;
+};
+
+namespace {
+
+// Runs `f` on a usable endpoint. Exceptions from the core poison it (see udpvpn.h).
+template <typename F>
+int with_endpoint(udpvpn_endpoint* h, F&& f) noexcept {
+    if (h == nullptr || !h->core) return UDPVPN_ERR_INVALID_ARGUMENT;
+    if (h->poisoned) return UDPVPN_ERR_INTERNAL;
+    try {
+        return f(*h);
+    } catch (const std::bad_alloc&) {
+        h->poisoned = true;
+        return UDPVPN_ERR_NO_MEMORY;
+    } catch (...) {
+        h->poisoned = true;
+        return UDPVPN_ERR_INTERNAL;
+    }
+}
+
+// Read-only calls cannot corrupt the endpoint: no poisoning.
+template <typename F>
+int with_endpoint_const(const udpvpn_endpoint* h, F&& f) noexcept {
+    if (h == nullptr || !h->core) return UDPVPN_ERR_INVALID_ARGUMENT;
+    if (h->poisoned) return UDPVPN_ERR_INTERNAL;
+    return guarded([&]() -> int { return f(*h); });
+}
+
+bool valid_protocol(int p) noexcept { return p == UDPVPN_PROTO_IPV4 || p == UDPVPN_PROTO_IPV6 || p == UDPVPN_PROTO_PPP; }
+bool valid_suite(std::uint16_t s) noexcept {
+    return s == UDPVPN_SUITE_CHACHA20_POLY1305 || s == UDPVPN_SUITE_AES256_GCM;
+}
+
+// udpvpn_config -> the C++ common part. False if a field is out of range.
+bool fill_common(const udpvpn_config& c, udpvpn::CommonConfig& out) {
+    if (c.n_suites < 1 || c.n_suites > 4) return false;
+    out.suites.clear();
+    for (std::uint32_t i = 0; i < c.n_suites; ++i) {
+        if (!valid_suite(c.suites[i])) return false;
+        const auto s = static_cast<udpvpn::Suite>(c.suites[i]);
+        if (std::find(out.suites.begin(), out.suites.end(), s) != out.suites.end()) return false;
+        out.suites.push_back(s);
+    }
+    if (c.has_admission_key) {
+        std::array<std::uint8_t, 32> k{};
+        std::memcpy(k.data(), c.admission_key, k.size());
+        out.admission_key = k;
+        sodium_memzero(k.data(), k.size());
+    }
+    const std::uint64_t timers[] = {c.rekey_after_time,  c.reject_after_time, c.rekey_grace,
+                                    c.keepalive_interval, c.dead_peer_timeout, c.handshake_timeout,
+                                    c.handshake_pto,     c.reverify_interval, c.control_rto};
+    for (std::uint64_t t : timers)
+        if (t == 0 || t == UDPVPN_NEVER) return false;
+    if (c.rekey_after_time > c.reject_after_time) return false;
+    out.timers.rekey_after_time = c.rekey_after_time;
+    out.timers.reject_after_time = c.reject_after_time;
+    out.timers.rekey_grace = c.rekey_grace;
+    out.timers.keepalive_interval = c.keepalive_interval;
+    out.timers.dead_peer_timeout = c.dead_peer_timeout;
+    out.timers.handshake_timeout = c.handshake_timeout;
+    out.timers.handshake_pto = c.handshake_pto;
+    out.timers.reverify_interval = c.reverify_interval;
+    out.timers.control_rto = c.control_rto;
+    out.rekey_after_packets = c.rekey_after_packets;
+    out.reject_after_packets = c.reject_after_packets;
+    // INITIAL is at least 1200 bytes (docs/protocol-notes.md §1.1).
+    if (c.max_datagram < 1200) return false;
+    if (c.max_probe_datagram != 0 && c.max_probe_datagram < c.max_datagram) return false;
+    out.max_datagram = c.max_datagram;
+    out.max_probe_datagram = c.max_probe_datagram;
+    if (c.inner_protocols == 0 || c.inner_protocols > 3) return false;
+    out.inner_protocols = c.inner_protocols;
+    return true;
+}
+
+std::shared_ptr<udpvpn::Rng> make_rng(const udpvpn_config& c) {
+    if (c.random == nullptr) return std::make_shared<udpvpn::SystemRng>();
+    return std::make_shared<CallbackRng>(c.random, c.random_user);
+}
+
+bool to_size(std::uint64_t v, std::size_t& out) noexcept {
+    if (v == 0 || v > SIZE_MAX) return false;
+    out = static_cast<std::size_t>(v);
+    return true;
+}
+
+int new_endpoint(udpvpn_endpoint** out, const udpvpn_config* config, const udpvpn_identity* identity,
+                 const udpvpn_verifier* verifier, bool client) noexcept {
+    if (out == nullptr) return UDPVPN_ERR_INVALID_ARGUMENT;
+    *out = nullptr;
+    if (identity == nullptr || verifier == nullptr || !verifier->verifier) return UDPVPN_ERR_INVALID_ARGUMENT;
+    return guarded([&]() -> int {
+        udpvpn_config c{};
+        udpvpn_config_init(&c);
+        if (!copy_in(config, kConfigV1, c)) return UDPVPN_ERR_INVALID_ARGUMENT;
+        auto h = std::make_unique<udpvpn_endpoint>();
+        h->client = client;
+        udpvpn::Result<std::unique_ptr<udpvpn::Endpoint>> made;
+        if (client) {
+            udpvpn::InitiatorConfig ic;
+            if (!fill_common(c, ic)) return UDPVPN_ERR_INVALID_ARGUMENT;
+            if (c.expected_server_name != nullptr) {
+                const std::size_t n = strnlen(c.expected_server_name, 256);
+                if (n > 253) return UDPVPN_ERR_INVALID_ARGUMENT;   // longest DNS name
+                ic.expected_server_name.assign(c.expected_server_name, n);
+            }
+            if (c.server.len > UDPVPN_ADDR_MAX) return UDPVPN_ERR_INVALID_ARGUMENT;
+            ic.server = to_cpp(c.server);
+            ic.pad_datagrams = c.pad_datagrams;
+            made = udpvpn::Endpoint::make_initiator(std::move(ic), identity->identity, verifier->verifier,
+                                                   make_rng(c));
+        } else {
+            udpvpn::ResponderConfig rc;
+            if (!fill_common(c, rc)) return UDPVPN_ERR_INVALID_ARGUMENT;
+            rc.server_id = c.server_id;
+            if (!to_size(c.max_sessions, rc.max_sessions) || !to_size(c.max_half_open, rc.max_half_open) ||
+                !to_size(c.cookie_threshold, rc.cookie_threshold))
+                return UDPVPN_ERR_INVALID_ARGUMENT;
+            if (c.early_data_limit > SIZE_MAX) return UDPVPN_ERR_INVALID_ARGUMENT;
+            rc.early_data_limit = static_cast<std::size_t>(c.early_data_limit);
+            made = udpvpn::Endpoint::make_responder(std::move(rc), identity->identity, verifier->verifier,
+                                                   make_rng(c));
+        }
+        if (!made) return code(made.error);
+        if (!made.value) return UDPVPN_ERR_INTERNAL;
+        h->core = std::move(made.value);
+        *out = h.release();
+        return UDPVPN_OK;
+    });
+}
+
+// udpvpn_config_push (caller's) -> ConfigPush. False if malformed.
+bool push_from_c(const udpvpn_config_push& c, udpvpn::ConfigPush& out) {
+    if (bad_buffer(c.routes4, c.n_routes4) || bad_buffer(c.routes6, c.n_routes6) ||
+        bad_buffer(c.dns4, c.n_dns4) || bad_buffer(c.dns6, c.n_dns6))
+        return false;
+    if (c.has_ipv4) {
+        if (c.ipv4.prefix > 32) return false;
+        udpvpn::Ipv4Prefix p;
+        std::memcpy(p.addr.data(), c.ipv4.addr, 4);
+        p.prefix = c.ipv4.prefix;
+        out.ipv4 = p;
+    }
+    if (c.has_ipv6) {
+        if (c.ipv6.prefix > 128) return false;
+        udpvpn::Ipv6Prefix p;
+        std::memcpy(p.addr.data(), c.ipv6.addr, 16);
+        p.prefix = c.ipv6.prefix;
+        out.ipv6 = p;
+    }
+    for (std::size_t i = 0; i < c.n_routes4; ++i) {
+        if (c.routes4[i].prefix > 32) return false;
+        udpvpn::Ipv4Prefix p;
+        std::memcpy(p.addr.data(), c.routes4[i].addr, 4);
+        p.prefix = c.routes4[i].prefix;
+        out.routes4.push_back(p);
+    }
+    for (std::size_t i = 0; i < c.n_routes6; ++i) {
+        if (c.routes6[i].prefix > 128) return false;
+        udpvpn::Ipv6Prefix p;
+        std::memcpy(p.addr.data(), c.routes6[i].addr, 16);
+        p.prefix = c.routes6[i].prefix;
+        out.routes6.push_back(p);
+    }
+    for (std::size_t i = 0; i < c.n_dns4; ++i) {
+        std::array<std::uint8_t, 4> a{};
+        std::memcpy(a.data(), c.dns4 + 4 * i, 4);
+        out.dns4.push_back(a);
+    }
+    for (std::size_t i = 0; i < c.n_dns6; ++i) {
+        std::array<std::uint8_t, 16> a{};
+        std::memcpy(a.data(), c.dns6 + 16 * i, 16);
+        out.dns6.push_back(a);
+    }
+    if (c.has_mtu) out.mtu = c.mtu;
+    return true;
+}
+
+// Event -> C view. Builds the new storage first, so a bad_alloc leaves the old one intact.
+void event_to_c(const udpvpn::Event& e, udpvpn_endpoint::EventStorage& storage, udpvpn_event& out) {
+    udpvpn_endpoint::EventStorage s;
+    s.text = e.text;
+    s.common_name = e.peer.common_name;
+    s.fingerprint = e.peer.fingerprint_sha256;
+    const udpvpn::ConfigPush& c = e.config;
+    for (const auto& r : c.routes4) {
+        udpvpn_ipv4_prefix p{};
+        std::memcpy(p.addr, r.addr.data(), 4);
+        p.prefix = r.prefix;
+        s.routes4.push_back(p);
+    }
+    for (const auto& r : c.routes6) {
+        udpvpn_ipv6_prefix p{};
+        std::memcpy(p.addr, r.addr.data(), 16);
+        p.prefix = r.prefix;
+        s.routes6.push_back(p);
+    }
+    for (const auto& a : c.dns4) s.dns4.insert(s.dns4.end(), a.begin(), a.end());
+    for (const auto& a : c.dns6) s.dns6.insert(s.dns6.end(), a.begin(), a.end());
+    storage = std::move(s);   // no allocation: vectors and strings move
+
+    udpvpn_config_push& p = storage.push;
+    p = udpvpn_config_push{};
+    p.size = sizeof p;
+    if (c.ipv4) {
+        p.has_ipv4 = 1;
+        std::memcpy(p.ipv4.addr, c.ipv4->addr.data(), 4);
+        p.ipv4.prefix = c.ipv4->prefix;
+    }
+    if (c.ipv6) {
+        p.has_ipv6 = 1;
+        std::memcpy(p.ipv6.addr, c.ipv6->addr.data(), 16);
+        p.ipv6.prefix = c.ipv6->prefix;
+    }
+    p.routes4 = storage.routes4.empty() ? nullptr : storage.routes4.data();
+    p.n_routes4 = storage.routes4.size();
+    p.routes6 = storage.routes6.empty() ? nullptr : storage.routes6.data();
+    p.n_routes6 = storage.routes6.size();
+    p.dns4 = storage.dns4.empty() ? nullptr : storage.dns4.data();
+    p.n_dns4 = c.dns4.size();
+    p.dns6 = storage.dns6.empty() ? nullptr : storage.dns6.data();
+    p.n_dns6 = c.dns6.size();
+    if (c.mtu) {
+        p.has_mtu = 1;
+        p.mtu = *c.mtu;
+    }
+
+    out = udpvpn_event{};
+    out.size = sizeof out;
+    out.type = static_cast<int>(e.type) + 1;   // EventType starts at 0, the C enum at 1
+    out.session = e.session;
+    out.reason = code(e.reason);
+    out.text = storage.text.c_str();
+    out.peer_common_name = storage.common_name.c_str();
+    out.peer_fingerprint = storage.fingerprint.c_str();
+    out.suite = static_cast<int>(e.suite);
+    out.address = to_c(e.address);
+    out.epoch = e.epoch;
+    out.config = e.type == udpvpn::EventType::config_received ? &storage.push : nullptr;
+    out.token = e.token;
+    out.mtu = e.mtu;
+}
+
+static_assert(static_cast<int>(udpvpn::EventType::established) + 1 == UDPVPN_EVENT_ESTABLISHED);
+static_assert(static_cast<int>(udpvpn::EventType::control_message) + 1 == UDPVPN_EVENT_CONTROL_MESSAGE);
+
+// Copies `s` (plus NUL) into buf; the udpvpn_endpoint_peer_identity contract.
+int copy_string(const std::string& s, char* buf, std::size_t cap, std::size_t* len) noexcept {
+    if (cap < s.size() + 1) {
+        *len = s.size() + 1;
+        return UDPVPN_ERR_BUFFER_TOO_SMALL;
+    }
+    std::memcpy(buf, s.data(), s.size());
+    buf[s.size()] = '\0';
+    *len = s.size();
+    return UDPVPN_OK;
+}
+
+bool overlaps(const void* a, std::size_t an, const void* b, std::size_t bn) noexcept {
+    const auto x = reinterpret_cast<std::uintptr_t>(a), y = reinterpret_cast<std::uintptr_t>(b);
+    return x < y + bn && y < x + an;
+}
+
+}  // namespace
+
+// ================================================================================================
+// The C entry points.
+
+extern "C" {
+
+int udpvpn_abi_version(void) { return UDPVPN_ABI_VERSION; }
+
+const char* udpvpn_version_string(void) { return UDPVPN_VERSION_STRING; }
+
+const char* udpvpn_strerror(int c) {
+    if (c == UDPVPN_ERR_NO_MEMORY) return "out of memory";
+    if (c > 0 || c < -255) return "unknown error";
+    return udpvpn::to_string(static_cast<Error>(-c));
+}
+
+int udpvpn_err_is_fatal(int c) {
+    if (c == UDPVPN_ERR_NO_MEMORY || c == UDPVPN_ERR_INTERNAL) return 1;
+    return c <= -100 && c > -200 ? 1 : 0;
+}
+
+int udpvpn_err_is_drop(int c) { return c < 0 && c > -100 ? 1 : 0; }
+
+// --- identities and verifiers -------------------------------------------------------------------
+
+int udpvpn_identity_new(udpvpn_identity** out, const std::uint8_t* chain, std::size_t chain_len,
+                        const std::uint8_t* key, std::size_t key_len) {
+    if (out == nullptr) return UDPVPN_ERR_INVALID_ARGUMENT;
+    *out = nullptr;
+    if (chain == nullptr || key == nullptr || chain_len == 0 || key_len == 0 ||
+        chain_len > kMaxCredentialInput || key_len > kMaxCredentialInput)
+        return UDPVPN_ERR_INVALID_ARGUMENT;
+    return guarded([&]() -> int {
+        std::string chain_storage;
+        WipedString key_storage;
+        std::string_view chain_pem, key_pem;
+        if (!as_pem(chain, chain_len, Kind::certificates, chain_storage, chain_pem) ||
+            !as_pem(key, key_len, Kind::key, key_storage.s, key_pem))
+            return UDPVPN_ERR_INVALID_ARGUMENT;
+        auto loaded = udpvpn::load_identity_pem(chain_pem, key_pem);
+        if (!loaded) return code(loaded.error);
+        *out = new udpvpn_identity{std::move(loaded.value)};
+        return UDPVPN_OK;
+    });
+}
+
+void udpvpn_identity_free(udpvpn_identity* identity) { delete identity; }
+
+int udpvpn_verifier_new(udpvpn_verifier** out, const std::uint8_t* ca, std::size_t ca_len,
+                        const std::uint8_t* crl, std::size_t crl_len, unsigned flags,
+                        udpvpn_wall_clock_fn wall_clock, void* user) {
+    if (out == nullptr) return UDPVPN_ERR_INVALID_ARGUMENT;
+    *out = nullptr;
+    if (ca == nullptr || ca_len == 0 || bad_buffer(crl, crl_len) || wall_clock == nullptr ||
+        ca_len > kMaxCredentialInput || crl_len > kMaxCredentialInput ||
+        (flags & ~(UDPVPN_VERIFY_REQUIRE_CRL | UDPVPN_VERIFY_ALLOW_EXPIRED_CRL)) != 0)
+        return UDPVPN_ERR_INVALID_ARGUMENT;
+    return guarded([&]() -> int {
+        std::string ca_storage, crl_storage;
+        std::string_view ca_pem, crl_pem;
+        if (!as_pem(ca, ca_len, Kind::certificates, ca_storage, ca_pem)) return UDPVPN_ERR_INVALID_ARGUMENT;
+        if (crl_len > 0 && !as_pem(crl, crl_len, Kind::crls, crl_storage, crl_pem))
+            return UDPVPN_ERR_INVALID_ARGUMENT;
+        udpvpn::VerifierPolicy policy;
+        policy.require_crl = (flags & UDPVPN_VERIFY_REQUIRE_CRL) != 0;
+        policy.reject_expired_crl = (flags & UDPVPN_VERIFY_ALLOW_EXPIRED_CRL) == 0;
+        auto v = udpvpn::X509Verifier::create(ca_pem, crl_pem, policy,
+                                              [wall_clock, user] { return wall_clock(user); });
+        if (!v) return code(v.error);
+        *out = new udpvpn_verifier{std::move(v.value)};
+        return UDPVPN_OK;
+    });
+}
+
+void udpvpn_verifier_free(udpvpn_verifier* verifier) { delete verifier; }
+
+// --- configuration ------------------------------------------------------------------------------
+
+int udpvpn_config_init(udpvpn_config* c) {
+    if (c == nullptr) return UDPVPN_ERR_INVALID_ARGUMENT;
+    const udpvpn::InitiatorConfig ic;   // the C++ defaults are the source of truth
+    const udpvpn::ResponderConfig rc;
+    *c = udpvpn_config{};
+    c->size = sizeof *c;
+    c->n_suites = 0;
+    for (udpvpn::Suite s : ic.suites)
+        if (c->n_suites < 4) c->suites[c->n_suites++] = static_cast<std::uint16_t>(s);
+    c->rekey_after_time = ic.timers.rekey_after_time;
+    c->reject_after_time = ic.timers.reject_after_time;
+    c->rekey_grace = ic.timers.rekey_grace;
+    c->keepalive_interval = ic.timers.keepalive_interval;
+    c->dead_peer_timeout = ic.timers.dead_peer_timeout;
+    c->handshake_timeout = ic.timers.handshake_timeout;
+    c->handshake_pto = ic.timers.handshake_pto;
+    c->reverify_interval = ic.timers.reverify_interval;
+    c->control_rto = ic.timers.control_rto;
+    c->rekey_after_packets = ic.rekey_after_packets;
+    c->reject_after_packets = ic.reject_after_packets;
+    c->max_datagram = ic.max_datagram;
+    c->max_probe_datagram = ic.max_probe_datagram;
+    c->inner_protocols = ic.inner_protocols;
+    c->pad_datagrams = ic.pad_datagrams;
+    c->server_id = rc.server_id;
+    c->max_sessions = rc.max_sessions;
+    c->max_half_open = rc.max_half_open;
+    c->cookie_threshold = rc.cookie_threshold;
+    c->early_data_limit = rc.early_data_limit;
+    return UDPVPN_OK;
+}
+
+// --- endpoints ----------------------------------------------------------------------------------
+
+int udpvpn_client_new(udpvpn_endpoint** out, const udpvpn_config* config, const udpvpn_identity* identity,
+                      const udpvpn_verifier* verifier) {
+    return new_endpoint(out, config, identity, verifier, true);
+}
+
+int udpvpn_server_new(udpvpn_endpoint** out, const udpvpn_config* config, const udpvpn_identity* identity,
+                      const udpvpn_verifier* verifier) {
+    return new_endpoint(out, config, identity, verifier, false);
+}
+
+void udpvpn_endpoint_free(udpvpn_endpoint* endpoint) {
+    // Destructors of the core do not throw; a throwing one would terminate, never cross into C.
+    delete endpoint;
+}
+
+int udpvpn_endpoint_connect(udpvpn_endpoint* endpoint, std::uint64_t now, std::uint32_t* session) {
+    return with_endpoint(endpoint, [&](udpvpn_endpoint& h) -> int {
+        if (!h.client) return UDPVPN_ERR_INVALID_STATE;
+        auto r = h.core->connect(now);
+        if (!r) return code(r.error);
+        if (session != nullptr) *session = r.value;
+        return UDPVPN_OK;
+    });
+}
+
+int udpvpn_endpoint_receive(udpvpn_endpoint* endpoint, std::uint64_t now, const void* from, std::size_t from_len,
+                            std::uint8_t* datagram, std::size_t datagram_len, udpvpn_received* result) {
+    if (bad_buffer(from, from_len) || from_len > UDPVPN_ADDR_MAX || datagram == nullptr || datagram_len == 0 ||
+        datagram_len > UDPVPN_MAX_DATAGRAM || (result != nullptr && !size_ok(result, kReceivedV1)))
+        return UDPVPN_ERR_INVALID_ARGUMENT;
+    return with_endpoint(endpoint, [&](udpvpn_endpoint& h) -> int {
+        const udpvpn::PeerAddress addr =
+            udpvpn::PeerAddress::from({static_cast<const std::uint8_t*>(from), from_len});
+        const udpvpn::Received r = h.core->receive(now, addr, {datagram, datagram_len});
+        if (result != nullptr) {
+            udpvpn_received c{};
+            c.size = sizeof c;
+            c.session = r.session;
+            if (r.status == Error::ok && r.has_inner) {
+                // The core decrypts in place: the view must lie inside the caller's buffer.
+                const std::uint8_t* p = r.inner.data();
+                if (p < datagram || p + r.inner.size() > datagram + datagram_len) return UDPVPN_ERR_INTERNAL;
+                c.has_inner = 1;
+                c.protocol = static_cast<int>(r.protocol);
+                c.inner = datagram + (p - datagram);
+                c.inner_len = r.inner.size();
+            }
+            copy_out(c, result);
+        }
+        return code(r.status);
+    });
+}
+
+int udpvpn_endpoint_seal(udpvpn_endpoint* endpoint, std::uint64_t now, std::uint32_t session, int protocol,
+                         const std::uint8_t* inner, std::size_t inner_len, std::uint8_t* out, std::size_t out_cap,
+                         std::size_t* out_len, udpvpn_addr* to) {
+    if (inner == nullptr || inner_len == 0 || inner_len > UDPVPN_MAX_INNER || bad_buffer(out, out_cap) ||
+        out_len == nullptr || !valid_protocol(protocol))
+        return UDPVPN_ERR_INVALID_ARGUMENT;
+    const std::size_t needed = inner_len + UDPVPN_DATA_OVERHEAD;
+    if (out_cap >= needed && overlaps(inner, inner_len, out, out_cap)) return UDPVPN_ERR_INVALID_ARGUMENT;
+    return with_endpoint(endpoint, [&](udpvpn_endpoint& h) -> int {
+        // Checked here so that a short buffer never costs a counter or changes any state.
+        if (out_cap < needed) {
+            *out_len = needed;
+            return UDPVPN_ERR_BUFFER_TOO_SMALL;
+        }
+        const udpvpn::Sealed s = h.core->seal(now, session, static_cast<udpvpn::InnerProtocol>(protocol),
+                                              {inner, inner_len}, {out, out_cap});
+        if (s.status == Error::buffer_too_small) {
+            *out_len = needed;
+            return UDPVPN_ERR_BUFFER_TOO_SMALL;
+        }
+        if (s.status != Error::ok) return code(s.status);
+        if (s.size > out_cap) return UDPVPN_ERR_INTERNAL;
+        *out_len = s.size;
+        if (to != nullptr) *to = to_c(s.to);
+        return UDPVPN_OK;
+    });
+}
+
+int udpvpn_endpoint_poll_datagram(udpvpn_endpoint* endpoint, std::uint8_t* out, std::size_t out_cap,
+                                  std::size_t* out_len, udpvpn_addr* to) {
+    if (bad_buffer(out, out_cap) || out_len == nullptr) return UDPVPN_ERR_INVALID_ARGUMENT;
+    return with_endpoint(endpoint, [&](udpvpn_endpoint& h) -> int {
+        udpvpn::PeerAddress dst;
+        const auto r = h.core->poll_datagram({out, out_cap}, dst);
+        if (r.error == Error::buffer_too_small) {
+            *out_len = r.value;
+            return UDPVPN_ERR_BUFFER_TOO_SMALL;
+        }
+        if (!r) return code(r.error);
+        if (r.value > out_cap) return UDPVPN_ERR_INTERNAL;
+        *out_len = r.value;
+        if (r.value == 0) return 0;
+        if (to != nullptr) *to = to_c(dst);
+        return 1;
+    });
+}
+
+int udpvpn_endpoint_poll_inner(udpvpn_endpoint* endpoint, std::uint8_t* out, std::size_t out_cap,
+                               std::size_t* out_len, std::uint32_t* session, int* protocol) {
+    if (bad_buffer(out, out_cap) || out_len == nullptr) return UDPVPN_ERR_INVALID_ARGUMENT;
+    return with_endpoint(endpoint, [&](udpvpn_endpoint& h) -> int {
+        const auto r = h.core->poll_inner({out, out_cap});
+        if (r.error == Error::buffer_too_small) {
+            *out_len = r.value.size;
+            return UDPVPN_ERR_BUFFER_TOO_SMALL;
+        }
+        if (!r) return code(r.error);
+        if (r.value.size > out_cap) return UDPVPN_ERR_INTERNAL;
+        *out_len = r.value.size;
+        if (r.value.size == 0) return 0;
+        if (session != nullptr) *session = r.value.session;
+        if (protocol != nullptr) *protocol = static_cast<int>(r.value.protocol);
+        return 1;
+    });
+}
+
+int udpvpn_endpoint_poll_event(udpvpn_endpoint* endpoint, udpvpn_event* event) {
+    if (!size_ok(event, kEventV1)) return UDPVPN_ERR_INVALID_ARGUMENT;
+    return with_endpoint(endpoint, [&](udpvpn_endpoint& h) -> int {
+        if (!h.pending) h.pending = h.core->poll_event();
+        if (!h.pending) return 0;
+        // A failed conversion keeps the event queued and does not poison the endpoint.
+        udpvpn_event c{};
+        const int rc = guarded([&]() -> int {
+            event_to_c(*h.pending, h.last_event, c);
+            return UDPVPN_OK;
+        });
+        if (rc != UDPVPN_OK) return rc;
+        h.pending.reset();
+        copy_out(c, event);
+        return 1;
+    });
+}
+
+int udpvpn_endpoint_next_deadline(const udpvpn_endpoint* endpoint, std::uint64_t* deadline) {
+    if (deadline == nullptr) return UDPVPN_ERR_INVALID_ARGUMENT;
+    return with_endpoint_const(endpoint, [&](const udpvpn_endpoint& h) -> int {
+        *deadline = h.core->next_deadline();
+        return UDPVPN_OK;
+    });
+}
+
+int udpvpn_endpoint_handle_timeout(udpvpn_endpoint* endpoint, std::uint64_t now) {
+    return with_endpoint(endpoint, [&](udpvpn_endpoint& h) -> int {
+        h.core->handle_timeout(now);
+        return UDPVPN_OK;
+    });
+}
+
+int udpvpn_endpoint_push_config(udpvpn_endpoint* endpoint, std::uint64_t now, std::uint32_t session,
+                                const udpvpn_config_push* config) {
+    return with_endpoint(endpoint, [&](udpvpn_endpoint& h) -> int {
+        udpvpn_config_push c{};
+        if (!copy_in(config, kConfigPushV1, c)) return UDPVPN_ERR_INVALID_ARGUMENT;
+        if (h.client) return UDPVPN_ERR_INVALID_STATE;
+        udpvpn::ConfigPush push;
+        if (!push_from_c(c, push)) return UDPVPN_ERR_INVALID_ARGUMENT;
+        return code(h.core->push_config(now, session, push));
+    });
+}
+
+int udpvpn_endpoint_ping(udpvpn_endpoint* endpoint, std::uint64_t now, std::uint32_t session, std::uint64_t token) {
+    return with_endpoint(endpoint,
+                         [&](udpvpn_endpoint& h) -> int { return code(h.core->ping(now, session, token)); });
+}
+
+int udpvpn_endpoint_close(udpvpn_endpoint* endpoint, std::uint64_t now, std::uint32_t session, const char* text) {
+    std::size_t n = 0;
+    if (text != nullptr) {
+        n = strnlen(text, kMaxCloseText + 1);
+        if (n > kMaxCloseText) return UDPVPN_ERR_INVALID_ARGUMENT;
+    }
+    return with_endpoint(endpoint, [&](udpvpn_endpoint& h) -> int {
+        return code(h.core->close(now, session, Error::closed_locally, std::string_view(text ? text : "", n)));
+    });
+}
+
+int udpvpn_endpoint_rekey(udpvpn_endpoint* endpoint, std::uint64_t now, std::uint32_t session) {
+    return with_endpoint(endpoint, [&](udpvpn_endpoint& h) -> int { return code(h.core->rekey(now, session)); });
+}
+
+int udpvpn_endpoint_reverify_certificates(udpvpn_endpoint* endpoint, std::uint64_t now) {
+    return with_endpoint(endpoint, [&](udpvpn_endpoint& h) -> int {
+        h.core->reverify_certificates(now);
+        return UDPVPN_OK;
+    });
+}
+
+int udpvpn_endpoint_set_verifier(udpvpn_endpoint* endpoint, std::uint64_t now, const udpvpn_verifier* verifier) {
+    if (verifier == nullptr || !verifier->verifier) return UDPVPN_ERR_INVALID_ARGUMENT;
+    return with_endpoint(endpoint, [&](udpvpn_endpoint& h) -> int {
+        h.core->set_verifier(now, verifier->verifier);
+        return UDPVPN_OK;
+    });
+}
+
+int udpvpn_endpoint_sessions(const udpvpn_endpoint* endpoint, std::uint32_t* out, std::size_t cap,
+                             std::size_t* count) {
+    if (count == nullptr || bad_buffer(out, cap)) return UDPVPN_ERR_INVALID_ARGUMENT;
+    return with_endpoint_const(endpoint, [&](const udpvpn_endpoint& h) -> int {
+        const std::vector<udpvpn::SessionId> ids = h.core->sessions();
+        *count = ids.size();
+        if (cap < ids.size()) return UDPVPN_ERR_BUFFER_TOO_SMALL;
+        std::copy(ids.begin(), ids.end(), out);
+        return UDPVPN_OK;
+    });
+}
+
+int udpvpn_endpoint_session_info(const udpvpn_endpoint* endpoint, std::uint32_t session,
+                                 udpvpn_session_info* info) {
+    if (!size_ok(info, kSessionInfoV1)) return UDPVPN_ERR_INVALID_ARGUMENT;
+    return with_endpoint_const(endpoint, [&](const udpvpn_endpoint& h) -> int {
+        const auto i = h.core->session_info(session);
+        if (!i) return UDPVPN_ERR_NOT_FOUND;
+        udpvpn_session_info c{};
+        c.size = sizeof c;
+        c.session = i->session;
+        c.established = i->established ? 1 : 0;
+        c.suite = static_cast<int>(i->suite);
+        c.address = to_c(i->address);
+        c.epoch = i->epoch;
+        c.established_at = i->established_at;
+        c.last_handshake = i->last_handshake;
+        c.tx_bytes = i->tx_bytes;
+        c.rx_bytes = i->rx_bytes;
+        c.tx_packets = i->tx_packets;
+        c.rx_packets = i->rx_packets;
+        c.inner_mtu = i->inner_mtu;
+        c.peer_not_after = i->peer.not_after_unix;
+        copy_out(c, info);
+        return UDPVPN_OK;
+    });
+}
+
+int udpvpn_endpoint_peer_identity(const udpvpn_endpoint* endpoint, std::uint32_t session, int field,
+                                  std::size_t index, char* buf, std::size_t cap, std::size_t* len) {
+    if (len == nullptr || bad_buffer(buf, cap)) return UDPVPN_ERR_INVALID_ARGUMENT;
+    if (field != UDPVPN_PEER_COMMON_NAME && field != UDPVPN_PEER_FINGERPRINT && field != UDPVPN_PEER_DNS_NAME)
+        return UDPVPN_ERR_INVALID_ARGUMENT;
+    if (field != UDPVPN_PEER_DNS_NAME && index != 0) return UDPVPN_ERR_INVALID_ARGUMENT;
+    return with_endpoint_const(endpoint, [&](const udpvpn_endpoint& h) -> int {
+        const auto i = h.core->session_info(session);
+        if (!i) return UDPVPN_ERR_NOT_FOUND;
+        if (!i->established) return UDPVPN_ERR_INVALID_STATE;
+        switch (field) {
+        case UDPVPN_PEER_COMMON_NAME: return copy_string(i->peer.common_name, buf, cap, len);
+        case UDPVPN_PEER_FINGERPRINT: return copy_string(i->peer.fingerprint_sha256, buf, cap, len);
+        default:
+            if (index >= i->peer.dns_names.size()) return UDPVPN_ERR_NOT_FOUND;
+            return copy_string(i->peer.dns_names[index], buf, cap, len);
+        }
+    });
+}
+
+int udpvpn_endpoint_stats(const udpvpn_endpoint* endpoint, udpvpn_stats* stats) {
+    if (!size_ok(stats, kStatsV1)) return UDPVPN_ERR_INVALID_ARGUMENT;
+    return with_endpoint_const(endpoint, [&](const udpvpn_endpoint& h) -> int {
+        const udpvpn::EndpointStats& s = h.core->stats();
+        udpvpn_stats c{};
+        c.size = sizeof c;
+        std::memcpy(c.dropped, s.dropped, sizeof c.dropped);
+        c.sessions = s.sessions;
+        c.half_open = s.half_open;
+        c.retries_sent = s.retries_sent;
+        c.handshakes_completed = s.handshakes_completed;
+        copy_out(c, stats);
+        return UDPVPN_OK;
+    });
+}
+
+}  // extern "C"
