@@ -75,6 +75,21 @@ static void send_inner(udpvpn_endpoint *ep, int fd, uint32_t session, const void
     else fprintf(stderr, "seal: %s\n", udpvpn_strerror(rc));
 }
 
+static int echoes;
+
+/* An inner packet came out of the tunnel (from receive() or, for data that overtook the end of the
+ * handshake, from poll_inner()): the server echoes it, the client counts it and sends the next. */
+static void on_inner(int at_server, udpvpn_endpoint *ep, int fd, uint32_t session, const uint8_t *p, size_t n) {
+    printf("%s got \"%.*s\"\n", at_server ? "server" : "client", (int)n, (const char *)p);
+    if (at_server) {
+        send_inner(ep, fd, session, p, n);
+    } else if (++echoes < 3) {
+        char msg[16];
+        int len = snprintf(msg, sizeof msg, "ping %d", echoes + 1);
+        send_inner(ep, fd, session, msg, (size_t)len);
+    }
+}
+
 int main(int argc, char **argv) {
     const char *pki = argc > 1 ? argv[1] : "tests/pki";
     static uint8_t ca[16384];
@@ -101,7 +116,7 @@ int main(int argc, char **argv) {
 
     uint32_t session = 0;
     udpvpn_endpoint_connect(client, now_ns(), &session);
-    int echoes = 0, sent = 0;
+    int sent = 0;
     const uint64_t give_up = now_ns() + 10 * UDPVPN_NS_PER_SECOND;
     while (echoes < 3 && now_ns() < give_up) {
         udpvpn_endpoint *eps[2] = {client, server};
@@ -134,16 +149,13 @@ int main(int argc, char **argv) {
             ssize_t n = recvfrom(fds[i], buf, sizeof buf, 0, (struct sockaddr *)&from, &from_len);
             if (n <= 0) continue;
             udpvpn_received r = {.size = sizeof r};
-            if (udpvpn_endpoint_receive(eps[i], now, &from, from_len, buf, (size_t)n, &r) != 0 || !r.has_inner)
-                continue; /* dropped (counted by the library) or protocol-only */
-            printf("%s got \"%.*s\"\n", i ? "server" : "client", (int)r.inner_len, (const char *)r.inner);
-            if (i == 1) { /* server: echo it back */
-                send_inner(server, sfd, r.session, r.inner, r.inner_len);
-            } else if (++echoes < 3) {
-                char msg[16];
-                int len = snprintf(msg, sizeof msg, "ping %d", echoes + 1);
-                send_inner(client, cfd, session, msg, (size_t)len);
-            }
+            if (udpvpn_endpoint_receive(eps[i], now, &from, from_len, buf, (size_t)n, &r) == 0 && r.has_inner)
+                on_inner(i, eps[i], fds[i], i ? r.session : session, r.inner, r.inner_len);
+            /* else: dropped (counted by the library) or protocol-only */
+            size_t len;
+            uint32_t sid;
+            while (udpvpn_endpoint_poll_inner(eps[i], buf, sizeof buf, &len, &sid, NULL) == 1)
+                on_inner(i, eps[i], fds[i], i ? sid : session, buf, len);
         }
         if (now >= dc) udpvpn_endpoint_handle_timeout(client, now);
         if (now >= ds) udpvpn_endpoint_handle_timeout(server, now);

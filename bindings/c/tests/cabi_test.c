@@ -485,7 +485,7 @@ static void test_control_channel(void) {
     CHECK(cc != NULL);
     CHECK(sc != NULL);
     if (cc) CHECK(cc->reason == UDPVPN_ERR_CLOSED_LOCALLY);
-    if (sc) CHECK(sc->reason == UDPVPN_ERR_PEER_CLOSED && strcmp(sc->text, "bye") == 0);
+    if (sc) CHECK(sc->reason == UDPVPN_ERR_PEER_CLOSED && strstr(sc->text, "bye") != NULL);
     if (sc) CHECK(udpvpn_err_is_fatal(sc->reason));
     /* The session is gone: data for it is refused. */
     uint8_t out[64];
@@ -552,8 +552,9 @@ static void test_too_small_buffers(void) {
 
 static void test_der_credentials(void) {
     current_test = "DER certificates, keys, CA and CRL work like PEM";
-    buffer crt = read_pki("client.crt"), key = read_pki("client.key"), ca = read_pki("ca.crt"),
-           crl = read_pki("crl.pem"), ekey = read_pki("server_ecdsa.key"), ecrt = read_pki("server_ecdsa.crt");
+    /* Client: P-256 (client_ecdsa, CN bob); server: Ed25519. Both from DER. */
+    buffer crt = read_pki("client_ecdsa.crt"), key = read_pki("client_ecdsa.key"), ca = read_pki("ca.crt"),
+           crl = read_pki("crl.pem"), ekey = read_pki("server.key"), ecrt = read_pki("server.crt");
     buffer crt_der = pem_to_der(crt), key_der = pem_to_der(key), ca_der = pem_to_der(ca), crl_der = pem_to_der(crl),
            ekey_der = pem_to_der(ekey), ecrt_der = pem_to_der(ecrt);
     CHECK(crt_der.len > 100 && crt_der.data[0] == 0x30);
@@ -581,7 +582,7 @@ static void test_der_credentials(void) {
         pump(&w, w.now + 5 * UDPVPN_NS_PER_SECOND);
         const udpvpn_event *se = find_event(&w.server, UDPVPN_EVENT_ESTABLISHED);
         CHECK(se != NULL);
-        if (se) CHECK(strcmp(se->peer_common_name, "alice") == 0);
+        if (se) CHECK(strcmp(se->peer_common_name, "bob") == 0);
         world_free(&w);
     }
     udpvpn_identity_free(cid);
@@ -627,12 +628,14 @@ static void test_revoked_client(void) {
     CHECK_RC(udpvpn_endpoint_connect(w.client.ep, w.now, &w.client_session), UDPVPN_OK);
     pump(&w, w.now + 2 * UDPVPN_NS_PER_SECOND);
     CHECK(count_events(&w.server, UDPVPN_EVENT_ESTABLISHED) == 0);
-    /* The server refuses; the client learns why (CLOSE carries the reason) and the session ends. */
+    /* The server refuses with the reason; the client (established once it sent its flight,
+     * docs/protocol-notes.md §3.4) is told by the server's CLOSE and its session ends. */
+    const udpvpn_event *sclosed = find_event(&w.server, UDPVPN_EVENT_CLOSED);
+    CHECK(sclosed != NULL);
+    if (sclosed) CHECK(sclosed->reason == UDPVPN_ERR_CERT_REVOKED);
     const udpvpn_event *closed = find_event(&w.client, UDPVPN_EVENT_CLOSED);
     CHECK(closed != NULL);
-    if (closed) CHECK(closed->reason == UDPVPN_ERR_CERT_REVOKED || closed->reason == UDPVPN_ERR_PEER_CLOSED);
-    const udpvpn_event *sclosed = find_event(&w.server, UDPVPN_EVENT_CLOSED);
-    if (sclosed) CHECK(sclosed->reason == UDPVPN_ERR_CERT_REVOKED);
+    if (closed) CHECK(closed->reason == UDPVPN_ERR_PEER_CLOSED && strstr(closed->text, "revoked") != NULL);
     /* No data gets through. */
     uint8_t out[64];
     size_t n = 0;

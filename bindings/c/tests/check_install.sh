@@ -17,7 +17,6 @@ export PKG_CONFIG_SYSROOT_DIR="$tmp/root"
 flags=$(pkg-config --cflags --libs udpvpn)
 echo "pkg-config --cflags --libs udpvpn: $flags"
 ${CC:-cc} -std=c11 -Wall -Wextra -Wpedantic -Werror -o "$tmp/program" "$program" $flags
-libdir=$(pkg-config --variable=libdir udpvpn)
-soname=$(find "$tmp/root" -name 'libudpvpn.so.*' | head -n 1)
-[ -n "$soname" ] || { echo "libudpvpn.so.N was not installed"; exit 1; }
-LD_LIBRARY_PATH="$tmp/root$libdir" "$tmp/program"
+soname=$(find "$tmp/root" -name 'libudpvpn.so.[0-9]' | head -n 1)
+[ -n "$soname" ] || { echo "libudpvpn.so.N (the SONAME link) was not installed"; exit 1; }
+LD_LIBRARY_PATH="$(dirname "$soname")" "$tmp/program"
