@@ -153,7 +153,8 @@ typedef struct udpvpn_identity udpvpn_identity;
 /* Loads our certificate chain (leaf first, each issued by the next, at most 4) and the leaf's
  * private key (unencrypted PKCS#8 Ed25519 or EC P-256; DER may also be a SEC1 EC key).
  * Each input is PEM (text containing "-----BEGIN") or DER (the chain: DER certificates
- * concatenated). Borrows both buffers for the call only. On success *out is a new identity owned
+ * concatenated). Borrows both buffers for the call only; the key buffer stays the caller's, who
+ * should wipe it once this returns (the library wipes its own copies). On success *out is a new identity owned
  * by the caller (udpvpn_identity_free); endpoints keep their own reference, so it may be freed
  * right after creating them.
  * Errors: INVALID_ARGUMENT (NULL out, empty input, unparsable PEM/DER, chain out of order, key not
