@@ -5,8 +5,9 @@
 # dynamically linked build: Meson puts the MinGW DLL folders on WINEPATH, so an .exe that
 # needs libstdc++-6.dll / libgcc_s_seh-1.dll / libwinpthread-1.dll passes under wine and
 # fails on a real PC. wintun.dll is never imported: the client loads it at run time.
+# libudpvpn-N.dll (bindings/c, the C API) is ours and ships with the programs that import it.
 OBJDUMP=${OBJDUMP:-x86_64-w64-mingw32-objdump}
-system_dlls='^(kernel32|user32|gdi32|advapi32|ws2_32|mswsock|crypt32|bcrypt|iphlpapi|secur32|ole32|oleaut32|shell32|shlwapi|ntdll|msvcrt|ucrtbase|dnsapi|setupapi|cfgmgr32|rpcrt4|api-ms-win-[a-z0-9-]*)\.dll$'
+system_dlls='^(kernel32|user32|gdi32|advapi32|ws2_32|mswsock|crypt32|bcrypt|iphlpapi|secur32|ole32|oleaut32|shell32|shlwapi|ntdll|msvcrt|ucrtbase|dnsapi|setupapi|cfgmgr32|rpcrt4|api-ms-win-[a-z0-9-]*|libudpvpn-[0-9]+)\.dll$'
 rc=0
 [ $# -gt 0 ] || { echo "check-imports: no files given" >&2; exit 2; }
 for f in "$@"; do

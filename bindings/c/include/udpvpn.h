@@ -44,7 +44,11 @@ extern "C" {
 #endif
 
 #if defined(_WIN32)
+#if defined(UDPVPN_BUILDING_DLL)
+#define UDPVPN_API __declspec(dllexport) /* the DLL exports exactly these */
+#else
 #define UDPVPN_API
+#endif
 #elif defined(__GNUC__)
 #define UDPVPN_API __attribute__((visibility("default")))
 #else
