@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// libFuzzer target for the handshake wire format (docs/protocol-notes.md §1.1-1.5, §3.1-3.2): every
+// libFuzzer target for the handshake wire format (docs/rfc-draft.txt, Sections 7, 8): every
 // packet parser, the frame reader, the stream reassembler and the message/extension parsers over
 // arbitrary bytes. Must never crash; what parses must re-encode to the same bytes.
 #include "admission.hpp"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Admission MAC of INITIAL and PAD (docs/protocol-notes.md §1.1): BLAKE2b-128 keyed with the
+// Admission MAC of INITIAL and PAD (docs/rfc-draft.txt, Section 10.1): BLAKE2b-128 keyed with the
 // pre-shared admission key (32 zero bytes when none is configured) over every byte before the MAC.
 // Without the key a server answers nothing at all: the port stays dark.
 #pragma once

@@ -23,7 +23,7 @@
 namespace udpvpn {
 namespace {
 
-// docs/protocol-notes.md §3.1 CERTIFICATE: 1..4 certificates, at most 32768 bytes of stream.
+// docs/rfc-draft.txt, Section 8.3 CERTIFICATE: 1..4 certificates, at most 32768 bytes of stream.
 constexpr std::size_t kMaxChainCerts = 4;
 constexpr std::size_t kMaxCertDer = 32768;
 // Trust anchors and CRL files are configuration, but still bounded.

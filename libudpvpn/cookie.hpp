@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Stateless RETRY cookies (docs/protocol-notes.md §1.3):
+// Stateless RETRY cookies (docs/rfc-draft.txt, Section 10.3):
 //   cookie = bucket (u64 = now_ns / 2^36, ~68.7 s) || BLAKE2b-128(secret_bucket,
 //            bucket || source address || client_sid || client_eph_pub)
 // The secret rotates with the bucket: a fresh one is drawn from the Rng whenever the bucket advances,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The udpvpn v1 handshake as sans-IO state machines (docs/protocol-notes.md §1.1-1.5, §3):
+// The udpvpn v1 handshake as sans-IO state machines (docs/rfc-draft.txt, Sections 7-10):
 //
 //   client                                                  server
 //   INITIAL(ClientHello, cookie?) + PAD × pad_datagrams ->  ResponderGate: MAC, version, size, cookie

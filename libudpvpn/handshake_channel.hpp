@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// HANDSHAKE packet protection and packetization for one side (docs/protocol-notes.md §1.5, §3.4):
+// HANDSHAKE packet protection and packetization for one side (docs/rfc-draft.txt, Sections 7.5, 7.6, 9.6):
 // ChaCha20-Poly1305 under the handshake traffic keys with the packet number as the counter, AAD = the
 // 9-byte header; inside, CLOSE / ACK / FRAG frames built from our SendStream and the peer's RecvStream.
 #pragma once

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Messages of the handshake stream and extension TLVs (docs/protocol-notes.md §3.1, §3.2):
+// Messages of the handshake stream and extension TLVs (docs/rfc-draft.txt, Sections 8.1-8.6):
 //   msg_type (1) | length (3) | body
 // Server stream: ENCRYPTED_EXTENSIONS, CERTIFICATE, CERTIFICATE_VERIFY, FINISHED.
 // Client stream: CERTIFICATE, CERTIFICATE_VERIFY, FINISHED.

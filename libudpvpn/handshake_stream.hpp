@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// One direction's handshake byte stream (docs/protocol-notes.md §1.5 FRAG/ACK, §3.4 retransmission).
+// One direction's handshake byte stream (docs/rfc-draft.txt, Sections 7.6, 9.5, 9.6).
 // The sender cuts its messages into FRAG frames that fit the room left in a datagram and resends
 // whatever the peer has not acknowledged after each PTO; the receiver reassembles with hard bounds.
 //

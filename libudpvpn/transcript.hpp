@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Running SHA-256 of the handshake transcript (docs/protocol-notes.md §3.1): ClientHello || SERVER_HELLO
+// Running SHA-256 of the handshake transcript (docs/rfc-draft.txt, Section 8.7): ClientHello || SERVER_HELLO
 // || every stream message in order. snapshot() hashes what was fed so far without ending the transcript.
 #pragma once
 #include "key_schedule.hpp"

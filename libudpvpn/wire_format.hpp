@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Handshake packets and frames on the wire (docs/protocol-notes.md §1.1-1.5, §7): encoders write
+// Handshake packets and frames on the wire (docs/rfc-draft.txt, Sections 7, 18): encoders write
 // into caller buffers, parsers return views into the datagram. Nothing here allocates or does crypto
 // except through the admission MAC helpers (admission.hpp) which the INITIAL/PAD encoders take.
 #pragma once

@@ -768,7 +768,7 @@ std::string hex(ByteView b) { return udpvpn::test::to_hex(b); }
 std::string render_vector(const VecRun& run, const Bytes& bad_initial, std::size_t fin_index, const Bytes& bad_fin) {
     std::ostringstream o;
     o << "# SPDX-License-Identifier: GPL-3.0-or-later\n"
-      << "# A whole udpvpn v1 handshake (docs/protocol-notes.md §1, §3) with fixed randomness:\n"
+      << "# A whole udpvpn v1 handshake (docs/rfc-draft.txt, Sections 7-9) with fixed randomness:\n"
       << "# DeterministicRng(u64 seed) for each side (client draws client_random then its X25519 private\n"
       << "# key; server draws server_random then its private key), the committed test PKI (client / server,\n"
       << "# Ed25519, verified at 2026-06-01), no admission key, ChaCha20-Poly1305, max_datagram 1232,\n"

@@ -2,7 +2,7 @@
 // RFC 1662 HDLC-like framing for PPP on a byte stream (a pty to pppd), sans-IO and streaming.
 //
 // What crosses the tunnel in PPP mode is "protocol field (2 bytes) + information"
-// (docs/protocol-notes.md §1, payload_type 2): no flags, no escapes, no address/control, no FCS.
+// (docs/rfc-draft.txt, Section 15.2, payload type 2): no flags, no escapes, no address/control, no FCS.
 // The Decoder turns pty bytes, in any chunking, into such frames; the Encoder turns them back into
 // escaped, FCS-protected bytes for the pty.
 //
