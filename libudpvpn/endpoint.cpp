@@ -607,7 +607,9 @@ private:
         if (auto l = sessions_.find(sid); l != sessions_.end()) {
             Received r = open_data_for(now, *l->second.session, from, h.value, d);
             if (r.status == Error::ok) l->second.tail.reset();   // the client saw our ack: flight done
-            mark_ready(sid);
+            // Only control payloads can make the session owe a datagram (an ACK, a PONG); an inner
+            // packet never does, and keeping this path free of bookkeeping keeps it allocation-free.
+            if (!r.has_inner) mark_ready(sid);
             if (l->second.session->closed()) sessions_.erase(l);
             return r;
         }

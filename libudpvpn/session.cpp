@@ -3,6 +3,7 @@
 
 #include "bytes_io.hpp"
 #include "control_messages.hpp"
+#include "wire_format.hpp"
 
 #include <udpvpn/rng.hpp>
 
@@ -305,7 +306,7 @@ void Session::handle_control_message(TimeNs now, std::uint8_t type, ByteView bod
     case kMsgDisconnect: {
         Result<Disconnect> d = decode_disconnect(body);
         if (!d) return finish_close(Error::peer_closed, "peer closed (malformed reason)");
-        std::string t = "peer closed (code " + std::to_string(d.value.code) + ")";
+        std::string t = std::string("peer closed (") + close_code_name(d.value.code) + ")";
         if (!d.value.text.empty()) t += ": " + d.value.text;
         return finish_close(Error::peer_closed, std::move(t));
     }
@@ -343,7 +344,8 @@ void Session::finish_close(Error reason, std::string text) {
 
 void Session::close(TimeNs now, Error reason, std::string_view text) {
     if (closed_ || closing_) return;
-    Result<Bytes> body = encode_disconnect({static_cast<std::uint16_t>(reason), disconnect_text(text)});
+    // The wire carries the close reason codes of docs/rfc-draft.txt, not our internal Error values.
+    Result<Bytes> body = encode_disconnect({close_code_for(reason), disconnect_text(text)});
     if (body) control_->send(now, kMsgDisconnect, body.value);
     closing_ = true;
     close_reason_ = reason;

@@ -198,3 +198,15 @@ TEST_CASE("handshakes through the stateless cookie path survive loss (SERVER_HEL
     }
     CHECK(failures == 0);
 }
+
+TEST_CASE("DISCONNECT carries the draft's close reason code, not an internal value") {
+    Pair p;
+    REQUIRE(p.establish());
+    p.server->endpoint->set_verifier(p.w.now, pki_verifier("ca.crt", "crl.pem"));   // client not revoked
+    CHECK(p.server->endpoint->close(p.w.now, p.ss, Error::cert_revoked, "revoked by the admin") == Error::ok);
+    p.w.run_for(3 * kSecond);
+    const Event* e = p.client->last(EventType::closed);
+    REQUIRE(e);
+    CHECK(e->text.find("(revoked)") != std::string::npos);
+    CHECK(e->text.find("revoked by the admin") != std::string::npos);
+}

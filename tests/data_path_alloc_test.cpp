@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The data path of an established session does not touch the heap: every global allocation in
+// this test binary is counted, and sealing/receiving inner packets must not add to the count.
+#include "sim_setup.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace {
+std::atomic<std::uint64_t> g_allocations{0};
+}
+
+void* operator new(std::size_t n) {
+    g_allocations++;
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace udpvpn;
+using namespace udpvpn::sim;
+
+TEST_CASE("sealing and receiving inner packets allocates nothing") {
+    World w(3);
+    InitiatorConfig cc;
+    cc.server = address("server");
+    Host& server = w.add("server", make_server(ResponderConfig{}, 1));
+    Host& client = w.add("client", make_client(cc, 2));
+    REQUIRE(client.endpoint->connect(w.now).ok());
+    REQUIRE(w.run_until(w.now + 10 * kSecond, [&] {
+        return client.count(EventType::established) == 1 && server.count(EventType::established) == 1;
+    }));
+    w.run_for(2 * kSecond);   // handshake tails, PMTU probing and control traffic settle
+    const SessionId cs = client.last(EventType::established)->session;
+    const SessionId ss = server.last(EventType::established)->session;
+    const PeerAddress from = client.address;
+    const PeerAddress sfrom = server.address;
+
+    static std::uint8_t inner[1400], dg[1500];
+    std::uint64_t delivered = 0;
+    const std::uint64_t before = g_allocations.load();
+    for (int i = 0; i < 1000; ++i) {
+        Sealed s = client.endpoint->seal(w.now, cs, InnerProtocol::ipv4, inner, dg);
+        Received r = server.endpoint->receive(w.now, from, MutableByteView(dg, s.size));
+        delivered += r.has_inner;
+        s = server.endpoint->seal(w.now, ss, InnerProtocol::ipv6, inner, dg);
+        r = client.endpoint->receive(w.now, sfrom, MutableByteView(dg, s.size));
+        delivered += r.has_inner;
+    }
+    const std::uint64_t after = g_allocations.load();
+    CHECK(delivered == 2000);
+    CHECK(after - before == 0);
+}
