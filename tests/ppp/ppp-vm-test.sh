@@ -20,11 +20,22 @@ command -v xz >/dev/null || missing="$missing xz-utils"
 [ -z "$missing" ] || skip "missing packages:$missing (scripts/install-deps.sh installs them)"
 [ -x "$RELAY" ] || skip "ppp_relay not built: $RELAY"
 
-# Output folder shared read-write with the guest; the guest sees the rest of / read-only.
+# Folder shared read-write with the guest; the guest sees the rest of / read-only, except /tmp,
+# /run and /dev/shm, which start empty there. A checkout under one of those (CI clones into /tmp)
+# is shared itself, so the guest finds these scripts and the freshly built binaries.
 RUN=$(mktemp -d /var/tmp/udpvpn-ppp-test.XXXXXX)
 trap 'rm -rf "$RUN"' EXIT
+share="$RUN"
+case "$here $RELAY" in
+  */tmp/*|*/run/*|*/dev/shm/*)
+    # the longest common prefix directory of the source and the build tree
+    a=$(cd "$here/../.." && pwd) b=$(dirname "$RELAY")
+    while [ "${b#"$a"/}" = "$b" ] && [ "$b" != "$a" ]; do a=$(dirname "$a"); done
+    [ "$a" != / ] || skip "source ($here) and build ($RELAY) share no folder to export to the guest"
+    share="$a" ;;
+esac
 t0=$(date +%s.%N)
-"$here/run-in-vm.sh" "$RUN" -- bash "$here/inside-vm.sh" "$RELAY"
+"$here/run-in-vm.sh" "$share" -- bash "$here/inside-vm.sh" "$RELAY"
 rc=$?
 echo "PPP VM test: exit $rc, wall time $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s (boot + checks)"
 case $rc in
