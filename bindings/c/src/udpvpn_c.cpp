@@ -64,7 +64,7 @@ constexpr std::size_t kStatsV1 = sizeof(udpvpn_stats);
 
 // Trust anchors, CRLs and chains are configuration, but still bounded (as the C++ loader is).
 constexpr std::size_t kMaxCredentialInput = 16u << 20;
-// DISCONNECT / CLOSE text limit (docs/protocol-notes.md §1.5 CLOSE).
+// DISCONNECT / CLOSE text limit (docs/rfc-draft.txt, Sections 7.6, 13.3).
 constexpr std::size_t kMaxCloseText = 200;
 
 // ------------------------------------------------------------------------------------------------
@@ -336,7 +336,7 @@ bool fill_common(const udpvpn_config& c, udpvpn::CommonConfig& out) {
     out.timers.control_rto = c.control_rto;
     out.rekey_after_packets = c.rekey_after_packets;
     out.reject_after_packets = c.reject_after_packets;
-    // INITIAL is at least 1200 bytes (docs/protocol-notes.md §1.1).
+    // INITIAL is at least 1200 bytes (docs/rfc-draft.txt, Section 7.1).
     if (c.max_datagram < 1200) return false;
     if (c.max_probe_datagram != 0 && c.max_probe_datagram < c.max_datagram) return false;
     out.max_datagram = c.max_datagram;

@@ -629,7 +629,7 @@ static void test_revoked_client(void) {
     pump(&w, w.now + 2 * UDPVPN_NS_PER_SECOND);
     CHECK(count_events(&w.server, UDPVPN_EVENT_ESTABLISHED) == 0);
     /* The server refuses with the reason; the client (established once it sent its flight,
-     * docs/protocol-notes.md §3.4) is told by the server's CLOSE and its session ends. */
+     * docs/rfc-draft.txt, Section 9.3) is told by the server's CLOSE and its session ends. */
     const udpvpn_event *sclosed = find_event(&w.server, UDPVPN_EVENT_CLOSED);
     CHECK(sclosed != NULL);
     if (sclosed) CHECK(sclosed->reason == UDPVPN_ERR_CERT_REVOKED);
