@@ -8,7 +8,7 @@ pkgs=(
   libmnl-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev scdoc
   iproute2 iputils-ping iperf3 openssl socat procps kmod
   qemu-system-x86 busybox-static ppp xz-utils
-  openvpn wireguard-go
+  openvpn wireguard-go wireguard-tools
 )
 missing=()
 for p in "${pkgs[@]}"; do
