@@ -66,8 +66,12 @@ if [[ $PREFIX != /var/tmp/win64-prefix ]]; then
   printf "[constants]\nprefix = '%s'\n" "$PREFIX" >"$extra"   # a later cross file's constants win
   cross+=(--cross-file "$extra")
 fi
-if [[ ! -f $BUILD_WIN/build.ninja ]]; then
-  meson setup "$BUILD_WIN" "${cross[@]}" -Dapps=true -De2e=false -Dfuzz=false
+# The cross file's built-in options are read at setup only: set up afresh when it changed.
+cross_sum=$(cat cross/mingw64.ini "${cross[@]:3}" 2>/dev/null | sha256sum | cut -c1-16)
+if [[ ! -f $BUILD_WIN/build.ninja || "$(cat "$BUILD_WIN/.cross-sum" 2>/dev/null)" != "$cross_sum" ]]; then
+  meson setup --wipe "$BUILD_WIN" "${cross[@]}" -Dapps=true -De2e=false -Dfuzz=false 2>/dev/null ||
+    { rm -rf "$BUILD_WIN"; meson setup "$BUILD_WIN" "${cross[@]}" -Dapps=true -De2e=false -Dfuzz=false; }
+  echo "$cross_sum" >"$BUILD_WIN/.cross-sum"
 fi
 nice ninja -C "$BUILD_WIN"
 lap "cross build" "$s"

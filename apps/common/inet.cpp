@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "inet.hpp"
 
-#include <arpa/inet.h>
+#include <asio/ip/address.hpp>
+
 #include <charconv>
 #include <cstring>
 
@@ -32,13 +33,20 @@ IpPrefix IpPrefix::network() const noexcept {
 
 std::optional<IpPrefix> parse_address(std::string_view text) {
     if (text.empty() || text.size() > 64) return std::nullopt;
-    std::string s(text);
+    // asio rather than inet_pton: the same parser on Linux and Windows. No "%scope" suffixes.
+    if (text.find('%') != std::string_view::npos) return std::nullopt;
+    const std::string s(text);
     IpPrefix p;
-    if (inet_pton(AF_INET, s.c_str(), p.addr.data()) == 1) {
+    asio::error_code ec;
+    if (const auto v4 = asio::ip::make_address_v4(s, ec); !ec) {
+        const auto b = v4.to_bytes();
+        std::memcpy(p.addr.data(), b.data(), 4);
         p.len = 32;
         return p;
     }
-    if (inet_pton(AF_INET6, s.c_str(), p.addr.data()) == 1) {
+    if (const auto v6 = asio::ip::make_address_v6(s, ec); !ec) {
+        const auto b = v6.to_bytes();
+        std::memcpy(p.addr.data(), b.data(), 16);
         p.v6 = true;
         p.len = 128;
         return p;
@@ -62,9 +70,16 @@ std::optional<IpPrefix> parse_prefix(std::string_view text) {
 }
 
 std::string to_string(const IpPrefix& p, bool with_len) {
-    char buf[INET6_ADDRSTRLEN] = {};
-    inet_ntop(p.v6 ? AF_INET6 : AF_INET, p.addr.data(), buf, sizeof buf);
-    std::string s(buf);
+    std::string s;
+    if (p.v6) {
+        asio::ip::address_v6::bytes_type b;
+        std::memcpy(b.data(), p.addr.data(), 16);
+        s = asio::ip::address_v6(b).to_string();
+    } else {
+        asio::ip::address_v4::bytes_type b;
+        std::memcpy(b.data(), p.addr.data(), 4);
+        s = asio::ip::address_v4(b).to_string();
+    }
     if (with_len) s += "/" + std::to_string(p.len);
     return s;
 }
