@@ -9,6 +9,10 @@ std::array<std::uint8_t, 32> admission_key_of(const CommonConfig& c) noexcept {
     return c.admission_key ? *c.admission_key : std::array<std::uint8_t, 32>{};
 }
 
+Secret32 admission_secret_of(const CommonConfig& c) noexcept {
+    return c.admission_key ? Secret32(ByteView(*c.admission_key)) : Secret32{};
+}
+
 void admission_mac(ByteView key32, ByteView msg, std::uint8_t out[kAdmissionMacSize]) noexcept {
     crypto_generichash(out, kAdmissionMacSize, msg.data(), msg.size(), key32.data(), key32.size());
 }

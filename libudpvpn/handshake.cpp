@@ -145,7 +145,7 @@ Result<std::size_t> ClientHandshake::poll_datagram(TimeNs now, MutableByteView o
     if (!have_server_hello_ && state_ != State::failed) {
         if (flight1_next_ > config_.pad_datagrams) return {0, Error::ok};
         if (out.size() < datagram_size_) return {datagram_size_, Error::buffer_too_small};
-        const auto key = admission_key_of(config_);
+        const Secret32 key = admission_secret_of(config_);
         Result<std::size_t> r;
         if (flight1_next_ == 0) {
             InitialFields f;
@@ -155,9 +155,9 @@ Result<std::size_t> ClientHandshake::poll_datagram(TimeNs now, MutableByteView o
             f.suites = suites_;
             f.extensions = extensions_;
             f.cookie = cookie_;
-            r = encode_initial(f, key, datagram_size_, out);
+            r = encode_initial(f, key.expose(), datagram_size_, out);
         } else {
-            r = encode_pad({client_sid_, eph_pub_}, key, datagram_size_, out);
+            r = encode_pad({client_sid_, eph_pub_}, key.expose(), datagram_size_, out);
         }
         if (!r.ok()) return {0, Error::internal};
         ++flight1_next_;
@@ -398,7 +398,7 @@ Error ClientHandshake::send_own_flight() {
 // ResponderGate
 
 ResponderGate::ResponderGate(const ResponderConfig& config, Rng& rng)
-    : config_(config), admission_key_(admission_key_of(config)), cookies_(rng) {
+    : config_(config), admission_key_(admission_secret_of(config)), cookies_(rng) {
     ensure_sodium();
 }
 
@@ -408,7 +408,7 @@ ResponderGate::Verdict ResponderGate::classify(TimeNs now, const PeerAddress& fr
     auto drop = [&v](Error e) { v.kind = Verdict::drop; v.reason = e; return v; };
     if (datagram.empty()) return drop(Error::malformed);
     if (datagram[0] == static_cast<std::uint8_t>(PacketType::pad)) {
-        if (!admission_verify(admission_key_, datagram)) return drop(Error::admission_denied);
+        if (!admission_verify(admission_key_.expose(), datagram)) return drop(Error::admission_denied);
         auto p = parse_pad(datagram);
         if (!p.ok()) return drop(p.error);
         v.kind = Verdict::pad;
@@ -418,7 +418,7 @@ ResponderGate::Verdict ResponderGate::classify(TimeNs now, const PeerAddress& fr
     }
     if (datagram[0] != static_cast<std::uint8_t>(PacketType::initial)) return drop(Error::unexpected_packet);
     if (datagram.size() < kMinInitialSize) return drop(Error::malformed);          // §1.1
-    if (!admission_verify(admission_key_, datagram)) return drop(Error::admission_denied);
+    if (!admission_verify(admission_key_.expose(), datagram)) return drop(Error::admission_denied);
     auto p = parse_initial(datagram);
     if (!p.ok()) return drop(p.error);
     v.client_sid = p.value.client_sid;
@@ -449,9 +449,9 @@ ServerHandshake::ServerHandshake(const ResponderConfig& config, const Identity& 
                                  std::shared_ptr<const CertificateVerifier> verifier, Rng& rng, SessionId server_sid,
                                  const ResponderGate::Verdict& initial, ByteView initial_datagram,
                                  const PeerAddress& from, TimeNs now, HandshakeOptions options)
-    : config_(config), verifier_(std::move(verifier)), server_sid_(server_sid), from_(from),
+    : verifier_(std::move(verifier)), server_sid_(server_sid), from_(from),
       deadline_(now + config.timers.handshake_timeout), timer_(config.timers.handshake_pto),
-      admission_key_(admission_key_of(config)) {
+      admission_key_(admission_secret_of(config)) {
     ensure_sodium();
     datagram_size_ = std::max<std::size_t>(kMinHandshakeDatagram, config.max_datagram);
     received_ = initial_datagram.size();
@@ -610,7 +610,7 @@ Error ServerHandshake::on_datagram(TimeNs now, ByteView datagram) {
     if (datagram.empty()) return Error::malformed;
     switch (datagram[0]) {
     case static_cast<std::uint8_t>(PacketType::initial): {
-        if (!admission_verify(admission_key_, datagram)) return Error::admission_denied;
+        if (!admission_verify(admission_key_.expose(), datagram)) return Error::admission_denied;
         auto p = parse_initial(datagram);
         if (!p.ok()) return p.error;
         if (!std::equal(p.value.client_hello.begin(), p.value.client_hello.end(), client_hello_.begin(),
@@ -621,7 +621,7 @@ Error ServerHandshake::on_datagram(TimeNs now, ByteView datagram) {
         return Error::ok;
     }
     case static_cast<std::uint8_t>(PacketType::pad): {
-        if (!admission_verify(admission_key_, datagram)) return Error::admission_denied;
+        if (!admission_verify(admission_key_.expose(), datagram)) return Error::admission_denied;
         auto p = parse_pad(datagram);
         if (!p.ok()) return p.error;
         if (p.value.client_eph_pub != client_eph_pub_ || p.value.client_sid != result_.client_sid)

@@ -170,7 +170,7 @@ public:
 
 private:
     ResponderConfig config_;
-    std::array<std::uint8_t, 32> admission_key_{};
+    Secret32 admission_key_;   // the configured key or zeros (a pre-shared secret: wiped)
     CookieJar cookies_;
 };
 
@@ -212,14 +212,13 @@ private:
     void resend_flight() noexcept;
     std::size_t budget() const noexcept;
 
-    ResponderConfig config_;
     std::shared_ptr<const CertificateVerifier> verifier_;
     SessionId server_sid_;
     PeerAddress from_;
     TimeNs deadline_;
     RetransmitTimer timer_;
     State state_ = State::sending_flight;
-    std::array<std::uint8_t, 32> admission_key_{};
+    Secret32 admission_key_;   // per half-open: wiped with it
 
     Bytes client_hello_;
     PublicKey32 client_eph_pub_{};
