@@ -27,6 +27,16 @@ std::string disconnect_text(std::string_view text) {
     return t;
 }
 
+// The peer's DISCONNECT text ends up in our event text and from there in logs: control characters
+// (a newline forging a log line, terminal escapes) become '?'. UTF-8 beyond ASCII is kept.
+std::string loggable(std::string text) {
+    for (char& c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7F) c = '?';
+    }
+    return text;
+}
+
 // How long a closing session waits for its DISCONNECT to be acknowledged.
 constexpr TimeNs kCloseLinger = 2 * kSecond;
 // The server rekeys on time only if the client has not done it this much later (avoids collisions).
@@ -307,7 +317,7 @@ void Session::handle_control_message(TimeNs now, std::uint8_t type, ByteView bod
         Result<Disconnect> d = decode_disconnect(body);
         if (!d) return finish_close(Error::peer_closed, "peer closed (malformed reason)");
         std::string t = std::string("peer closed (") + close_code_name(d.value.code) + ")";
-        if (!d.value.text.empty()) t += ": " + d.value.text;
+        if (!d.value.text.empty()) t += ": " + loggable(std::move(d.value.text));
         return finish_close(Error::peer_closed, std::move(t));
     }
     case kMsgRekeyInit: return on_rekey_init(now, body);
