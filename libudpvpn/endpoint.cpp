@@ -617,6 +617,10 @@ private:
             // Early data: the client may send right after its flight; keep a bounded few until its
             // FINISHED is verified (docs/rfc-draft.txt, "Flights").
             if (ho->second.early.size() >= config_.early_data_limit) return drop(Error::unexpected_packet);
+            // Bounded in size too (docs/rfc-draft.txt, "Denial-of-Service Defences": no early datagram
+            // larger than we would send ourselves), so a half-open holds at most 16 x 1452 bytes of it.
+            if (d.size() > std::max<std::size_t>(config_.max_datagram, config_.max_probe_datagram))
+                return drop(Error::unexpected_packet);
             ho->second.early.emplace_back(d.begin(), d.end());
             Received r;
             r.session = sid;

@@ -152,6 +152,33 @@ TEST_CASE("a flood of 100000 INITIALs from distinct sources stays within the hal
     }
 }
 
+TEST_CASE("early data is buffered only up to early_data_limit datagrams of at most the datagram size") {
+    ResponderConfig sc;
+    auto server = make_server(sc, 1);
+    const PeerAddress from = address("client");
+    Bytes ini = initial_for(42);
+    (void)server->receive(kSecond, from, ini);
+    SessionId sid = 0;
+    for (const Sent& s : drain(*server))
+        if (s.bytes[0] == static_cast<std::uint8_t>(PacketType::server_hello)) sid = parse_server_hello(s.bytes).value.server_sid;
+    REQUIRE(sid != 0);
+    auto data_to = [&](std::size_t size, std::uint64_t counter) {
+        Bytes d(size, 0xEE);
+        d[0] = 0x10;
+        for (int k = 0; k < 4; ++k) d[1 + k] = static_cast<std::uint8_t>(sid >> (24 - 8 * k));
+        for (int k = 0; k < 8; ++k) d[5 + k] = static_cast<std::uint8_t>(counter >> (56 - 8 * k));
+        return d;
+    };
+    Bytes big = data_to(std::size_t{sc.max_probe_datagram} + 1, 0);
+    CHECK(server->receive(kSecond, from, big).status == Error::unexpected_packet);
+    for (std::size_t i = 0; i < sc.early_data_limit; ++i) {
+        Bytes ok = data_to(sc.max_probe_datagram, i + 1);
+        CHECK(server->receive(kSecond, from, ok).status == Error::ok);
+    }
+    Bytes one_more = data_to(100, 99);
+    CHECK(server->receive(kSecond, from, one_more).status == Error::unexpected_packet);
+}
+
 TEST_CASE("a peer's DISCONNECT text reaches the closed event without control characters") {
     World w{42};
     InitiatorConfig cc;
