@@ -450,8 +450,12 @@ public:
         now_ = now;
         auto it = sessions_.find(sid);
         if (it == sessions_.end()) {
-            if (half_open_.erase(sid)) return Error::ok;
-            return Error::not_found;
+            auto h = half_open_.find(sid);
+            if (h == half_open_.end()) return Error::not_found;
+            by_eph_.erase(h->second.client_eph);   // else a stale index entry outlives the session
+            half_open_.erase(h);
+            stats_.half_open = half_open_.size();
+            return Error::ok;
         }
         it->second.session->close(now, reason, text);
         drain_session_events(*it->second.session);

@@ -179,6 +179,26 @@ TEST_CASE("early data is buffered only up to early_data_limit datagrams of at mo
     CHECK(server->receive(kSecond, from, one_more).status == Error::unexpected_packet);
 }
 
+TEST_CASE("after the caller closes a half-open session, the client's retransmitted INITIAL is answered again") {
+    ResponderConfig sc;
+    auto server = make_server(sc, 1);
+    const PeerAddress from = address("client");
+    Bytes ini = initial_for(7);
+    Bytes copy = ini;
+    (void)server->receive(kSecond, from, ini);
+    SessionId sid = 0;
+    for (const Sent& s : drain(*server))
+        if (s.bytes[0] == static_cast<std::uint8_t>(PacketType::server_hello)) sid = parse_server_hello(s.bytes).value.server_sid;
+    REQUIRE(sid != 0);
+    CHECK(server->close(kSecond, sid, Error::closed_locally, "") == Error::ok);
+    CHECK(server->stats().half_open == 0);
+    CHECK(server->receive(kSecond, from, copy).status == Error::ok);
+    bool hello = false;
+    for (const Sent& s : drain(*server)) hello |= s.bytes[0] == static_cast<std::uint8_t>(PacketType::server_hello);
+    CHECK(hello);
+    CHECK(server->stats().half_open == 1);
+}
+
 TEST_CASE("a peer's DISCONNECT text reaches the closed event without control characters") {
     World w{42};
     InitiatorConfig cc;
