@@ -591,7 +591,10 @@ private:
         const SessionId sid = peek_sid(d);
         if (auto h = half_open_.find(sid); h != half_open_.end()) {
             const Error e = h->second.handshake->on_datagram(now, d);
-            if (e == Error::ok && h->second.handshake->address_validated()) h->second.from = from;
+            // Follow the client only on a packet newer than any before: a replayed HANDSHAKE packet
+            // from a spoofed source must not redirect the (now unlimited) flight to a victim.
+            if (e == Error::ok && h->second.handshake->address_validated() && h->second.handshake->last_datagram_newest())
+                h->second.from = from;
             mark_ready(sid);
             return after_half_open(now, sid, e);
         }

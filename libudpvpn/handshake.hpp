@@ -196,6 +196,9 @@ public:
     State state() const noexcept { return state_; }
     const HandshakeResult& result() const noexcept { return result_; }   // complete only
     bool address_validated() const noexcept { return validated_; }
+    // The last HANDSHAKE packet that decrypted was newer than all before it (a replay is not): only
+    // such a packet may move the session to a new source address.
+    bool last_datagram_newest() const noexcept { return channel_.last_open_newest(); }
     bool data_keys_ready() const noexcept { return data_ready_; }
     // Data secrets derivable once our FINISHED is built: decrypt early DATA, deliver after complete.
     const DataSecrets& early_data_secrets() const noexcept { return result_.secrets; }

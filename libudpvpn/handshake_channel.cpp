@@ -24,6 +24,8 @@ Error HandshakeChannel::open(ByteView datagram, Bytes& plaintext) {
         plaintext.clear();
         return Error::bad_tag;
     }
+    last_newest_ = h.value.packet_number >= recv_pn_end_;
+    if (last_newest_) recv_pn_end_ = std::uint64_t{h.value.packet_number} + 1;
     return Error::ok;
 }
 

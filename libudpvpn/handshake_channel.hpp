@@ -20,6 +20,8 @@ public:
 
     // Decrypts a HANDSHAKE datagram into `plaintext` (resized). Drop-class errors: malformed, bad_tag.
     Error open(ByteView datagram, Bytes& plaintext);
+    // The last successful open() had a packet number above every one opened before (not a replay).
+    bool last_open_newest() const noexcept { return last_newest_; }
 
     struct Incoming {
         bool had_frag = false;       // the packet carried stream data: it must be acknowledged
@@ -56,6 +58,8 @@ public:
 private:
     AeadKey send_key_, recv_key_;
     std::uint32_t next_pn_ = 0;
+    std::uint64_t recv_pn_end_ = 0;   // highest packet number opened + 1
+    bool last_newest_ = false;
     SendStream send_;
     RecvStream recv_;
     bool ack_pending_ = false;

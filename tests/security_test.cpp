@@ -152,6 +152,44 @@ TEST_CASE("a flood of 100000 INITIALs from distinct sources stays within the hal
     }
 }
 
+TEST_CASE("a replayed client HANDSHAKE packet from another address does not redirect a half-open session") {
+    ResponderConfig sc;
+    InitiatorConfig cc;
+    cc.server = address("server");
+    auto server = make_server(sc, 1);
+    auto client = make_client(cc, 2);
+    const PeerAddress home = address("client"), victim = address("victim");
+    TimeNs now = kSecond;
+    REQUIRE(client->connect(now).ok());
+    for (Sent& s : drain(*client)) (void)server->receive(now, home, s.bytes);
+    // Only SERVER_HELLO reaches the client; the rest of the server's flight is lost.
+    for (Sent& s : drain(*server))
+        if (s.bytes[0] == static_cast<std::uint8_t>(PacketType::server_hello)) (void)client->receive(now, cc.server, s.bytes);
+    // The client's PTO sends a HANDSHAKE probe: it validates the client's address.
+    now += 400 * kMillisecond;
+    client->handle_timeout(now);
+    std::vector<Sent> probe = drain(*client);
+    REQUIRE(!probe.empty());
+    REQUIRE(probe[0].bytes[0] == static_cast<std::uint8_t>(PacketType::handshake));
+    Bytes copy = probe[0].bytes;
+    (void)server->receive(now, home, probe[0].bytes);
+    for (const Sent& s : drain(*server)) CHECK(s.to == home);
+    // An attacker replays the captured probe with the victim's address as source.
+    (void)server->receive(now, victim, copy);
+    for (const Sent& s : drain(*server)) CHECK(s.to == home);
+    // The server's retransmissions still go home, not to the victim.
+    std::size_t resent = 0;
+    for (int i = 0; i < 4; ++i) {
+        now += 2 * kSecond;
+        server->handle_timeout(now);
+        for (const Sent& s : drain(*server)) {
+            CHECK(s.to == home);
+            ++resent;
+        }
+    }
+    CHECK(resent > 0);
+}
+
 TEST_CASE("early data is buffered only up to early_data_limit datagrams of at most the datagram size") {
     ResponderConfig sc;
     auto server = make_server(sc, 1);
