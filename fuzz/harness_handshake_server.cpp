@@ -10,6 +10,8 @@
 // op bit 2 advances the virtual clock by 250 ms and fires timers. Invariants checked: the server never
 // sends more than 3x what it received before validation and never more than max_datagram per datagram.
 // The test PKI is read from $UDPVPN_TEST_PKI (default: the source tree's tests/pki).
+#include "harness.hpp"
+
 #include "aead.hpp"
 #include "admission.hpp"
 #include "handshake.hpp"
@@ -52,7 +54,7 @@ void check(bool ok) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
+static int initialize() {   // once, on the first input
     const char* env = std::getenv("UDPVPN_TEST_PKI");
     const std::string dir = env && *env ? env : UDPVPN_SOURCE_PKI;
     g = new Globals;
@@ -66,7 +68,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     return 0;
 }
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+int run_handshake_server(const std::uint8_t* data, std::size_t size) {
+    static const int initialized = initialize();
+    (void)initialized;
     static const std::array<std::uint8_t, 32> kZero{};
     ResponderConfig scfg;
     InitiatorConfig ccfg;

@@ -4,6 +4,8 @@
 // Input: flags (1: bit 0 = peer is a server, bit 1 = check the name vpn.example.test), then up to
 // five certificates as len (2, big-endian) | DER. Trust: the test PKI's Ed25519 and RSA roots plus
 // their CRLs, read from $UDPVPN_TEST_PKI (default: the source tree's tests/pki).
+#include "harness.hpp"
+
 #include <udpvpn/certificate.hpp>
 
 #include <openssl/err.h>
@@ -34,7 +36,7 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
+static int initialize() {   // once, on the first input
     const char* env = std::getenv("UDPVPN_TEST_PKI");
     const std::string dir = env && *env ? env : UDPVPN_SOURCE_PKI;
     auto v = X509Verifier::create(read_file(dir + "/ca.crt") + read_file(dir + "/long_ca.crt"),
@@ -45,7 +47,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     return 0;
 }
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+int run_certificate(const std::uint8_t* data, std::size_t size) {
+    static const int initialized = initialize();
+    (void)initialized;
     if (size < 1) return 0;
     const Role role = (data[0] & 1) ? Role::server : Role::client;
     const std::string_view name = (data[0] & 2) ? "vpn.example.test" : "";

@@ -6,6 +6,8 @@
 //
 // Input: a sequence of chunks, each len (2, big-endian) | bytes. Each chunk is one payload; between
 // payloads the virtual clock advances 100 ms and both poll loops run.
+#include "harness.hpp"
+
 #include "control_channel.hpp"
 #include "control_messages.hpp"
 
@@ -16,7 +18,7 @@
 
 using namespace udpvpn;
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+int run_control_channel(const std::uint8_t* data, std::size_t size) {
     Timers timers;
     ControlChannel ch(timers);
     // Some messages in flight so that ACK frames find something to acknowledge.

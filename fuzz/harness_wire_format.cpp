@@ -2,6 +2,8 @@
 // libFuzzer target for the handshake wire format (docs/rfc-draft.txt, Sections 7, 8): every
 // packet parser, the frame reader, the stream reassembler and the message/extension parsers over
 // arbitrary bytes. Must never crash; what parses must re-encode to the same bytes.
+#include "harness.hpp"
+
 #include "admission.hpp"
 #include "handshake_messages.hpp"
 #include "handshake_stream.hpp"
@@ -104,7 +106,7 @@ void messages(ByteView in) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+int run_wire_format(const std::uint8_t* data, std::size_t size) {
     if (size < 1) return 0;
     const ByteView in(data + 1, size - 1);
     switch (data[0] % 3) {

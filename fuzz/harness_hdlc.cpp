@@ -2,6 +2,8 @@
 // libFuzzer target for the RFC 1662 decoder: arbitrary pty bytes in arbitrary chunks must never
 // crash, never deliver a frame larger than the MRU allows, and every frame delivered must survive
 // an encode/decode round trip unchanged.
+#include "harness.hpp"
+
 #include <udpvpn/hdlc.hpp>
 
 #include <algorithm>
@@ -11,7 +13,7 @@
 using namespace udpvpn;
 using namespace udpvpn::hdlc;
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+int run_hdlc(const std::uint8_t* data, std::size_t size) {
     if (size < 2) return 0;
     // First byte: configuration; second: chunk size.
     DecoderConfig dc;

@@ -3,6 +3,8 @@
 // receive path (parse, replay check, open in place with a fixed key of each suite, commit) without
 // crashing; a datagram that opens is one we sealed (the seeds in corpus/data_packet are sealed under
 // the same keys). Second property: sealing the input as plaintext round-trips exactly.
+#include "harness.hpp"
+
 #include "data_packet.hpp"
 #include "replay_window.hpp"
 
@@ -40,7 +42,7 @@ void receive(const AeadKey& key, ReplayWindow& win, const std::uint8_t* data, st
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+int run_data_packet(const std::uint8_t* data, std::size_t size) {
     static const AeadKey chacha(Suite::chacha20_poly1305, fixed_keys());
     static const AeadKey aes(Suite::aes256_gcm, fixed_keys());   // invalid (opens nothing) without AES-NI
     ReplayWindow win;
