@@ -260,7 +260,8 @@ fi
 echo "all ${#LABELS[@]} paths pass pings; measuring"
 
 # --- measurement ---------------------------------------------------------------------------------
-in_s iperf3 -s -p 5299 >"$WORK/iperf3-server.log" 2>&1 &
+# Not through in_s (a function runs in a subshell): $! must be iperf3 itself, for the cleanup.
+ip netns exec "$NS_S" iperf3 -s -p 5299 >"$WORK/iperf3-server.log" 2>&1 &
 PIDS+=($!)
 wait_for 5 in_c bash -c "exec 3<>/dev/tcp/$UNDER_S/5299" || fail_log "iperf3 server did not start" "$WORK/iperf3-server.log"
 sleep 0.5   # the probe connection above is a "test" the server has to give up on
