@@ -622,11 +622,11 @@ private:
         }
         if (auto ho = half_open_.find(sid); ho != half_open_.end()) {
             // Early data: the client may send right after its flight; keep a bounded few until its
-            // FINISHED is verified (docs/rfc-draft.txt, "Flights").
-            if (ho->second.early.size() >= config_.early_data_limit) return drop(Error::unexpected_packet);
-            // Bounded in size too (docs/rfc-draft.txt, "Denial-of-Service Defences": no early datagram
-            // larger than we would send ourselves), so a half-open holds at most 16 x 1452 bytes of it.
-            if (d.size() > std::max<std::size_t>(config_.max_datagram, config_.max_probe_datagram))
+            // FINISHED is verified (docs/rfc-draft.txt, "Early data"), only from the validated address
+            // and no larger than the largest datagram we send (16 x 1452 bytes at most per half-open).
+            const std::size_t max_size = std::max<std::size_t>(config_.max_datagram, config_.max_probe_datagram);
+            if (!ho->second.handshake->address_validated() || !(ho->second.from == from) || d.size() > max_size ||
+                ho->second.early.size() >= config_.early_data_limit)
                 return drop(Error::unexpected_packet);
             ho->second.early.emplace_back(d.begin(), d.end());
             Received r;
@@ -701,14 +701,15 @@ private:
         // A handshake that never got past address validation is noise (scans, spoofing): only
         // report failures from peers that proved their address.
         if (hs.address_validated() || e.reason != Error::handshake_timeout) push_event(std::move(e));
-        // Keep the object until its CLOSE frame is sent? It is polled before erasure below.
         by_eph_.erase(it->second.client_eph);
-        if (hs.address_validated()) {
-            // Flush a final CLOSE to the client so it learns the reason.
-            std::uint8_t buf[1500];
+        // Whatever the handshake still owes the client (a refusing SERVER_HELLO, the encrypted
+        // CLOSE with the reason) goes out before the state is dropped; the handshake's own
+        // poll_datagram() keeps the 3x limit for unvalidated addresses.
+        std::uint8_t buf[kMaxDatagram];
+        for (int i = 0; i < 4 && stateless_.size() < kMaxStatelessQueue; ++i) {
             Result<std::size_t> n = hs.poll_datagram(now_, buf);
-            if (n.ok() && n.value > 0 && stateless_.size() < kMaxStatelessQueue)
-                stateless_.emplace_back(it->second.from, Bytes(buf, buf + n.value));
+            if (!n.ok() || n.value == 0) break;
+            stateless_.emplace_back(it->second.from, Bytes(buf, buf + n.value));
         }
         half_open_.erase(it);
     }

@@ -210,3 +210,35 @@ TEST_CASE("DISCONNECT carries the draft's close reason code, not an internal val
     CHECK(e->text.find("(revoked)") != std::string::npos);
     CHECK(e->text.find("revoked by the admin") != std::string::npos);
 }
+
+TEST_CASE("a server refusing the handshake tells the client why at once") {
+    InitiatorConfig cc;
+    cc.suites = {Suite::aes256_gcm};
+    ResponderConfig sc;
+    sc.suites = {Suite::chacha20_poly1305};
+    Pair p(cc, sc);
+    p.w.run_for(1 * kSecond);   // far below the 10 s handshake timeout
+    const Event* e = p.client->last(EventType::closed);
+    REQUIRE(e);
+    CHECK(e->reason == Error::no_common_suite);
+    CHECK(p.server->endpoint->stats().half_open == 0);
+}
+
+TEST_CASE("a replayed HANDSHAKE packet from a spoofed source does not redirect the server's flight") {
+    Pair p;
+    // Let the client's first HANDSHAKE packet reach the server, then replay it from elsewhere.
+    std::vector<Bytes> from_client;
+    p.w.run_until(p.w.now + 10 * kSecond, [&] { return p.server->count(EventType::established) == 1; });
+    REQUIRE(p.establish());
+    // Every datagram the server sends after a replay must still go to the real client.
+    std::uint8_t buf[2048];
+    PeerAddress to;
+    Bytes junk_handshake = {0x05, 0, 0, 0, 1, 0, 0, 0, 0};
+    junk_handshake.resize(64);
+    p.server->endpoint->receive(p.w.now, address("spoofed"), junk_handshake);
+    while (true) {
+        auto n = p.server->endpoint->poll_datagram(buf, to);
+        if (!n.ok() || n.value == 0) break;
+        CHECK_FALSE(to == address("spoofed"));
+    }
+}
