@@ -13,6 +13,10 @@ Secret32 admission_secret_of(const CommonConfig& c) noexcept {
     return c.admission_key ? Secret32(ByteView(*c.admission_key)) : Secret32{};
 }
 
+void wipe_admission_key(CommonConfig& c) noexcept {
+    if (c.admission_key) sodium_memzero(c.admission_key->data(), c.admission_key->size());
+}
+
 void admission_mac(ByteView key32, ByteView msg, std::uint8_t out[kAdmissionMacSize]) noexcept {
     crypto_generichash(out, kAdmissionMacSize, msg.data(), msg.size(), key32.data(), key32.size());
 }

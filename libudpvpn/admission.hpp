@@ -15,6 +15,8 @@ namespace udpvpn {
 std::array<std::uint8_t, 32> admission_key_of(const CommonConfig& c) noexcept;
 // The same in a type that wipes itself: what the library keeps and puts on its stack.
 Secret32 admission_secret_of(const CommonConfig& c) noexcept;
+// Wipes the key in a configuration copy we own (destructors of the objects that keep one).
+void wipe_admission_key(CommonConfig& c) noexcept;
 
 // out = BLAKE2b-128(key32, msg). key32 must be 32 bytes.
 void admission_mac(ByteView key32, ByteView msg, std::uint8_t out[kAdmissionMacSize]) noexcept;

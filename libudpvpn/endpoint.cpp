@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The two endpoint roles (docs/rfc-draft.txt, "Endpoints"): demultiplexing by packet type and session
 // ID, handshake objects until they complete, sessions afterwards.
+#include "admission.hpp"
 #include "data_packet.hpp"
 #include "handshake.hpp"
 #include "session.hpp"
@@ -123,6 +124,7 @@ class Initiator final : public EndpointBase {
 public:
     Initiator(InitiatorConfig c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
         : config_(std::move(c)), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)) {}
+    ~Initiator() override { wipe_admission_key(config_); }
 
     Result<SessionId> connect(TimeNs now) override {
         now_ = now;
@@ -342,6 +344,7 @@ public:
     Responder(ResponderConfig c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
         : config_(std::move(c)), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)),
           gate_(config_, *rng_) {}
+    ~Responder() override { wipe_admission_key(config_); }
 
     Result<SessionId> connect(TimeNs) override { return {0, Error::invalid_state}; }
 

@@ -104,6 +104,8 @@ ClientHandshake::ClientHandshake(const InitiatorConfig& config, const Identity& 
     transcript_.update(client_hello_);   // §1.1: cookie, padding and MAC are not part of it
 }
 
+ClientHandshake::~ClientHandshake() { wipe_admission_key(config_); }
+
 void ClientHandshake::fail_client(Error e, std::string text) {
     fail(e, std::move(text));
     state_ = State::failed;
@@ -401,6 +403,8 @@ ResponderGate::ResponderGate(const ResponderConfig& config, Rng& rng)
     : config_(config), admission_key_(admission_secret_of(config)), cookies_(rng) {
     ensure_sodium();
 }
+
+ResponderGate::~ResponderGate() { wipe_admission_key(config_); }
 
 ResponderGate::Verdict ResponderGate::classify(TimeNs now, const PeerAddress& from, ByteView datagram,
                                                std::size_t half_open_count, MutableByteView retry_out) {

@@ -81,6 +81,7 @@ public:
     ClientHandshake(const InitiatorConfig& config, const Identity& identity,
                     std::shared_ptr<const CertificateVerifier> verifier, Rng& rng, SessionId client_sid,
                     TimeNs now, HandshakeOptions options = {});
+    ~ClientHandshake();   // wipes the admission key of its configuration copy
 
     // RETRY, SERVER_HELLO or HANDSHAKE addressed to us. Drop-class errors (malformed, bad_tag,
     // unexpected_packet, unknown_session): the datagram was ignored, nothing changed. Close-class
@@ -148,6 +149,7 @@ class ResponderGate {
 public:
     // Keeps a copy of the configuration and a reference to `rng` (cookie secrets), which must outlive it.
     ResponderGate(const ResponderConfig& config, Rng& rng);
+    ~ResponderGate();   // wipes the admission key of its configuration copy
 
     struct Verdict {
         enum Kind {
