@@ -19,6 +19,8 @@ namespace udpvpn::app {
 
 constexpr int kSocketBuffer = 4 << 20;
 constexpr int kTunReadBatch = 64;
+// PPP mode: the largest information field pppd should use (its mtu/mru), like tunnel.mtu in IP mode.
+constexpr std::size_t kPppMtu = 1420;
 
 static bool same_push(const ConfigPush& a, const ConfigPush& b) {
     return encode_config_push(a) == encode_config_push(b);
@@ -36,22 +38,38 @@ void Client::start(std::unique_ptr<TunDevice> tun) {
     identity_ = load_identity(cfg_.cert_file, cfg_.key_file);
     load_admission_key(cfg_.admission_key_file);   // fail early on a bad file
 
-    if (tun) {
+    if (cfg_.mode == TunnelMode::ppp) {
+        ppp_ = std::make_unique<PppClient>(io_, cfg_.ppp, kPppMtu,
+            PppClient::Hooks{[this](ByteView f) {
+                                 if (established_ && ep_) driver_->send_inner(session_, InnerProtocol::ppp, f);
+                             },
+                             [this](const PppdExit& e) { on_pppd_ended(e); }});
+        ppp_->start();
+    } else if (tun) {
         tun_ = std::move(tun);
     } else {
         std::string err;
         tun_ = open_linux_tun(cfg_.device, 1420, err);
         if (!tun_) throw std::runtime_error(err);
     }
-    ifindex_ = netlink::if_index(tun_->name());
+    if (tun_) ifindex_ = netlink::if_index(tun_->name());
 
     std::string err;
     sock_ = open_udp_socket(io_, "", 0, kSocketBuffer, err);
     if (!sock_) throw std::runtime_error(err);
     driver_ = std::make_unique<EndpointDriver>(io_, *sock_,
-        EndpointDriver::Hooks{[this](SessionId, InnerProtocol, ByteView b) { tun_->write(b); },
+        EndpointDriver::Hooks{[this](SessionId, InnerProtocol p, ByteView b) {
+                                  if (tun_) tun_->write(b);
+                                  else if (ppp_ && p == InnerProtocol::ppp) ppp_->deliver(b);
+                              },
                               [this](const Event& ev) { on_event(ev); }});
     driver_->start();
+    if (ppp_) {
+        UVLOG_NOTICE("PPP mode (%s), server %s (expecting name \"%s\")", cfg_.ppp.stdio ? "stdin/stdout" : cfg_.ppp.pppd.c_str(),
+                     server_text_.c_str(), cfg_.server_name.c_str());
+        connect();
+        return;
+    }
     tun_buf_.resize(65536);
     tun_watch_ = std::make_unique<FdWatcher>(io_, tun_->native_handle(), [this] { on_tun_readable(); });
     UVLOG_NOTICE("device %s, server %s (expecting name \"%s\")", tun_->name().c_str(), server_text_.c_str(),
@@ -92,8 +110,10 @@ void Client::connect() {
     ic.timers.dead_peer_timeout = cfg_.dead_peer_timeout;
     ic.expected_server_name = cfg_.server_name;
     ic.server = peer_from_udp(*server);
-    ic.max_datagram = static_cast<std::uint16_t>(tun_->mtu() + kDataOverhead);
+    ic.timers.rekey_after_time = cfg_.rekey_after_time;
+    ic.max_datagram = static_cast<std::uint16_t>((tun_ ? tun_->mtu() : kPppMtu + 2) + kDataOverhead);
     ic.max_probe_datagram = ic.max_datagram;
+    if (ppp_) ic.inner_protocols = 2;
     auto made = Endpoint::make_initiator(ic, *identity_, verifier_, std::make_shared<SystemRng>());
     if (!made) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made.error));
     // Detach the old endpoint from the driver before destroying it.
@@ -138,6 +158,17 @@ void Client::on_event(const Event& ev) {
         UVLOG_NOTICE("connected to %s (%s) at %s: session %08x, %s", server_text_.c_str(), name.c_str(),
                      peer_to_string(ev.address.len ? ev.address : peer_from_udp(server_ep_)).c_str(), ev.session,
                      suite_name(ev.suite));
+        server_identity_ = name;
+        if (ppp_) {
+            // A new pppd for every session (none in stdio mode, where the user's pppd stays).
+            const std::string err = ppp_->session_up(name);
+            if (!err.empty()) {
+                UVLOG_ERROR("%s", err.c_str());
+                ep_->close(monotonic_now(), session_, Error::closed_locally, err);
+                driver_->flush();
+                break;
+            }
+        }
         ping_tick();
         break;
     }
@@ -148,6 +179,7 @@ void Client::on_event(const Event& ev) {
             UVLOG_INFO("disconnected from %s (client exiting)", server_text_.c_str());
             break;
         }
+        if (ppp_) ppp_->session_down();   // (stop() ends pppd itself, gracefully)
         const std::string text = ev.text.empty() ? "" : " (" + ev.text + ")";
         if (established_)
             UVLOG_WARN("disconnected from %s: %s%s", server_text_.c_str(), to_string(ev.reason), text.c_str());
@@ -189,6 +221,10 @@ void Client::on_tun_readable() {
 static bool is_default(const IpPrefix& p) { return p.len == 0; }
 
 void Client::apply_config(const ConfigPush& push) {
+    if (!tun_) {
+        UVLOG_INFO("PPP mode: ignoring pushed configuration (pppd negotiates addresses)");
+        return;
+    }
     if (applied_.push && same_push(*applied_.push, push)) {
         UVLOG_INFO("server pushed the same configuration as before: kept");
         return;
@@ -309,12 +345,42 @@ void Client::stop(std::function<void()> done) {
         ep_->close(monotonic_now(), session_, Error::closed_locally, "client exiting");
         driver_->flush();
     }
+    if (ppp_) {
+        // Let pppd run ip-down and exit before the loop ends.
+        ppp_->stop([this, done] {
+            if (driver_) driver_->set_endpoint(nullptr);
+            UVLOG_NOTICE("stopped");
+            done();
+        });
+        return;
+    }
     undo_config();
     tun_watch_.reset();
     if (driver_) driver_->set_endpoint(nullptr);
     tun_.reset();   // the kernel removes the device and whatever still pointed at it
     UVLOG_NOTICE("stopped: routes, addresses and DNS settings undone");
     done();
+}
+
+void Client::on_pppd_ended(const PppdExit& e) {
+    if (stopping_) return;
+    if (ppp_->stdio()) {
+        UVLOG_NOTICE("%s: exiting", e.reason.c_str());
+        stop([this] { io_.stop(); });
+        return;
+    }
+    // Errors in pppd's options or setup would repeat on every reconnect: give up instead.
+    if (e.exited && (e.status == 2 || e.status == 3 || e.status == 4 || e.status == 127)) {
+        UVLOG_ERROR("%s: exiting", e.reason.c_str());
+        exit_code_ = 1;
+        stop([this] { io_.stop(); });
+        return;
+    }
+    UVLOG_WARN("%s: closing the session", e.reason.c_str());
+    if (ep_ && session_) {
+        ep_->close(monotonic_now(), session_, Error::closed_locally, e.reason);
+        driver_->flush();
+    }
 }
 
 }  // namespace udpvpn::app

@@ -8,6 +8,7 @@
 #include "fd_watcher.hpp"
 #include "inet.hpp"
 #include "netlink.hpp"
+#include "ppp_client.hpp"
 #include "tun_device.hpp"
 #include "udp_socket.hpp"
 
@@ -31,6 +32,7 @@ public:
     // Sends DISCONNECT, undoes routes/addresses/DNS, then calls `done`.
     void stop(std::function<void()> done);
     bool connected() const noexcept { return session_ != 0 && established_; }
+    int exit_code() const noexcept { return exit_code_; }   // 1 after a fatal error (pppd misconfigured)
 
 private:
     void connect();
@@ -41,6 +43,7 @@ private:
     void undo_config();
     void ping_tick();
     std::optional<asio::ip::udp::endpoint> resolve_server();
+    void on_pppd_ended(const PppdExit& e);
 
     asio::io_context& io_;
     ClientConfig cfg_;
@@ -52,6 +55,9 @@ private:
     std::unique_ptr<Endpoint> ep_;
     std::unique_ptr<EndpointDriver> driver_;
     std::unique_ptr<FdWatcher> tun_watch_;
+    std::unique_ptr<PppClient> ppp_;   // PPP mode (tunnel.mode = "ppp") instead of tun_
+    std::string server_identity_;      // the server certificate's name, for pppd
+    int exit_code_ = 0;
     asio::steady_timer reconnect_timer_, ping_timer_;
     SessionId session_ = 0;
     bool established_ = false;

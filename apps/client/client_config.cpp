@@ -37,6 +37,7 @@ static ClientConfig read(TomlReader& r) {
     c.route_all = r.boolean("tunnel.route_all", false);
     c.accept_routes = r.boolean("tunnel.accept_routes", true);
     c.accept_dns = r.boolean("tunnel.accept_dns", true);
+    read_ppp_config(r, c.mode, c.ppp, true);
 
     c.reconnect_min = r.duration("reconnect.min_delay", c.reconnect_min);
     c.reconnect_max = r.duration("reconnect.max_delay", c.reconnect_max);
@@ -46,6 +47,9 @@ static ClientConfig read(TomlReader& r) {
     c.ping_interval = r.duration("protocol.ping_interval", c.ping_interval);
     c.keepalive_interval = r.duration("protocol.keepalive_interval", c.keepalive_interval);
     c.dead_peer_timeout = r.duration("protocol.dead_peer_timeout", c.dead_peer_timeout);
+    c.rekey_after_time = r.duration("protocol.rekey_after_time", c.rekey_after_time);
+    if (c.rekey_after_time < 10 * kSecond || c.rekey_after_time > 150 * kSecond)
+        r.fail("protocol.rekey_after_time", "must be between 10s and 150s (keys are refused after 180s)");
     if (c.ping_interval < 500 * kMillisecond) r.fail("protocol.ping_interval", "must be at least 500ms");
     if (c.keepalive_interval < kSecond) r.fail("protocol.keepalive_interval", "must be at least 1s");
     if (c.dead_peer_timeout <= c.ping_interval) r.fail("protocol.dead_peer_timeout", "must be longer than ping_interval");

@@ -2,6 +2,7 @@
 // udpvpn-client configuration (TOML, apps/examples/client.toml documents every option).
 #pragma once
 #include "log.hpp"
+#include "ppp_config.hpp"
 
 #include <udpvpn/config.hpp>
 
@@ -28,6 +29,8 @@ struct ClientConfig {
     bool route_all = false;                  // send every packet through the tunnel
     bool accept_routes = true;               // install the routes the server pushes
     bool accept_dns = true;                  // hand pushed DNS servers to systemd-resolved
+    TunnelMode mode = TunnelMode::ip;        // tunnel.mode; PPP mode uses [ppp] instead of a TUN device
+    PppConfig ppp;
     // [reconnect]
     TimeNs reconnect_min = 1 * kSecond;
     TimeNs reconnect_max = 30 * kSecond;
@@ -35,6 +38,7 @@ struct ClientConfig {
     TimeNs ping_interval = 5 * kSecond;      // liveness probe while connected
     TimeNs keepalive_interval = 10 * kSecond;
     TimeNs dead_peer_timeout = 20 * kSecond; // then reconnect
+    TimeNs rekey_after_time = 120 * kSecond;
     std::vector<Suite> suites{Suite::chacha20_poly1305, Suite::aes256_gcm};
 };
 

@@ -56,5 +56,5 @@ int main(int argc, char** argv) {
     };
     signals.async_wait(on_signal);
     io.run();
-    return 0;
+    return client.exit_code();
 }

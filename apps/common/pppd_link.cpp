@@ -321,43 +321,48 @@ void PppdLink::write_frame(ByteView protocol_and_info) {
         return;
     }
     ByteView bytes(encode_buf_.data(), r.value);
-    if (backlog_.empty()) {
-        const int fd = separate_out_ ? out_.native_handle() : in_.native_handle();
-        const ssize_t w = ::write(fd, bytes.data(), bytes.size());
-        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            ++dropped_out_;   // pty closed: the exit path reports it
-            return;
-        }
-        const std::size_t done = w > 0 ? static_cast<std::size_t>(w) : 0;
-        ++frames_out_;
-        if (done == bytes.size()) return;
-        backlog_.insert(backlog_.end(), bytes.begin() + static_cast<std::ptrdiff_t>(done), bytes.end());
-        flush_backlog();
-        return;
-    }
-    if (backlog_.size() + bytes.size() > config_.max_queued_bytes) {
+    if (backlog_.size() - backlog_off_ + bytes.size() > config_.max_queued_bytes) {
         ++dropped_out_;   // pppd is not reading: PPP tolerates loss better than unbounded memory
         return;
     }
     ++frames_out_;
     backlog_.insert(backlog_.end(), bytes.begin(), bytes.end());
+    // Coalesce: every frame queued during this turn of the loop (a batch of datagrams) goes to the
+    // pty in one write(). Each pty write costs a syscall plus a tty flip-buffer push to pppd's line
+    // discipline, which dominated the relay's cost per frame.
+    if (flush_posted_ || write_armed_) return;
+    flush_posted_ = true;
+    asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_)] {
+        if (alive.expired()) return;
+        flush_posted_ = false;
+        flush_backlog();
+    });
 }
 
 void PppdLink::flush_backlog() {
     if (write_armed_ || state_ != State::running) return;
     auto& sd = separate_out_ ? out_ : in_;
-    while (!backlog_.empty()) {
-        const ssize_t w = ::write(sd.native_handle(), backlog_.data(), backlog_.size());
+    while (backlog_off_ < backlog_.size()) {
+        const ssize_t w = ::write(sd.native_handle(), backlog_.data() + backlog_off_, backlog_.size() - backlog_off_);
         if (w > 0) {
-            backlog_.erase(backlog_.begin(), backlog_.begin() + w);
+            backlog_off_ += static_cast<std::size_t>(w);
             continue;
         }
         if (w < 0 && errno == EINTR) continue;
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        backlog_.clear();   // pty closed
+        backlog_.clear();   // pty closed: the exit path reports it
+        backlog_off_ = 0;
         return;
     }
-    if (backlog_.empty()) return;
+    if (backlog_off_ == backlog_.size()) {
+        backlog_.clear();
+        backlog_off_ = 0;
+        return;
+    }
+    if (backlog_off_ > backlog_.size() / 2) {   // compact now and then, not on every partial write
+        backlog_.erase(backlog_.begin(), backlog_.begin() + static_cast<std::ptrdiff_t>(backlog_off_));
+        backlog_off_ = 0;
+    }
     write_armed_ = true;
     sd.async_wait(asio::posix::stream_descriptor::wait_write,
                   [this, alive = std::weak_ptr<bool>(alive_)](const asio::error_code& ec) {
@@ -438,6 +443,7 @@ void PppdLink::close_io() noexcept {
         slave_fd_ = -1;
     }
     backlog_.clear();
+    backlog_off_ = 0;
 }
 
 PppdLinkStats PppdLink::stats() const noexcept {

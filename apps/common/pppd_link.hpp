@@ -87,7 +87,8 @@ public:
     // The link takes ownership of both descriptors. End of file on in_fd reports on_exit.
     Error attach(int in_fd, int out_fd);
 
-    // Encodes and queues one frame (protocol field + information) for pppd. Never blocks; drops
+    // Encodes and queues one frame (protocol field + information) for pppd; the frames queued in one
+    // turn of the event loop are written together. Never blocks; drops
     // (and counts) the frame if the backlog is full or the link is not running.
     void write_frame(ByteView protocol_and_info);
 
@@ -134,8 +135,10 @@ private:
 
     std::vector<std::uint8_t> read_buf_;
     std::vector<std::uint8_t> encode_buf_;
-    std::vector<std::uint8_t> backlog_;      // encoded bytes pppd has not taken yet
+    std::vector<std::uint8_t> backlog_;      // encoded bytes pppd has not taken yet, from backlog_off_
+    std::size_t backlog_off_ = 0;
     bool write_armed_ = false;
+    bool flush_posted_ = false;              // a flush is queued for the end of this loop turn
     std::uint64_t frames_out_ = 0, dropped_out_ = 0;
 
     // Guards callbacks against the link being stopped inside them.

@@ -52,6 +52,12 @@ ResponderConfig Server::responder_config() const {
     // A full inner packet must fit one datagram (docs/rfc-draft.txt: DATA overhead 29 bytes).
     rc.max_datagram = static_cast<std::uint16_t>(cfg_.mtu + kDataOverhead);
     rc.max_probe_datagram = rc.max_datagram;
+    if (cfg_.mode == TunnelMode::ppp) {
+        // PPP frames: protocol field (2) + information up to pppd's mtu/mru (<= tunnel.mtu).
+        rc.inner_protocols = 2;
+        rc.max_datagram = static_cast<std::uint16_t>(cfg_.mtu + 2 + kDataOverhead);
+        rc.max_probe_datagram = rc.max_datagram;
+    }
     return rc;
 }
 
@@ -76,14 +82,18 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
     if (!made) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made.error));
     ep_ = std::move(made.value);
 
-    if (tun) {
+    if (cfg_.mode == TunnelMode::ppp) {
+        ppp_ = std::make_unique<PppSessions>(io_, cfg_.ppp, cfg_.mtu,
+            PppSessions::Hooks{[this](SessionId sid, ByteView f) { driver_->send_inner(sid, InnerProtocol::ppp, f); },
+                               [this](SessionId sid, const std::string& why) { on_pppd_ended(sid, why); }});
+    } else if (tun) {
         tun_ = std::move(tun);
     } else {
         std::string err;
         tun_ = open_linux_tun(cfg_.device, cfg_.mtu, err);
         if (!tun_) throw std::runtime_error(err);
     }
-    setup_device();
+    if (tun_) setup_device();
 
     std::string err;
     sock_ = open_udp_socket(io_, cfg_.listen_address, cfg_.port, kSocketBuffer, err);
@@ -108,6 +118,11 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
                               [this](const Event& ev) { on_event(ev); }});
     driver_->set_endpoint(ep_.get());
     driver_->start();
+    if (ppp_) {
+        UVLOG_NOTICE("listening on udp port %u, PPP mode: %s%s%s", port(), cfg_.ppp.pppd.c_str(),
+                     cfg_.ppp.options.empty() ? "" : " file ", cfg_.ppp.options.c_str());
+        return;
+    }
     tun_buf_.resize(65536);
     tun_watch_ = std::make_unique<FdWatcher>(io_, tun_->native_handle(), [this] { on_tun_readable(); });
 
@@ -180,6 +195,19 @@ void Server::on_established(const Event& ev) {
         return;
     }
 
+    if (ppp_) {
+        if (c.ipv4) by_v4_[c.ipv4->addr] = ev.session;
+        by_identity_[c.identity] = ev.session;
+        const SessionId sid = ev.session;
+        clients_[sid] = std::move(c);
+        if (start_pppd(clients_[sid])) {
+            const Client& cl = clients_[sid];
+            UVLOG_NOTICE("client %s connected from %s: session %08x, PPP, %s", cl.identity.c_str(),
+                         peer_to_string(cl.outer).c_str(), sid, suite_name(cl.suite));
+        }
+        return;
+    }
+
     ConfigPush push;
     if (c.ipv4) {
         IpPrefix a = *c.ipv4;
@@ -213,6 +241,28 @@ void Server::on_established(const Event& ev) {
     if (e != Error::ok) UVLOG_WARN("client %s: could not push its configuration: %s", cl.identity.c_str(), to_string(e));
 }
 
+// PPP mode, after `established` only: the client has proven its certificate.
+bool Server::start_pppd(const Client& c) {
+    std::string addresses;
+    if (c.ipv4) addresses = to_string(*pool4_.server_address(), false) + ":" + to_string(*c.ipv4, false);
+    const std::string err = ppp_->open(c.session, c.identity, addresses);
+    if (err.empty()) return true;
+    UVLOG_ERROR("client %s: %s", c.identity.c_str(), err.c_str());
+    const SessionId sid = c.session;
+    forget(sid);
+    ep_->close(monotonic_now(), sid, Error::closed_locally, err);
+    return false;
+}
+
+// pppd exited by itself (LCP terminated, echo failure, killed...): the session ends with its reason.
+void Server::on_pppd_ended(SessionId sid, const std::string& reason) {
+    forget(sid);
+    if (ep_) {
+        ep_->close(monotonic_now(), sid, Error::closed_locally, reason);
+        driver_->flush();
+    }
+}
+
 void Server::on_closed(const Event& ev) {
     auto it = clients_.find(ev.session);
     const std::string text = ev.text.empty() ? "" : " (" + ev.text + ")";
@@ -243,6 +293,7 @@ void Server::forget(SessionId sid) {
     }
     if (auto bi = by_identity_.find(c.identity); bi != by_identity_.end() && bi->second == sid) by_identity_.erase(bi);
     clients_.erase(it);
+    if (ppp_) ppp_->close(sid);   // the session is gone: so is its pppd
 }
 
 std::optional<SessionId> Server::session_for(const IpPrefix& dst) const {
@@ -255,6 +306,10 @@ std::optional<SessionId> Server::session_for(const IpPrefix& dst) const {
 void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packet) {
     auto it = clients_.find(sid);
     if (it == clients_.end()) return;   // not ours (yet): early data before `established` is replayed later
+    if (ppp_) {
+        if (proto == InnerProtocol::ppp) ppp_->deliver(sid, packet);
+        return;
+    }
     const auto h = parse_ip_header(packet);
     if (!h || h->protocol != proto) return;
     const Client& c = it->second;
@@ -343,10 +398,13 @@ void Server::shutdown(std::function<void()> done) {
     }
     if (driver_) driver_->flush();
     // Give the DISCONNECT datagrams a moment to leave (and retransmissions a chance), at most 1 s.
-    auto deadline = std::make_shared<TimeNs>(now + kSecond);
+    // In PPP mode also wait (up to the SIGKILL grace) for every pppd to run ip-down and exit.
+    if (ppp_) ppp_->close_all();
+    auto deadline = std::make_shared<TimeNs>(now + (ppp_ ? 4 : 1) * kSecond);
     auto poll = std::make_shared<std::function<void()>>();
     *poll = [this, deadline, poll, done] {
-        if (!ep_ || ep_->sessions().empty() || monotonic_now() >= *deadline) {
+        const bool ppp_busy = ppp_ && (ppp_->running() || ppp_->stopping());
+        if (((!ep_ || ep_->sessions().empty()) && !ppp_busy) || monotonic_now() >= *deadline) {
             tun_watch_.reset();
             status_.reset();
             done();
@@ -372,6 +430,7 @@ std::string Server::status_json() const {
     j.begin_object().field("version", 1);
     j.key("server").begin_object();
     j.field("listen", (cfg_.listen_address.empty() ? std::string("*") : cfg_.listen_address) + ":" + std::to_string(port()));
+    j.field("mode", ppp_ ? "ppp" : "ip");
     j.field("device", tun_ ? tun_->name() : std::string());
     const auto a4 = pool4_.server_address(), a6 = pool6_.server_address();
     j.field("ipv4", a4 ? to_string(*a4) : std::string());
@@ -402,6 +461,7 @@ std::string Server::status_json() const {
                                                ? (now - info->last_handshake) / kSecond : 0));
         j.field("cipher", suite_name(info ? info->suite : c.suite));
         j.field("epoch", static_cast<std::uint64_t>(info ? info->epoch : 0));
+        if (ppp_) j.field("pppd_pid", static_cast<std::int64_t>(ppp_->pid(sid)));
         j.end_object();
     }
     j.end_array().end_object();

@@ -6,6 +6,7 @@
 #include "control_socket.hpp"
 #include "endpoint_driver.hpp"
 #include "fd_watcher.hpp"
+#include "ppp_sessions.hpp"
 #include "server_config.hpp"
 #include "tun_device.hpp"
 #include "udp_socket.hpp"
@@ -54,6 +55,8 @@ private:
     void forget(SessionId sid);
     void on_client_packet(SessionId sid, InnerProtocol proto, ByteView packet);
     void on_tun_readable();
+    bool start_pppd(const Client& c);
+    void on_pppd_ended(SessionId sid, const std::string& reason);
     std::optional<SessionId> session_for(const IpPrefix& dst) const;
     void setup_device();
     ResponderConfig responder_config() const;
@@ -66,6 +69,7 @@ private:
     std::unique_ptr<EndpointDriver> driver_;
     std::unique_ptr<FdWatcher> tun_watch_;
     std::unique_ptr<ControlSocket> status_;
+    std::unique_ptr<PppSessions> ppp_;   // PPP mode (tunnel.mode = "ppp") instead of tun_
     AddressPool pool4_, pool6_;
     std::map<SessionId, Client> clients_;
     std::map<AddrKey, SessionId> by_v4_, by_v6_;

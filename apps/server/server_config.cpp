@@ -49,7 +49,14 @@ static ServerConfig read(TomlReader& r) {
         if (c.ipv6_pool && (!c.ipv6_pool->v6 || c.ipv6_pool->len > 126))
             r.fail("tunnel.ipv6_pool", "expected an IPv6 prefix of length 126 or shorter");
     }
-    if (!c.ipv4_pool && !c.ipv6_pool) r.fail("tunnel.ipv4_pool", "at least one of ipv4_pool and ipv6_pool is needed");
+    read_ppp_config(r, c.mode, c.ppp, false);
+    if (c.mode == TunnelMode::ppp) {
+        // pppd negotiates addresses itself; a pool given explicitly is handed out through IPCP.
+        c.ppp_assign_ipv4 = r.has("tunnel.ipv4_pool") && c.ipv4_pool.has_value();
+        if (!c.ppp_assign_ipv4) c.ipv4_pool.reset();
+        c.ipv6_pool.reset();   // IPV6CP negotiates interface identifiers, not addresses
+    }
+    if (c.mode == TunnelMode::ip && !c.ipv4_pool && !c.ipv6_pool) r.fail("tunnel.ipv4_pool", "at least one of ipv4_pool and ipv6_pool is needed");
     if (r.has("tunnel.routes")) {
         c.push_routes = r.prefix_list("tunnel.routes");
     } else {
@@ -75,6 +82,8 @@ static ServerConfig read(TomlReader& r) {
     c.status_group = r.string("status.group", "");
     c.user = r.string("privileges.user", "");
     c.group = r.string("privileges.group", "");
+    if (c.mode == TunnelMode::ppp && !c.user.empty())
+        r.fail("privileges.user", "must be empty in PPP mode (the server starts pppd, which needs root)");
 
     c.max_sessions = static_cast<std::size_t>(r.integer("protocol.max_sessions", 65536, 1, 1 << 24));
     c.keepalive_interval = r.duration("protocol.keepalive_interval", c.keepalive_interval);

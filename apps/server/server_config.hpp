@@ -3,6 +3,7 @@
 #pragma once
 #include "inet.hpp"
 #include "log.hpp"
+#include "ppp_config.hpp"
 #include "suite_names.hpp"
 
 #include <udpvpn/config.hpp>
@@ -40,6 +41,11 @@ struct ServerConfig {
     std::vector<IpPrefix> push_dns;
     bool client_to_client = false;
     std::map<std::string, FixedAddress> fixed; // [clients.<identity>]
+    TunnelMode mode = TunnelMode::ip;          // tunnel.mode
+    // PPP mode: one pppd per session ([ppp]); tunnel.ipv4_pool, when set in the file, hands each
+    // client its address through IPCP (pppd's local:remote option).
+    PppConfig ppp;
+    bool ppp_assign_ipv4 = false;
     // [status]
     std::string status_socket = "/run/udpvpn/server.sock";
     std::string status_group;

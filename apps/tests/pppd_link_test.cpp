@@ -16,6 +16,7 @@
 #include <optional>
 #include <sstream>
 #include <sys/socket.h>
+#include <poll.h>
 #include <unistd.h>
 
 using namespace udpvpn;
@@ -218,6 +219,11 @@ TEST_CASE("attach() carries frames over descriptors of a pppd started by the use
     CHECK(got[0] == frame);
 
     link.write_frame(frame);
+    // Frames queued in one loop turn are written together, at the end of it.
+    REQUIRE(run_until(io, [&] {
+        pollfd p{sv[1], POLLIN, 0};
+        return ::poll(&p, 1, 0) == 1;
+    }));
     std::uint8_t buf[256];
     const ssize_t n = ::read(sv[1], buf, sizeof buf);
     CHECK(Bytes(buf, buf + n) == Bytes(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(r.value)));

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Runs inside the VM booted by run-in-vm.sh (kernel with PPP), as root, with the host's userland.
-#   inside-vm.sh PPP_RELAY
+#   inside-vm.sh PPP_RELAY [UDPVPN_SERVER UDPVPN_CLIENT PKI_DIR]
 # Each check runs pppd in two fresh network namespaces nsA and nsB:
 #   1. harness self-test: plain pppd <-> pppd over a socat pty pair; LCP+IPCP, ping both ways
 #   2. pppd <-> ppp_relay (PppdLink + HDLC codec at both ends) <-> pppd: LCP+IPCP with LCP
 #      echoes, ping both ways, 1 MiB TCP transfer with matching SHA-256, the peer identity
 #      reaches ip-up (ipparam, UDPVPN_PEER), no bad frames, stopping the relay ends both pppd
+#   3. with the server and client given: PPP mode end to end (pppmode-checks.sh), and IP mode over
+#      the same path for a throughput comparison
 # Exit status 0 iff every check passed.
 set -u
-RELAY=${1:?usage: inside-vm.sh PPP_RELAY}
+RELAY=${1:?usage: inside-vm.sh PPP_RELAY [UDPVPN_SERVER UDPVPN_CLIENT PKI_DIR]}
+SERVER_BIN=${2:-}; CLIENT_BIN=${3:-}; PKI=${4:-}
 LOG=/tmp/ppp-test; mkdir -p $LOG
 PASS=0; FAIL=0
 echo "guest: kernel $(uname -r), pppd $(pppd --version 2>&1 | awk '{print $3}'), $(nproc) vCPU"
@@ -45,7 +48,7 @@ check() {
   local name=$1; shift
   local t0=$SECONDS
   if "$@"; then echo "PASS: $name ($((SECONDS - t0)) s)"; PASS=$((PASS + 1))
-  else echo "FAIL: $name"; FAIL=$((FAIL + 1)); fi
+  else echo "FAIL: $name ($((SECONDS - t0)) s)"; FAIL=$((FAIL + 1)); return 1; fi
 }
 show_logs() { local f; for f in "$@"; do echo "  --- $f"; tail -n 25 "$f" | sed 's/^/    /'; done; }
 
@@ -143,5 +146,9 @@ test_relay() {
 
 check "harness: plain pppd <-> pppd over a socat pty pair (LCP, IPCP, ping)" test_plain_pppd
 check "pppd <-> PppdLink/HDLC relay <-> pppd (IPCP, ping, 1 MiB SHA-256, LCP echo, identity, stop)" test_relay
+if [ -n "$SERVER_BIN" ]; then
+  . "$(dirname "$0")/pppmode-checks.sh"
+  run_pppmode_checks
+fi
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # meson test suite 'ppp': boots a kernel with PPP under QEMU (tests/ppp/run-in-vm.sh) and runs
 # tests/ppp/inside-vm.sh there. Exit 77 (skipped, with the reason) when this host cannot.
-#   ppp-vm-test.sh PPP_RELAY
+#   ppp-vm-test.sh PPP_RELAY [UDPVPN_SERVER UDPVPN_CLIENT PKI_DIR]
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 RELAY=$(realpath "${1:?usage: ppp-vm-test.sh PPP_RELAY}")
@@ -19,6 +19,12 @@ command -v xz >/dev/null || missing="$missing xz-utils"
 { [ -x /usr/bin/busybox ] && ! ldd /usr/bin/busybox >/dev/null 2>&1; } || missing="$missing busybox-static"
 [ -z "$missing" ] || skip "missing packages:$missing (scripts/install-deps.sh installs them)"
 [ -x "$RELAY" ] || skip "ppp_relay not built: $RELAY"
+VPN=()
+if [ $# -ge 4 ]; then
+  for b in "$2" "$3"; do [ -x "$b" ] || skip "not built: $b"; done
+  command -v python3 >/dev/null || skip "missing packages: python3"
+  VPN=("$(realpath "$2")" "$(realpath "$3")" "$(realpath "$4")")
+fi
 
 # Folder shared read-write with the guest; the guest sees the rest of / read-only, except /tmp,
 # /run and /dev/shm, which start empty there. A checkout under one of those (CI clones into /tmp)
@@ -35,7 +41,7 @@ case "$here $RELAY" in
     share="$a" ;;
 esac
 t0=$(date +%s.%N)
-"$here/run-in-vm.sh" "$share" -- bash "$here/inside-vm.sh" "$RELAY"
+"$here/run-in-vm.sh" "$share" -- bash "$here/inside-vm.sh" "$RELAY" "${VPN[@]}"
 rc=$?
 echo "PPP VM test: exit $rc, wall time $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s (boot + checks)"
 case $rc in
