@@ -76,6 +76,16 @@ protected:
         }
         return r;
     }
+    void report_established(SessionId sid, const HandshakeResult& r, const PeerAddress& address) {
+        stats_.handshakes_completed++;
+        Event e;
+        e.type = EventType::established;
+        e.session = sid;
+        e.peer = r.peer;
+        e.suite = r.suite;
+        e.address = address;
+        push_event(std::move(e));
+    }
     SessionInfo info_of(const Session& s) const {
         SessionInfo i;
         i.session = s.local_sid();
@@ -221,7 +231,10 @@ public:
         return sid == sid_ ? Error::invalid_state : Error::not_found;   // only servers push configuration
     }
     Error ping(TimeNs now, SessionId sid, std::uint64_t token) override {
-        return control(now, sid, 0x02, token);
+        now_ = now;
+        if (sid != sid_) return Error::not_found;
+        if (!session_) return Error::invalid_state;
+        return session_->ping(now, token);
     }
     Error close(TimeNs now, SessionId sid, Error reason, std::string_view text) override {
         now_ = now;
@@ -267,15 +280,6 @@ public:
     }
 
 private:
-    Error control(TimeNs now, SessionId sid, std::uint8_t type, std::uint64_t token) {
-        now_ = now;
-        if (sid != sid_) return Error::not_found;
-        if (!session_) return Error::invalid_state;
-        std::uint8_t b[8];
-        for (int i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(token >> (56 - 8 * i));
-        return session_->send_control(now, type, b);
-    }
-
     void after_handshake(TimeNs now) {
         if (!handshake_) return;
         switch (handshake_->state()) {
@@ -310,14 +314,7 @@ private:
         p.peer_chain = r.peer_chain;
         p.expected_name = config_.expected_server_name;
         session_ = std::make_unique<Session>(config_, *rng_, std::move(p), r.secrets, now);
-        stats_.handshakes_completed++;
-        Event e;
-        e.type = EventType::established;
-        e.session = sid_;
-        e.peer = r.peer;
-        e.suite = r.suite;
-        e.address = config_.server;
-        push_event(std::move(e));
+        report_established(sid_, r, config_.server);
     }
 
     void reap(TimeNs) {
@@ -434,8 +431,7 @@ public:
         now_ = now;
         auto it = sessions_.find(sid);
         if (it == sessions_.end()) return Error::not_found;
-        const Bytes body = encode_config_push(c);
-        const Error e = it->second.session->send_control(now, 0x01, body);
+        const Error e = it->second.session->push_config(now, c);
         mark_ready(sid);
         return e;
     }
@@ -443,9 +439,7 @@ public:
         now_ = now;
         auto it = sessions_.find(sid);
         if (it == sessions_.end()) return Error::not_found;
-        std::uint8_t b[8];
-        for (int i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(token >> (56 - 8 * i));
-        const Error e = it->second.session->send_control(now, 0x02, b);
+        const Error e = it->second.session->ping(now, token);
         mark_ready(sid);
         return e;
     }
@@ -669,14 +663,7 @@ private:
         Live l;
         l.session = std::make_unique<Session>(config_, *rng_, std::move(p), r.secrets, now);
         l.established_at = now;
-        stats_.handshakes_completed++;
-        Event e;
-        e.type = EventType::established;
-        e.session = sid;
-        e.peer = r.peer;
-        e.suite = r.suite;
-        e.address = h.from;
-        push_event(std::move(e));
+        report_established(sid, r, h.from);
         for (Bytes& early : h.early) {
             Result<DataHeader> dh = parse_data_header(early);
             if (!dh) continue;

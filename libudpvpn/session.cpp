@@ -192,6 +192,15 @@ Error Session::send_control(TimeNs now, std::uint8_t msg_type, ByteView body) {
     return control_->send(now, msg_type, body);
 }
 
+Error Session::ping(TimeNs now, std::uint64_t token) {
+    return send_control(now, kMsgPing, encode_ping_token(token));
+}
+
+Error Session::push_config(TimeNs now, const ConfigPush& config) {
+    if (role_ != Role::server) return Error::invalid_state;   // only servers push configuration
+    return send_control(now, kMsgConfig, encode_config_push(config));
+}
+
 bool Session::want_rekey(TimeNs now) const noexcept {
     if (pending_.active || closing_ || closed_) return false;
     if (send_.next_counter >= limits_.rekey_after_packets) return true;
@@ -268,6 +277,10 @@ void Session::on_rekey_resp(TimeNs now, ByteView body) {
     send_.install(suite_, client ? next.client_data : next.server_data, epoch, now);
     rekey_secret_ = next.rekey;
     pending_ = PendingRekey{};
+    report_rekeyed(now, epoch);
+}
+
+void Session::report_rekeyed(TimeNs now, std::uint32_t epoch) {
     last_handshake_ = now;
     Event e;
     e.type = EventType::rekeyed;
@@ -282,11 +295,7 @@ void Session::promote_next_epoch(TimeNs now) {
     rekey_secret_ = pending_.secrets->next_rekey_secret;
     const std::uint32_t epoch = pending_.epoch;
     pending_ = PendingRekey{};
-    last_handshake_ = now;
-    Event e;
-    e.type = EventType::rekeyed;
-    e.epoch = epoch;
-    emit(std::move(e));
+    report_rekeyed(now, epoch);
 }
 
 void Session::handle_control_message(TimeNs now, std::uint8_t type, ByteView body) {
@@ -306,10 +315,11 @@ void Session::handle_control_message(TimeNs now, std::uint8_t type, ByteView bod
         control_->send(now, kMsgPong, body);
         return;
     case kMsgPong: {
-        Reader r(body);
+        Result<std::uint64_t> token = decode_ping_token(body);
+        if (!token) return;   // a malformed PONG is ignored: it carries no state
         Event e;
         e.type = EventType::pong;
-        e.token = r.u64();
+        e.token = token.value;
         emit(std::move(e));
         return;
     }

@@ -69,6 +69,8 @@ public:
     void handle_timeout(TimeNs now);
 
     Error send_control(TimeNs now, std::uint8_t msg_type, ByteView body);
+    Error ping(TimeNs now, std::uint64_t token);
+    Error push_config(TimeNs now, const ConfigPush& config);
     Error start_rekey(TimeNs now);
     // Sends DISCONNECT and enters `closing` (removed once acknowledged or after a short linger).
     void close(TimeNs now, Error reason, std::string_view text);
@@ -101,6 +103,7 @@ private:
     void on_rekey_init(TimeNs now, ByteView body);
     void on_rekey_resp(TimeNs now, ByteView body);
     void promote_next_epoch(TimeNs now);
+    void report_rekeyed(TimeNs now, std::uint32_t epoch);
     void finish_close(Error reason, std::string text);
     void emit(Event e);
     void on_probe_acks();
