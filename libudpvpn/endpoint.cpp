@@ -619,11 +619,11 @@ private:
         }
         if (auto ho = half_open_.find(sid); ho != half_open_.end()) {
             // Early data: the client may send right after its flight; keep a bounded few until its
-            // FINISHED is verified (docs/rfc-draft.txt, "Early data"), only from the validated address
+            // FINISHED is verified (docs/rfc-draft.txt, "Early data"), only from the INITIAL's address
             // and no larger than the largest datagram we send (16 x 1452 bytes at most per half-open).
+            // DATA may overtake the client's first HANDSHAKE packet, so validation is not required.
             const std::size_t max_size = std::max<std::size_t>(config_.max_datagram, config_.max_probe_datagram);
-            if (!ho->second.handshake->address_validated() || !(ho->second.from == from) || d.size() > max_size ||
-                ho->second.early.size() >= config_.early_data_limit)
+            if (!(ho->second.from == from) || d.size() > max_size || ho->second.early.size() >= config_.early_data_limit)
                 return drop(Error::unexpected_packet);
             ho->second.early.emplace_back(d.begin(), d.end());
             Received r;
