@@ -49,10 +49,13 @@ void Client::start(std::unique_ptr<TunDevice> tun) {
         tun_ = std::move(tun);
     } else {
         std::string err;
-        tun_ = open_linux_tun(cfg_.device, 1420, err);
+        tun_ = open_tunnel_device(io_, cfg_.test_tunnel, cfg_.device, 1420, err);
         if (!tun_) throw std::runtime_error(err);
     }
-    if (tun_) ifindex_ = netlink::if_index(tun_->name());
+    if (tun_ && tun_->system_interface()) {
+        ifindex_ = netlink::if_index(tun_->name());
+        if (ifindex_ == 0) throw std::runtime_error(tun_->name() + ": no such interface");
+    }
 
     std::string err;
     sock_ = open_udp_socket(io_, "", 0, kSocketBuffer, err);
@@ -71,7 +74,7 @@ void Client::start(std::unique_ptr<TunDevice> tun) {
         return;
     }
     tun_buf_.resize(65536);
-    tun_watch_ = std::make_unique<FdWatcher>(io_, tun_->native_handle(), [this] { on_tun_readable(); });
+    tun_watch_ = tun_->watch(io_, [this] { return on_tun_readable(); });
     UVLOG_NOTICE("device %s, server %s (expecting name \"%s\")", tun_->name().c_str(), server_text_.c_str(),
                  cfg_.server_name.c_str());
     connect();
@@ -206,16 +209,17 @@ void Client::ping_tick() {
     });
 }
 
-void Client::on_tun_readable() {
+bool Client::on_tun_readable() {
     for (int i = 0; i < kTunReadBatch; ++i) {
         const long n = tun_->read(MutableByteView(tun_buf_));
-        if (n <= 0) break;
+        if (n <= 0) return false;
         if (!established_) continue;   // nowhere to send it: dropped, as a down link would
         const ByteView pkt(tun_buf_.data(), static_cast<std::size_t>(n));
         const auto h = parse_ip_header(pkt);
         if (!h) continue;
         driver_->send_inner(session_, h->protocol, pkt);
     }
+    return true;   // more may be waiting
 }
 
 static bool is_default(const IpPrefix& p) { return p.len == 0; }
@@ -320,6 +324,7 @@ void Client::apply_config(const ConfigPush& push) {
         dns.push_back(p);
     }
     UVLOG_NOTICE("configured %s:%s", tun_->name().c_str(), summary.c_str());
+    if (!ifindex_) return;   // the test backend: nothing of the system's to configure
     if (cfg_.accept_dns && !dns.empty()) dns_.apply(tun_->name(), dns, everything);
     else if (!dns.empty()) UVLOG_INFO("DNS: ignoring pushed servers (tunnel.accept_dns = false)");
 }

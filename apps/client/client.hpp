@@ -5,7 +5,6 @@
 #include "client_config.hpp"
 #include "dns_resolved.hpp"
 #include "endpoint_driver.hpp"
-#include "fd_watcher.hpp"
 #include "inet.hpp"
 #include "netlink.hpp"
 #include "ppp_client.hpp"
@@ -38,7 +37,7 @@ private:
     void connect();
     void schedule_reconnect(const char* why);
     void on_event(const Event& ev);
-    void on_tun_readable();
+    bool on_tun_readable();   // true: stopped at the batch limit
     void apply_config(const ConfigPush& push);
     void undo_config();
     void ping_tick();
@@ -54,7 +53,7 @@ private:
     std::optional<UdpSocket> sock_;
     std::unique_ptr<Endpoint> ep_;
     std::unique_ptr<EndpointDriver> driver_;
-    std::unique_ptr<FdWatcher> tun_watch_;
+    std::unique_ptr<ReadWatch> tun_watch_;
     std::unique_ptr<PppClient> ppp_;   // PPP mode (tunnel.mode = "ppp") instead of tun_
     std::string server_identity_;      // the server certificate's name, for pppd
     int exit_code_ = 0;

@@ -4,6 +4,7 @@
 #include "inet.hpp"
 #include "suite_names.hpp"
 #include "toml_reader.hpp"
+#include "tunnel_backend.hpp"
 
 namespace udpvpn::app {
 
@@ -38,6 +39,7 @@ static ClientConfig read(TomlReader& r) {
     c.accept_routes = r.boolean("tunnel.accept_routes", true);
     c.accept_dns = r.boolean("tunnel.accept_dns", true);
     read_ppp_config(r, c.mode, c.ppp, true);
+    read_test_tunnel(r, c.test_tunnel);
 
     c.reconnect_min = r.duration("reconnect.min_delay", c.reconnect_min);
     c.reconnect_max = r.duration("reconnect.max_delay", c.reconnect_max);

@@ -3,6 +3,7 @@
 #pragma once
 #include "log.hpp"
 #include "ppp_config.hpp"
+#include "tunnel_backend.hpp"
 
 #include <udpvpn/config.hpp>
 
@@ -26,6 +27,7 @@ struct ClientConfig {
     std::string admission_key_file;
     // [tunnel]
     std::string device = "udpvpn%d";
+    TestTunnelConfig test_tunnel;            // [test_tunnel]: the loopback test backend instead
     bool route_all = false;                  // send every packet through the tunnel
     bool accept_routes = true;               // install the routes the server pushes
     bool accept_dns = true;                  // hand pushed DNS servers to systemd-resolved

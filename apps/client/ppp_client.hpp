@@ -10,7 +10,9 @@
 //    (pppd's LCP echo notices if that takes too long). pppd closing the pty ends the client.
 #pragma once
 #include "ppp_config.hpp"
-#include "pppd_link.hpp"
+#include "pppd_exit.hpp"
+
+#include <udpvpn/types.hpp>
 
 #include <asio/io_context.hpp>
 
@@ -20,6 +22,7 @@
 
 namespace udpvpn::app {
 
+// ppp_client.cpp on POSIX; on Windows (no pppd) construction throws with a message saying so.
 class PppClient {
 public:
     struct Hooks {
@@ -30,7 +33,7 @@ public:
     PppClient(asio::io_context& io, PppConfig config, std::size_t max_frame, Hooks hooks);
     ~PppClient();
 
-    bool stdio() const noexcept { return cfg_.stdio; }
+    bool stdio() const noexcept;
     // stdio mode: attaches to fds 0 and 1 now. Throws std::runtime_error.
     void start();
     // Spawn mode: starts pppd for a new session. Returns "" or why it could not.
@@ -42,18 +45,10 @@ public:
     // Ends pppd (client exiting) and calls `done` once it has exited (ip-down ran), at most after
     // the link's SIGKILL grace period.
     void stop(std::function<void()> done);
-    pid_t pid() const noexcept { return link_ ? link_->pid() : -1; }
 
 private:
-    std::unique_ptr<PppdLink> make_link();
-    void retire();
-
-    asio::io_context& io_;
-    PppConfig cfg_;
-    PppdLinkConfig link_cfg_;
-    Hooks hooks_;
-    std::unique_ptr<PppdLink> link_;
-    std::function<void()> stop_done_;
+    struct Impl;   // the pppd side: platform-specific
+    std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace udpvpn::app

@@ -17,6 +17,8 @@
 // Single-threaded: every call and callback runs on the io_context's thread. A callback may call
 // stop() but must not destroy the link (post the destruction instead).
 #pragma once
+#include "pppd_exit.hpp"
+
 #include <udpvpn/error.hpp>
 #include <udpvpn/hdlc.hpp>
 #include <udpvpn/types.hpp>
@@ -46,14 +48,6 @@ struct PppdLinkConfig {
     bool pass_ipparam = true;           // `ipparam <identity>`: 6th argument of ip-up/ip-down
     std::chrono::milliseconds kill_grace{3000};   // SIGTERM -> SIGKILL
     std::size_t max_queued_bytes = 256 * 1024;    // pty write backlog; frames beyond it are dropped
-};
-
-struct PppdExit {
-    bool requested = false;   // stop() was called (or the link was never started)
-    bool exited = false;      // pppd exited with `status`
-    int status = 0;           // pppd's exit code (see pppd(8) EXIT STATUS)
-    int signal = 0;           // or the signal that killed it
-    std::string reason;       // human-readable, for logs and the session's close reason
 };
 
 struct PppdLinkStats {

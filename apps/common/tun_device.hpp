@@ -1,39 +1,52 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The tunnel device behind a small interface, so the runtime runs on a Linux TUN device, on an
-// in-memory packet pipe in tests, or on another platform's driver. Packets are raw IPv4/IPv6.
+// The tunnel device behind a small interface, so the runtime runs on a Linux TUN device, on
+// Windows' Wintun, or on the loopback test backend. Packets are raw IPv4/IPv6.
 #pragma once
 #include <udpvpn/error.hpp>
 #include <udpvpn/types.hpp>
 
+#include <asio/io_context.hpp>
+
+#include <functional>
 #include <memory>
 #include <string>
 
 namespace udpvpn::app {
 
+// Ends the watch when destroyed.
+struct ReadWatch {
+    virtual ~ReadWatch() = default;
+};
+
 class TunDevice {
 public:
     virtual ~TunDevice() = default;
     virtual const std::string& name() const noexcept = 0;
-    // A file descriptor that becomes readable when a packet is waiting (non-blocking).
-    virtual int native_handle() const noexcept = 0;
+    // True for an interface the operating system knows by name(): addresses, routes and DNS are
+    // then applied to it. False for the test backend, which has nothing to configure.
+    virtual bool system_interface() const noexcept { return true; }
+    // Calls `on_readable` from the event loop whenever packets may be waiting. It read()s a batch
+    // and returns true if it stopped before read() returned 0: it is then called again soon
+    // (Wintun signals only an empty ring turning non-empty, so "wait again" would stall).
+    using OnReadable = std::function<bool()>;
+    virtual std::unique_ptr<ReadWatch> watch(asio::io_context& io, OnReadable on_readable) = 0;
     // One packet into `out`. Returns its size, 0 if none is waiting, -1 on a device error.
     virtual long read(MutableByteView out) noexcept = 0;
     // One packet; false if the device refused it (full queue: the packet is dropped, as a router would).
     virtual bool write(ByteView packet) noexcept = 0;
     virtual std::uint16_t mtu() const noexcept = 0;
-    virtual void set_mtu(std::uint16_t mtu) noexcept = 0;   // bookkeeping; netlink sets the kernel's
+    virtual void set_mtu(std::uint16_t mtu) noexcept = 0;   // bookkeeping; netlink sets the system's
 };
 
-// /dev/net/tun with IFF_TUN | IFF_NO_PI. `name` may be a template such as "udpvpn%d".
-// Fails (with a message in `error`) without CAP_NET_ADMIN or TUN support.
-std::unique_ptr<TunDevice> open_linux_tun(const std::string& name, std::uint16_t mtu, std::string& error);
+// The platform's tunnel device: /dev/net/tun (IFF_TUN | IFF_NO_PI) on Linux, where `name` may be
+// a template such as "udpvpn%d"; a Wintun adapter on Windows. Fails with a message in `error`
+// (no privileges, no TUN support, no wintun.dll).
+std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_t mtu, std::string& error);
 
-// A packet pipe (AF_UNIX SOCK_SEQPACKET pair): the device end and the fd of the far end, which a
-// test (or a platform bridge) reads and writes whole packets on.
-struct PipeTun {
-    std::unique_ptr<TunDevice> device;
-    int far_fd = -1;
-};
-PipeTun open_pipe_tun(const std::string& name, std::uint16_t mtu);
+// The test backend, the same on every platform: each inner packet is one UDP datagram between
+// `listen` and `peer`, both loopback host:port ("127.0.0.1:40001"). A test (or a packet
+// generator) on the peer port plays the operating system's IP stack; no driver, no privileges.
+std::unique_ptr<TunDevice> open_loopback_tun(asio::io_context& io, const std::string& listen, const std::string& peer,
+                                             std::uint16_t mtu, std::string& error);
 
 }  // namespace udpvpn::app

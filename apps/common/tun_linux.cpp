@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "fd_watcher.hpp"
 #include "tun_device.hpp"
 
 #include <cerrno>
@@ -17,7 +18,9 @@ public:
     LinuxTun(int fd, std::string name, std::uint16_t mtu) : fd_(fd), name_(std::move(name)), mtu_(mtu) {}
     ~LinuxTun() override { ::close(fd_); }   // a non-persistent device disappears with its fd
     const std::string& name() const noexcept override { return name_; }
-    int native_handle() const noexcept override { return fd_; }
+    std::unique_ptr<ReadWatch> watch(asio::io_context& io, OnReadable on_readable) override {
+        return std::make_unique<FdWatcher>(io, fd_, std::move(on_readable));
+    }
     long read(MutableByteView out) noexcept override {
         for (;;) {
             const ssize_t n = ::read(fd_, out.data(), out.size());
@@ -46,7 +49,7 @@ private:
 
 }  // namespace
 
-std::unique_ptr<TunDevice> open_linux_tun(const std::string& name, std::uint16_t mtu, std::string& error) {
+std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_t mtu, std::string& error) {
     const int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         error = std::string("cannot open /dev/net/tun: ") + std::strerror(errno);

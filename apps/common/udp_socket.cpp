@@ -2,18 +2,8 @@
 #include "udp_socket.hpp"
 
 #include <asio/ip/v6_only.hpp>
-#include <sys/socket.h>
 
 namespace udpvpn::app {
-
-static void set_buffers(asio::ip::udp::socket& s, int bytes) {
-    const int fd = s.native_handle();
-    // *BUFFORCE passes the rmem_max limit when we have CAP_NET_ADMIN; the plain call is the fallback.
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) != 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
-}
 
 std::optional<UdpSocket> open_udp_socket(asio::io_context& io, const std::string& bind_address, std::uint16_t port,
                                          int buffer_bytes, std::string& error) {
@@ -42,7 +32,7 @@ std::optional<UdpSocket> open_udp_socket(asio::io_context& io, const std::string
             return std::nullopt;
         }
         u.socket.non_blocking(true, ec);
-        set_buffers(u.socket, buffer_bytes);
+        tune_udp_socket(u.socket, buffer_bytes);
         return u;
     };
     if (!bind_address.empty()) return try_open(addr.is_v6());

@@ -19,4 +19,8 @@ struct UdpSocket {
 std::optional<UdpSocket> open_udp_socket(asio::io_context& io, const std::string& bind_address, std::uint16_t port,
                                          int buffer_bytes, std::string& error);
 
+// The platform's part (udp_tuning_*.cpp): kernel buffers of `buffer_bytes` each way, and whatever
+// else the platform needs for a UDP socket that serves many peers.
+void tune_udp_socket(asio::ip::udp::socket& socket, int buffer_bytes);
+
 }  // namespace udpvpn::app

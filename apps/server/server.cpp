@@ -62,8 +62,9 @@ ResponderConfig Server::responder_config() const {
 }
 
 void Server::setup_device() {
+    if (!tun_->system_interface()) return;   // the test backend: nothing to configure
     const unsigned idx = netlink::if_index(tun_->name());
-    if (idx == 0) return;   // a test pipe device: nothing to configure
+    if (idx == 0) throw std::runtime_error(tun_->name() + ": no such interface");
     std::string err = netlink::link_set(idx, true, cfg_.mtu);
     if (!err.empty()) throw std::runtime_error(tun_->name() + ": " + err);
     for (const auto& a : {pool4_.server_address(), pool6_.server_address()}) {
@@ -90,7 +91,7 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
         tun_ = std::move(tun);
     } else {
         std::string err;
-        tun_ = open_linux_tun(cfg_.device, cfg_.mtu, err);
+        tun_ = open_tunnel_device(io_, cfg_.test_tunnel, cfg_.device, cfg_.mtu, err);
         if (!tun_) throw std::runtime_error(err);
     }
     if (tun_) setup_device();
@@ -124,7 +125,7 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
         return;
     }
     tun_buf_.resize(65536);
-    tun_watch_ = std::make_unique<FdWatcher>(io_, tun_->native_handle(), [this] { on_tun_readable(); });
+    tun_watch_ = tun_->watch(io_, [this] { return on_tun_readable(); });
 
     const auto a4 = pool4_.server_address(), a6 = pool6_.server_address();
     UVLOG_NOTICE("listening on udp port %u, device %s mtu %u, %s%s%s, client-to-client %s%s", port(),
@@ -330,10 +331,10 @@ void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packe
     tun_->write(packet);
 }
 
-void Server::on_tun_readable() {
+bool Server::on_tun_readable() {
     for (int i = 0; i < kTunReadBatch; ++i) {
         const long n = tun_->read(MutableByteView(tun_buf_));
-        if (n <= 0) break;
+        if (n <= 0) return false;
         const ByteView pkt(tun_buf_.data(), static_cast<std::size_t>(n));
         const auto h = parse_ip_header(pkt);
         if (!h) continue;
@@ -344,6 +345,7 @@ void Server::on_tun_readable() {
         }
         driver_->send_inner(*sid, h->protocol, pkt);
     }
+    return true;   // more may be waiting
 }
 
 void Server::reload() {

@@ -5,7 +5,6 @@
 #include "address_pool.hpp"
 #include "control_socket.hpp"
 #include "endpoint_driver.hpp"
-#include "fd_watcher.hpp"
 #include "ppp_sessions.hpp"
 #include "server_config.hpp"
 #include "tun_device.hpp"
@@ -54,7 +53,7 @@ private:
     void on_closed(const Event& ev);
     void forget(SessionId sid);
     void on_client_packet(SessionId sid, InnerProtocol proto, ByteView packet);
-    void on_tun_readable();
+    bool on_tun_readable();   // true: stopped at the batch limit
     bool start_pppd(const Client& c);
     void on_pppd_ended(SessionId sid, const std::string& reason);
     std::optional<SessionId> session_for(const IpPrefix& dst) const;
@@ -67,7 +66,7 @@ private:
     std::optional<UdpSocket> sock_;
     std::unique_ptr<Endpoint> ep_;
     std::unique_ptr<EndpointDriver> driver_;
-    std::unique_ptr<FdWatcher> tun_watch_;
+    std::unique_ptr<ReadWatch> tun_watch_;
     std::unique_ptr<ControlSocket> status_;
     std::unique_ptr<PppSessions> ppp_;   // PPP mode (tunnel.mode = "ppp") instead of tun_
     AddressPool pool4_, pool6_;

@@ -2,6 +2,7 @@
 #include "server_config.hpp"
 
 #include "toml_reader.hpp"
+#include "tunnel_backend.hpp"
 
 namespace udpvpn::app {
 
@@ -50,6 +51,7 @@ static ServerConfig read(TomlReader& r) {
             r.fail("tunnel.ipv6_pool", "expected an IPv6 prefix of length 126 or shorter");
     }
     read_ppp_config(r, c.mode, c.ppp, false);
+    read_test_tunnel(r, c.test_tunnel);
     if (c.mode == TunnelMode::ppp) {
         // pppd negotiates addresses itself; a pool given explicitly is handed out through IPCP.
         c.ppp_assign_ipv4 = r.has("tunnel.ipv4_pool") && c.ipv4_pool.has_value();

@@ -4,6 +4,7 @@
 #include "inet.hpp"
 #include "log.hpp"
 #include "ppp_config.hpp"
+#include "tunnel_backend.hpp"
 #include "suite_names.hpp"
 
 #include <udpvpn/config.hpp>
@@ -34,6 +35,7 @@ struct ServerConfig {
     std::string admission_key_file;            // 32 raw bytes or 64 hex digits; "" = none
     // [tunnel]
     std::string device = "udpvpn%d";
+    TestTunnelConfig test_tunnel;            // [test_tunnel]: the loopback test backend instead
     std::uint16_t mtu = 1420;                  // inner MTU; 1420 + 29 + IPv6/UDP headers fits 1500
     std::optional<IpPrefix> ipv4_pool;         // server takes the first host address
     std::optional<IpPrefix> ipv6_pool;

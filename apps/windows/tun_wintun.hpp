@@ -7,17 +7,9 @@
 
 namespace udpvpn::app {
 
-class WintunDevice : public TunDevice {
-public:
-    // Signalled when packets are waiting; read() until it returns 0 before waiting again
-    // (Wintun only signals an empty ring that turns non-empty). Wait on it with
-    // asio::windows::object_handle: there is no file descriptor, native_handle() is -1.
-    virtual HANDLE read_event() const noexcept = 0;
-};
-
 // Creates (or reuses) the adapter `name` and starts a session. Needs Administrator rights (or the
 // service's LocalSystem) and wintun.dll beside the .exe; `error` says which is missing.
 // Closing the device removes the adapter and with it every address and route on it.
-std::unique_ptr<WintunDevice> open_wintun(const std::string& name, std::uint16_t mtu, std::string& error);
+std::unique_ptr<TunDevice> open_wintun(const std::string& name, std::uint16_t mtu, std::string& error);
 
 }  // namespace udpvpn::app
