@@ -17,7 +17,7 @@ if [ "${WINDOWS:-1}" = 0 ]; then
   exit 0
 fi
 rc=0
-./scripts/test-windows.sh || rc=$?
+LINUX_BUILD=$BUILD ./scripts/test-windows.sh || rc=$?
 case $rc in
   0) ;;                                    # test-windows.sh printed "WINDOWS: PASS"
   77) ;;                                   # it printed "WINDOWS: SKIPPED (reason)"

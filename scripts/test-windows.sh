@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Windows x86_64 build and tests, from this Debian machine: cross-compiles udpvpn with
-# MinGW-w64 (cross/mingw64.ini), runs the unit and simulation tests under wine, and checks
-# that every shipped .exe/.dll imports only DLLs that come with Windows.
+# MinGW-w64 (cross/mingw64.ini), runs the unit and simulation tests under wine, runs
+# udpvpn-client.exe under wine against the Linux udpvpn-server (tests/windows/interop.py), and
+# checks that every shipped .exe/.dll imports only DLLs that come with Windows.
 # Exit: 0 passed, 77 skipped (mingw or wine cannot be installed: says why), other = failure.
-# Environment: BUILD_WIN (build-win64), PREFIX (/var/tmp/win64-prefix), WINEPREFIX.
+# Environment: BUILD_WIN (build-win64), LINUX_BUILD (build), PREFIX (/var/tmp/win64-prefix),
+# WINEPREFIX.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -81,10 +83,25 @@ s=$(date +%s)
 meson test -C "$BUILD_WIN" --print-errorlogs --num-processes 2 --no-rebuild
 lap "meson test under wine" "$s"
 
-# --- 6. every shipped PE file imports only Windows DLLs ----------------------------------------
+# --- 6. interop: udpvpn-client.exe under wine against the native Linux udpvpn-server ------------
+# Both on the loopback test backend (tests/windows/interop.py says what it checks). The Linux
+# server comes from the Linux build (LINUX_BUILD, default build/, as the README test command).
+s=$(date +%s)
+LINUX_BUILD=${LINUX_BUILD:-build}
+if [[ ! -f $LINUX_BUILD/build.ninja ]]; then
+  meson setup "$LINUX_BUILD" >/dev/null
+fi
+nice ninja -C "$LINUX_BUILD" apps/udpvpn-server
+UDPVPN_SERVER=$PWD/$LINUX_BUILD/apps/udpvpn-server \
+UDPVPN_CLIENT_EXE=$PWD/$BUILD_WIN/apps/windows/udpvpn-client.exe \
+UDPVPN_TEST_PKI=$PWD/tests/pki WINE=/usr/lib/wine/wine64 \
+  timeout 300 python3 tests/windows/interop.py
+lap "interop under wine" "$s"
+
+# --- 7. every shipped PE file imports only Windows DLLs ----------------------------------------
 mapfile -t pe < <(find "$BUILD_WIN" -type f \( -name '*.exe' -o -name '*.dll' \) -not -path '*/meson-*' | sort)
 ((${#pe[@]})) || { echo "no .exe/.dll built"; exit 1; }
 OBJDUMP=x86_64-w64-mingw32-objdump ./scripts/check-imports.sh "${pe[@]}"
 
 lap "total" "$t0"
-echo "WINDOWS: PASS (${#pe[@]} PE files, tests under wine)"
+echo "WINDOWS: PASS (${#pe[@]} PE files, tests and interop under wine)"

@@ -124,6 +124,7 @@ void Client::connect() {
     ep_ = std::move(made.value);
     driver_->set_endpoint(ep_.get());
     established_ = false;
+    accepted_ = false;
     const auto sid = ep_->connect(monotonic_now());
     if (!sid) {
         UVLOG_ERROR("cannot start a handshake: %s", to_string(sid.error));
@@ -139,6 +140,7 @@ void Client::schedule_reconnect(const char* why) {
     if (stopping_) return;
     session_ = 0;
     established_ = false;
+    accepted_ = false;
     ping_timer_.cancel();
     // Exponential backoff with jitter (so a fleet does not reconnect in lockstep after a restart).
     backoff_ = backoff_ == 0 ? cfg_.reconnect_min : std::min<TimeNs>(backoff_ * 2, cfg_.reconnect_max);
@@ -155,27 +157,24 @@ void Client::on_event(const Event& ev) {
     if (ev.session != session_ && ev.type != EventType::closed) return;
     switch (ev.type) {
     case EventType::established: {
+        // Our keys are ready, but in one round trip the server checks our certificate only now,
+        // on our last flight: "connected" waits for its first authenticated answer (accepted()).
         established_ = true;
-        backoff_ = 0;
+        accepted_ = false;
         const std::string name = ev.peer.common_name.empty() ? ev.peer.fingerprint_sha256 : ev.peer.common_name;
-        UVLOG_NOTICE("connected to %s (%s) at %s: session %08x, %s", server_text_.c_str(), name.c_str(),
-                     peer_to_string(ev.address.len ? ev.address : peer_from_udp(server_ep_)).c_str(), ev.session,
-                     suite_name(ev.suite));
         server_identity_ = name;
-        if (ppp_) {
-            // A new pppd for every session (none in stdio mode, where the user's pppd stays).
-            const std::string err = ppp_->session_up(name);
-            if (!err.empty()) {
-                UVLOG_ERROR("%s", err.c_str());
-                ep_->close(monotonic_now(), session_, Error::closed_locally, err);
-                driver_->flush();
-                break;
-            }
-        }
-        ping_tick();
+        connected_text_ = server_text_ + " (" + name + ") at " +
+                          peer_to_string(ev.address.len ? ev.address : peer_from_udp(server_ep_)) + ": session " +
+                          hex_session(ev.session) + ", " + suite_name(ev.suite);
+        UVLOG_INFO("handshake done with %s; waiting for the server to accept this client", connected_text_.c_str());
+        ping_tick();   // the pong (or the pushed configuration) is that answer
         break;
     }
-    case EventType::config_received: apply_config(ev.config); break;
+    case EventType::config_received:
+        on_accepted();
+        apply_config(ev.config);
+        break;
+    case EventType::pong: on_accepted(); break;
     case EventType::closed: {
         if (ev.session != session_) break;
         if (stopping_) {
@@ -184,7 +183,7 @@ void Client::on_event(const Event& ev) {
         }
         if (ppp_) ppp_->session_down();   // (stop() ends pppd itself, gracefully)
         const std::string text = ev.text.empty() ? "" : " (" + ev.text + ")";
-        if (established_)
+        if (accepted_)
             UVLOG_WARN("disconnected from %s: %s%s", server_text_.c_str(), to_string(ev.reason), text.c_str());
         else
             UVLOG_WARN("cannot connect to %s: %s%s", server_text_.c_str(), to_string(ev.reason), text.c_str());
@@ -194,6 +193,28 @@ void Client::on_event(const Event& ev) {
     case EventType::mtu_changed: UVLOG_DEBUG("path allows inner mtu %u", ev.mtu); break;
     case EventType::rekeyed: UVLOG_DEBUG("rekeyed to epoch %llu", (unsigned long long)ev.epoch); break;
     default: break;
+    }
+}
+
+std::string Client::hex_session(SessionId sid) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%08x", sid);
+    return buf;
+}
+
+void Client::on_accepted() {
+    if (accepted_ || !established_) return;
+    accepted_ = true;
+    backoff_ = 0;   // only a session the server took resets the backoff: a refused client backs off
+    UVLOG_NOTICE("connected to %s", connected_text_.c_str());
+    if (ppp_) {
+        // A new pppd for every session (none in stdio mode, where the user's pppd stays).
+        const std::string err = ppp_->session_up(server_identity_);
+        if (!err.empty()) {
+            UVLOG_ERROR("%s", err.c_str());
+            ep_->close(monotonic_now(), session_, Error::closed_locally, err);
+            driver_->flush();
+        }
     }
 }
 

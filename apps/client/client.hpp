@@ -30,7 +30,8 @@ public:
     void start(std::unique_ptr<TunDevice> tun = nullptr);   // throws with a message for the log
     // Sends DISCONNECT, undoes routes/addresses/DNS, then calls `done`.
     void stop(std::function<void()> done);
-    bool connected() const noexcept { return session_ != 0 && established_; }
+    // The server accepted this client (its first authenticated answer after the handshake).
+    bool connected() const noexcept { return session_ != 0 && accepted_; }
     int exit_code() const noexcept { return exit_code_; }   // 1 after a fatal error (pppd misconfigured)
 
 private:
@@ -41,6 +42,8 @@ private:
     void apply_config(const ConfigPush& push);
     void undo_config();
     void ping_tick();
+    void on_accepted();
+    static std::string hex_session(SessionId sid);
     std::optional<asio::ip::udp::endpoint> resolve_server();
     void on_pppd_ended(const PppdExit& e);
 
@@ -59,7 +62,9 @@ private:
     int exit_code_ = 0;
     asio::steady_timer reconnect_timer_, ping_timer_;
     SessionId session_ = 0;
-    bool established_ = false;
+    bool established_ = false;         // our handshake is done: packets may flow
+    bool accepted_ = false;            // and the server has answered: it took our certificate
+    std::string connected_text_;       // "server (name) at address: session, suite", for the log
     bool stopping_ = false;
     TimeNs backoff_ = 0;
     std::string server_text_;
