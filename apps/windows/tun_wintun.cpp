@@ -125,7 +125,11 @@ private:
 std::unique_ptr<TunDevice> open_wintun(const std::string& name, std::uint16_t mtu, std::string& error) {
     WintunApi api;
     if (!load_wintun(api, error)) return nullptr;
-    const std::wstring wname = widen(name.empty() ? std::string("udpvpn") : name);
+    // Linux's "udpvpn%d" template (the shared default of tunnel.device) means "udpvpn" here:
+    // Windows names adapters itself only through the GUID, which adapter_guid() keeps stable.
+    std::string plain = name;
+    if (const auto at = plain.find("%d"); at != std::string::npos) plain.erase(at, 2);
+    const std::wstring wname = widen(plain.empty() ? std::string("udpvpn") : plain);
     const GUID guid = adapter_guid(wname);
     WintunAdapter adapter = api.CreateAdapter(wname.c_str(), L"udpvpn", &guid);
     if (!adapter) {
