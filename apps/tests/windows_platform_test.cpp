@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Windows platform pieces of udpvpn-client, as far as wine can exercise them.
 #include "dns_resolved.hpp"
+#include "event_watch.hpp"
 #include "netlink.hpp"
 #include "tun_wintun.hpp"
 #include "win_service.hpp"
@@ -8,6 +9,8 @@
 #include <doctest/doctest.h>
 
 #include <windows.h>
+
+#include <chrono>
 
 using namespace udpvpn::app;
 
@@ -59,4 +62,34 @@ TEST_CASE("IP Helper: a route lookup gives a route or says what failed; an unkno
     DnsConfigurator dns;
     CHECK_FALSE(dns.apply("udpvpn-no-such-adapter", {a}, false));
     dns.revert();   // nothing applied: a no-op
+}
+
+TEST_CASE("the Wintun read watch: runs at once, again while packets remain, then waits for the event") {
+    asio::io_context io;
+    HANDLE event = CreateEventW(nullptr, FALSE, FALSE, nullptr);   // auto-reset, as Wintun's
+    REQUIRE(event);
+    int queued = 5;   // packets "in the ring"; the callback takes two per turn
+    int calls = 0;
+    auto watch = watch_event(io, event, [&] {
+        ++calls;
+        queued -= std::min(queued, 2);
+        return queued > 0;   // stopped at its batch limit: more may be waiting
+    });
+    io.run_for(std::chrono::milliseconds(200));
+    CHECK(queued == 0);   // drained without any signal: 2 + 2 + 1
+    CHECK(calls == 3);
+
+    queued = 1;   // a packet arrives: Wintun signals the event
+    SetEvent(event);
+    io.restart();
+    io.run_for(std::chrono::milliseconds(500));
+    CHECK(queued == 0);
+    CHECK(calls == 4);
+
+    watch.reset();   // no call after the watch is gone, even when signalled
+    SetEvent(event);
+    io.restart();
+    io.run_for(std::chrono::milliseconds(200));
+    CHECK(calls == 4);
+    CloseHandle(event);
 }
