@@ -13,6 +13,7 @@ namespace {
 std::string g_program = "udpvpn";
 LogLevel g_max = LogLevel::info;
 bool g_journal = false;
+int g_fd = STDERR_FILENO;
 
 const char* level_name(LogLevel l) {
     switch (l) {
@@ -34,6 +35,15 @@ void log_init(std::string_view program, LogLevel max_level) {
 }
 
 void log_set_level(LogLevel max_level) { g_max = max_level; }
+
+bool log_to_file(const std::string& path) {
+    // Kept open for the life of the process; line-sized writes in append mode do not interleave.
+    std::FILE* f = std::fopen(path.c_str(), "a");
+    if (!f) return false;
+    g_fd = fileno(f);
+    g_journal = false;
+    return true;
+}
 
 bool log_enabled(LogLevel level) noexcept { return static_cast<int>(level) <= static_cast<int>(g_max); }
 
@@ -69,7 +79,7 @@ void logf(LogLevel level, const char* fmt, ...) {
     if (n < 0) return;
     std::size_t len = static_cast<std::size_t>(n) < sizeof line ? static_cast<std::size_t>(n) : sizeof line - 1;
     if (len > 0 && line[len - 1] != '\n') line[len - 1] = '\n';
-    ssize_t w = ::write(STDERR_FILENO, line, len);
+    const auto w = ::write(g_fd, line, static_cast<unsigned>(len));
     (void)w;
 }
 

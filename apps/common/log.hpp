@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// One line per event on stderr. Under systemd (JOURNAL_STREAM set) each line starts with a `<N>`
+// One line per event on stderr (or a file: log_to_file). Under systemd (JOURNAL_STREAM set) each line starts with a `<N>`
 // syslog priority prefix and carries no timestamp (the journal adds it). Callers never pass secrets.
 #pragma once
+#include <string>
 #include <string_view>
 
 namespace udpvpn::app {
@@ -11,6 +12,9 @@ enum class LogLevel : int { error = 3, warning = 4, notice = 5, info = 6, debug 
 // `program` prefixes every line; lines above `max_level` are dropped.
 void log_init(std::string_view program, LogLevel max_level);
 void log_set_level(LogLevel max_level);
+// Appends to `path` instead of stderr (a Windows service has no console). False if it cannot be
+// opened; logging then stays on stderr.
+bool log_to_file(const std::string& path);
 bool log_enabled(LogLevel level) noexcept;
 // Parses "error", "warning", "notice", "info", "debug"; false if unknown.
 bool parse_log_level(std::string_view text, LogLevel& out) noexcept;

@@ -35,9 +35,7 @@ std::optional<ClientConfig> load(const std::string& path) {
 }
 
 int run_service(const std::string& config_path) {
-    const std::wstring log = widen(directory_of(config_path) + "udpvpn-client.log");
-    std::FILE* f = _wfreopen(log.c_str(), L"a", stderr);
-    if (f) std::setvbuf(f, nullptr, _IONBF, 0);
+    log_to_file(directory_of(config_path) + "udpvpn-client.log");
     std::string error;
     const int code = winsvc::run(winsvc::kServiceName,
         [&](const winsvc::StopRegistrar& registrar) {

@@ -12,7 +12,7 @@ Shows: the handshake with certificates completes; inner packets of every size cr
 both ways unchanged and in full, before and after a rekey; a packet with a source address the server did not assign is
 dropped; Ctrl-C disconnects the client cleanly (the server sees it go); a revoked client
 certificate is refused (server and client both say why); without wintun.dll the client says
-what is missing.
+what is missing; the client runs as a service started and stopped by the service manager.
 
 Environment: UDPVPN_SERVER (Linux udpvpn-server), UDPVPN_CLIENT_EXE (udpvpn-client.exe),
 UDPVPN_TEST_PKI (tests/pki), WINE (default /usr/lib/wine/wine64), WINEPREFIX as set up by
@@ -193,6 +193,42 @@ def stop(proc, sig=signal.SIGTERM, timeout=10):
         return proc.wait()
 
 
+def wine(*args, timeout=60):
+    return subprocess.run([WINE, *args], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          errors="replace", timeout=timeout)
+
+
+def service_checks(work, server_port, server_log, s_listen, server_os):
+    svc_dir = os.path.join(work, "service")
+    os.mkdir(svc_dir)
+    client_os = udp_socket()
+    config = client_config(svc_dir, "client.toml", "client.crt", "client.key", server_port, free_port(),
+                           client_os.getsockname()[1])
+    c_listen = int(re.search(r'listen = "127\.0\.0\.1:(\d+)"', open(config).read()).group(1))
+    log = os.path.join(svc_dir, "udpvpn-client.log")
+    wine(CLIENT_EXE, "uninstall-service")   # a leftover of an interrupted run
+    r = wine(CLIENT_EXE, "install-service", "--config", win_path(config))
+    if not check(r.returncode == 0, "install-service registers udpvpn-client with the service manager"):
+        say(r.stdout + r.stderr)
+        return
+    try:
+        r = wine("net", "start", "udpvpn-client")
+        check(r.returncode == 0 and wait_log(log, r"notice: connected to", 30) is not None,
+              "the service starts (net start), connects, and logs to udpvpn-client.log beside its configuration")
+        exchange(client_os, ("127.0.0.1", c_listen), server_os, "10.77.0.50", SERVER_ADDR, 50,
+                 "as a service, Windows client -> Linux server")
+        r = wine("net", "stop", "udpvpn-client")
+        check(r.returncode == 0 and wait_log(log, r"service stop: disconnecting", 10) is not None and
+              wait_log(log, r"stopped: routes, addresses and DNS settings undone", 10) is not None,
+              "the service's stop control (net stop) disconnects cleanly and undoes its settings")
+        check(len(re.findall(r"alice .*disconnected: .*client exiting", open(server_log).read())) >= 2,
+              "the server logs the service's session ending")
+    finally:
+        r = wine(CLIENT_EXE, "uninstall-service")
+        check(r.returncode == 0, "uninstall-service removes it")
+        client_os.close()
+
+
 def main():
     for var, val in (("UDPVPN_SERVER", SERVER), ("UDPVPN_CLIENT_EXE", CLIENT_EXE), ("UDPVPN_TEST_PKI", PKI)):
         if not val or not os.path.exists(val):
@@ -311,6 +347,11 @@ peer = "127.0.0.1:{s_peer}"
                 rc = None
             check(rc == 1 and wait_log(log3, r"wintun\.dll", 1) is not None,
                   "without wintun.dll the client exits 1 naming the missing file")
+        # 6. The same client as a Windows service, started and stopped by (wine's) Service Control
+        # Manager: it connects, carries packets, logs to udpvpn-client.log beside its
+        # configuration, and disconnects cleanly on the service's stop control.
+        if WINDOWS:
+            service_checks(work, server_port, server_log, s_listen, server_os)
     finally:
         for p in clients:
             stop(p)
