@@ -44,6 +44,9 @@ Secret32 early_secret_for(const CommonConfig& c) noexcept {
     return derive_early_secret(&k);
 }
 
+// The peer as our failure texts name it.
+std::string peer_name(Role peer) { return peer == Role::server ? "server" : "client"; }
+
 }  // namespace
 
 // =================================================================================================
@@ -66,13 +69,71 @@ Error HandshakeBase::handle_peer_close(const HandshakeChannel::Incoming& in) {
     return failure_;
 }
 
+HandshakeBase::StepResult HandshakeBase::next_peer_message(Role peer, std::optional<HsMessage>& msg) {
+    bool complete = false;
+    auto m = read_hs_message(channel_.recv_stream().contiguous().subspan(consumed_), complete);
+    if (!m.ok()) return {Error::protocol_violation, "malformed handshake message from the " + peer_name(peer)};
+    if (!complete) return {};
+    consumed_ += m.value.whole.size();
+    msg = m.value;
+    return {};
+}
+
+HandshakeBase::StepResult HandshakeBase::take_peer_auth_message(const HsMessage& msg, Role peer,
+                                                               std::string_view expected_name) {
+    switch (expect_) {
+    case Expect::certificate: {
+        if (msg.type != HsMsgType::certificate) break;
+        auto chain = parse_certificate(msg.body);
+        if (!chain.ok()) return {Error::protocol_violation, "malformed CERTIFICATE from the " + peer_name(peer)};
+        transcript_.update(msg.whole);
+        auto id = verifier_ ? verifier_->verify(chain.value, peer, expected_name)
+                            : Result<PeerIdentity>{{}, Error::cert_invalid};
+        if (!id.ok())
+            return {error_class(id.error) == ErrorClass::close ? id.error : Error::cert_invalid,
+                    peer_name(peer) + " certificate rejected: " + to_string(id.error)};
+        if (!id.value.key) return {Error::internal, "verifier returned no key"};
+        result_.peer = std::move(id.value);
+        result_.peer_chain = std::move(chain.value);
+        expect_ = Expect::certificate_verify;
+        return {};
+    }
+    case Expect::certificate_verify: {
+        if (msg.type != HsMsgType::certificate_verify) break;
+        auto cv = parse_certificate_verify(msg.body);
+        if (!cv.ok()) return {Error::protocol_violation, "malformed CERTIFICATE_VERIFY from the " + peer_name(peer)};
+        // The peer signed the transcript through its CERTIFICATE, with the key of that certificate.
+        const PeerKey& key = *result_.peer.key;
+        const Bytes content = certificate_verify_content(peer, transcript_.snapshot());
+        if (cv.value.scheme != static_cast<std::uint16_t>(key.scheme()) ||
+            key.verify(content, cv.value.signature) != Error::ok)
+            return {Error::bad_signature, peer_name(peer) + " CertificateVerify does not verify with its certificate key"};
+        transcript_.update(msg.whole);
+        expect_ = Expect::finished;
+        return {};
+    }
+    case Expect::finished: {
+        if (msg.type != HsMsgType::finished) break;
+        const Secret32& key = peer == Role::server ? hs_.server_finished : hs_.client_finished;
+        if (!verify_finished(key, transcript_.snapshot(), msg.body))
+            return {Error::bad_finished, peer_name(peer) + " Finished does not verify"};
+        transcript_.update(msg.whole);
+        expect_ = Expect::done;
+        return {};
+    }
+    case Expect::ee:
+    case Expect::done: break;
+    }
+    return {Error::protocol_violation, "unexpected handshake message from the " + peer_name(peer)};
+}
+
 // =================================================================================================
 // ClientHandshake
 
 ClientHandshake::ClientHandshake(const InitiatorConfig& config, const Identity& identity,
                                  std::shared_ptr<const CertificateVerifier> verifier, Rng& rng, SessionId client_sid,
                                  TimeNs now, HandshakeOptions options)
-    : config_(config), identity_(identity), verifier_(std::move(verifier)), options_(std::move(options)),
+    : HandshakeBase(std::move(verifier), Expect::ee), config_(config), identity_(identity), options_(std::move(options)),
       client_sid_(client_sid), deadline_(now + config.timers.handshake_timeout), timer_(config.timers.handshake_pto) {
     ensure_sodium();
     datagram_size_ = std::max<std::size_t>(kMinInitialSize, config.max_datagram);   // §1.1: INITIAL >= 1200
@@ -268,104 +329,44 @@ Error ClientHandshake::on_handshake(TimeNs now, ByteView datagram) {
     return Error::ok;
 }
 
+HandshakeBase::StepResult ClientHandshake::take_encrypted_extensions(const HsMessage& msg) {
+    if (server_suite_none_) return {Error::protocol_violation, "server continued without a cipher suite"};
+    const ExtensionsParse ext = parse_extensions(msg.body);
+    if (ext.error == Error::unsupported_extension)
+        return {Error::unsupported_extension, "unsupported critical extension " + hex16(ext.unsupported_type)};
+    if (ext.error != Error::ok) return {Error::protocol_violation, "malformed extensions from the server"};
+    result_.server_flight_hint = ext.ext.flight_size_hint.value_or(0);
+    result_.peer_inner_protocols = ext.ext.inner_protocols.value_or(0);
+    transcript_.update(msg.whole);
+    expect_ = Expect::certificate;
+    return {};
+}
+
 Error ClientHandshake::process_messages() {
     while (state_ == State::awaiting_server) {
-        ByteView avail = channel_.recv_stream().contiguous().subspan(consumed_);
-        bool complete = false;
-        auto m = read_hs_message(avail, complete);
-        if (!m.ok()) {
-            fail_client(Error::protocol_violation, "malformed handshake message from the server");
+        std::optional<HsMessage> msg;
+        StepResult r = next_peer_message(Role::server, msg);
+        // ENCRYPTED_EXTENSIONS comes first and only from the server; the rest both sides share.
+        if (msg && expect_ == Expect::ee && msg->type == HsMsgType::encrypted_extensions)
+            r = take_encrypted_extensions(*msg);
+        else if (msg)
+            r = take_peer_auth_message(*msg, Role::server, config_.expected_server_name);
+        if (r.error != Error::ok) {
+            fail_client(r.error, std::move(r.text));
             return failure_;
         }
-        if (!complete) return Error::ok;
-        consumed_ += m.value.whole.size();
-        const HsMessage& msg = m.value;
-        switch (expect_) {
-        case Expect::ee: {
-            if (msg.type != HsMsgType::encrypted_extensions) break;
-            if (server_suite_none_) {
-                fail_client(Error::protocol_violation, "server continued without a cipher suite");
-                return failure_;
-            }
-            const ExtensionsParse ext = parse_extensions(msg.body);
-            if (ext.error == Error::unsupported_extension) {
-                fail_client(Error::unsupported_extension, "unsupported critical extension " + hex16(ext.unsupported_type));
-                return failure_;
-            }
-            if (ext.error != Error::ok) {
-                fail_client(Error::protocol_violation, "malformed extensions from the server");
-                return failure_;
-            }
-            result_.server_flight_hint = ext.ext.flight_size_hint.value_or(0);
-            result_.peer_inner_protocols = ext.ext.inner_protocols.value_or(0);
-            transcript_.update(msg.whole);
-            expect_ = Expect::certificate;
-            continue;
+        if (!msg) return Error::ok;   // the next message has not all arrived
+        if (expect_ != Expect::done) continue;
+        // The server's FINISHED verified: data keys, then our flight 3.
+        result_.th2 = transcript_.snapshot();
+        result_.secrets = derive_data_secrets(hs_.hs_secret, result_.th2);
+        if (send_own_flight() != Error::ok) return failure_;
+        if (consumed_ != channel_.recv_stream().contiguous().size()) {
+            fail_client(Error::protocol_violation, "server sent bytes after its Finished");
+            return failure_;
         }
-        case Expect::certificate: {
-            if (msg.type != HsMsgType::certificate) break;
-            auto chain = parse_certificate(msg.body);
-            if (!chain.ok()) {
-                fail_client(Error::protocol_violation, "malformed CERTIFICATE from the server");
-                return failure_;
-            }
-            transcript_.update(msg.whole);
-            auto id = verifier_ ? verifier_->verify(chain.value, Role::server, config_.expected_server_name)
-                                : Result<PeerIdentity>{{}, Error::cert_invalid};
-            if (!id.ok()) {
-                fail_client(error_class(id.error) == ErrorClass::close ? id.error : Error::cert_invalid,
-                            std::string("server certificate rejected: ") + to_string(id.error));
-                return failure_;
-            }
-            if (!id.value.key) {
-                fail_client(Error::internal, "verifier returned no key");
-                return failure_;
-            }
-            result_.peer = std::move(id.value);
-            result_.peer_chain = std::move(chain.value);
-            expect_ = Expect::certificate_verify;
-            continue;
-        }
-        case Expect::certificate_verify: {
-            if (msg.type != HsMsgType::certificate_verify) break;
-            auto cv = parse_certificate_verify(msg.body);
-            if (!cv.ok()) {
-                fail_client(Error::protocol_violation, "malformed CERTIFICATE_VERIFY from the server");
-                return failure_;
-            }
-            const PeerKey& key = *result_.peer.key;
-            const Bytes content = certificate_verify_content(Role::server, transcript_.snapshot());
-            if (cv.value.scheme != static_cast<std::uint16_t>(key.scheme()) ||
-                key.verify(content, cv.value.signature) != Error::ok) {
-                fail_client(Error::bad_signature, "server CertificateVerify does not verify with its certificate key");
-                return failure_;
-            }
-            transcript_.update(msg.whole);
-            expect_ = Expect::finished;
-            continue;
-        }
-        case Expect::finished: {
-            if (msg.type != HsMsgType::finished) break;
-            if (!verify_finished(hs_.server_finished, transcript_.snapshot(), msg.body)) {
-                fail_client(Error::bad_finished, "server Finished does not verify");
-                return failure_;
-            }
-            transcript_.update(msg.whole);
-            result_.th2 = transcript_.snapshot();
-            result_.secrets = derive_data_secrets(hs_.hs_secret, result_.th2);
-            expect_ = Expect::done;
-            if (send_own_flight() != Error::ok) return failure_;
-            if (consumed_ != channel_.recv_stream().contiguous().size()) {
-                fail_client(Error::protocol_violation, "server sent bytes after its Finished");
-                return failure_;
-            }
-            state_ = State::established;
-            return Error::ok;
-        }
-        case Expect::done: break;
-        }
-        fail_client(Error::protocol_violation, "unexpected handshake message from the server");
-        return failure_;
+        state_ = State::established;
+        return Error::ok;
     }
     return Error::ok;
 }
@@ -453,7 +454,7 @@ ServerHandshake::ServerHandshake(const ResponderConfig& config, const Identity& 
                                  std::shared_ptr<const CertificateVerifier> verifier, Rng& rng, SessionId server_sid,
                                  const ResponderGate::Verdict& initial, ByteView initial_datagram,
                                  const PeerAddress& from, TimeNs now, HandshakeOptions options)
-    : verifier_(std::move(verifier)), server_sid_(server_sid), from_(from),
+    : HandshakeBase(std::move(verifier), Expect::certificate), server_sid_(server_sid), from_(from),
       deadline_(now + config.timers.handshake_timeout), timer_(config.timers.handshake_pto),
       admission_key_(admission_secret_of(config)) {
     ensure_sodium();
@@ -670,83 +671,27 @@ Error ServerHandshake::on_datagram(TimeNs now, ByteView datagram) {
 
 Error ServerHandshake::process_messages() {
     while (state_ == State::sending_flight) {
-        ByteView avail = channel_.recv_stream().contiguous().subspan(consumed_);
-        bool complete = false;
-        auto m = read_hs_message(avail, complete);
-        if (!m.ok()) {
-            fail_server(Error::protocol_violation, "malformed handshake message from the client");
+        std::optional<HsMessage> msg;
+        StepResult r = next_peer_message(Role::client, msg);
+        if (msg) r = take_peer_auth_message(*msg, Role::client, "");
+        if (r.error != Error::ok) {
+            fail_server(r.error, std::move(r.text));
             return failure_;
         }
-        if (!complete) return Error::ok;
-        consumed_ += m.value.whole.size();
-        const HsMessage& msg = m.value;
-        switch (expect_) {
-        case Expect::certificate: {
-            if (msg.type != HsMsgType::certificate) break;
-            auto chain = parse_certificate(msg.body);
-            if (!chain.ok()) {
-                fail_server(Error::protocol_violation, "malformed CERTIFICATE from the client");
-                return failure_;
-            }
-            transcript_.update(msg.whole);
-            auto id = verifier_ ? verifier_->verify(chain.value, Role::client, "")
-                                : Result<PeerIdentity>{{}, Error::cert_invalid};
-            if (!id.ok()) {
-                fail_server(error_class(id.error) == ErrorClass::close ? id.error : Error::cert_invalid,
-                            std::string("client certificate rejected: ") + to_string(id.error));
-                return failure_;
-            }
-            if (!id.value.key) {
-                fail_server(Error::internal, "verifier returned no key");
-                return failure_;
-            }
-            result_.peer = std::move(id.value);
-            result_.peer_chain = std::move(chain.value);
-            expect_ = Expect::certificate_verify;
-            continue;
+        if (!msg) return Error::ok;   // the next message has not all arrived
+        if (expect_ != Expect::done) continue;
+        // The client's FINISHED verified.
+        if (consumed_ != channel_.recv_stream().contiguous().size()) {
+            fail_server(Error::protocol_violation, "client sent bytes after its Finished");
+            return failure_;
         }
-        case Expect::certificate_verify: {
-            if (msg.type != HsMsgType::certificate_verify) break;
-            auto cv = parse_certificate_verify(msg.body);
-            if (!cv.ok()) {
-                fail_server(Error::protocol_violation, "malformed CERTIFICATE_VERIFY from the client");
-                return failure_;
-            }
-            const PeerKey& key = *result_.peer.key;
-            const Bytes content = certificate_verify_content(Role::client, transcript_.snapshot());
-            if (cv.value.scheme != static_cast<std::uint16_t>(key.scheme()) ||
-                key.verify(content, cv.value.signature) != Error::ok) {
-                fail_server(Error::bad_signature, "client CertificateVerify does not verify with its certificate key");
-                return failure_;
-            }
-            transcript_.update(msg.whole);
-            expect_ = Expect::finished;
-            continue;
-        }
-        case Expect::finished: {
-            if (msg.type != HsMsgType::finished) break;
-            if (!verify_finished(hs_.client_finished, transcript_.snapshot(), msg.body)) {
-                fail_server(Error::bad_finished, "client Finished does not verify");
-                return failure_;
-            }
-            transcript_.update(msg.whole);
-            if (consumed_ != channel_.recv_stream().contiguous().size()) {
-                fail_server(Error::protocol_violation, "client sent bytes after its Finished");
-                return failure_;
-            }
-            expect_ = Expect::done;
-            state_ = State::complete;
-            timer_.disarm();
-            // The client's Finished follows our whole flight: everything we sent was received.
-            const ByteRange all{0, static_cast<std::uint32_t>(channel_.send_stream().size())};
-            channel_.send_stream().on_ack({&all, 1});
-            channel_.request_ack();   // §3.4 flight 4: ACK covering the whole client stream
-            return Error::ok;
-        }
-        case Expect::done: break;
-        }
-        fail_server(Error::protocol_violation, "unexpected handshake message from the client");
-        return failure_;
+        state_ = State::complete;
+        timer_.disarm();
+        // The client's Finished follows our whole flight: everything we sent was received.
+        const ByteRange all{0, static_cast<std::uint32_t>(channel_.send_stream().size())};
+        channel_.send_stream().on_ack({&all, 1});
+        channel_.request_ack();   // §3.4 flight 4: ACK covering the whole client stream
+        return Error::ok;
     }
     return Error::ok;
 }

@@ -27,7 +27,9 @@
 #include <udpvpn/types.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace udpvpn {
@@ -48,7 +50,8 @@ struct HandshakeOptions {
     Bytes extra_extensions;   // raw TLVs appended to our INITIAL (client) or ENCRYPTED_EXTENSIONS (server)
 };
 
-// Shared by both sides: failure state and the CLOSE we owe the peer.
+// Shared by both sides: failure state, the CLOSE we owe the peer, and the checks of the peer's
+// CERTIFICATE, CERTIFICATE_VERIFY and FINISHED, which both sides run alike with the roles swapped.
 class HandshakeBase {
 public:
     Error failure() const noexcept { return failure_; }
@@ -59,11 +62,30 @@ public:
     std::uint32_t handshake_packets_sent() const noexcept { return channel_.packets_sent(); }
 
 protected:
+    // The next message of the peer's handshake stream (§3.4): the server's starts at certificate.
+    enum class Expect { ee, certificate, certificate_verify, finished, done };
+    // What a step found wrong: Error::ok, or the error to fail the handshake with and why.
+    struct StepResult {
+        Error error = Error::ok;
+        std::string text;
+    };
+
+    HandshakeBase(std::shared_ptr<const CertificateVerifier> verifier, Expect first)
+        : verifier_(std::move(verifier)), expect_(first) {}
+
     // Enters the failed state. With handshake keys a CLOSE is queued for the peer (unless the failure
     // came from the peer or from a timeout).
     void fail(Error e, std::string text);
     // Processes messages complete in the receive stream; implemented by each side.
     Error handle_peer_close(const HandshakeChannel::Incoming& in);
+    // The peer's CERTIFICATE, CERTIFICATE_VERIFY or FINISHED, whichever expect_ names; `peer` is the
+    // peer's role, `expected_name` the name its certificate must carry ("" = any). Checks it, adds it
+    // to the transcript and moves expect_ on (to done after FINISHED). Any other message is
+    // unexpected. On failure the caller fails the handshake with the result.
+    StepResult take_peer_auth_message(const HsMessage& msg, Role peer, std::string_view expected_name);
+    // The next message of the peer's stream, consumed from it into `msg`; `msg` stays empty while the
+    // message has not all arrived. A malformed one is a protocol violation.
+    StepResult next_peer_message(Role peer, std::optional<HsMessage>& msg);
 
     HandshakeChannel channel_;
     Transcript transcript_;
@@ -72,6 +94,10 @@ protected:
     Error failure_ = Error::ok;
     std::string failure_text_;
     std::uint16_t peer_close_code_ = 0xFFFF;
+    std::shared_ptr<const CertificateVerifier> verifier_;
+    HandshakeSecrets hs_;
+    Expect expect_;
+    HandshakeResult result_;
 };
 
 class ClientHandshake : public HandshakeBase {
@@ -114,12 +140,12 @@ private:
     Error on_server_hello(TimeNs now, ByteView datagram);
     Error on_handshake(TimeNs now, ByteView datagram);
     Error process_messages();
+    StepResult take_encrypted_extensions(const HsMessage& msg);
     Error send_own_flight();
     void queue_flight1() noexcept { flight1_next_ = 0; }
 
     InitiatorConfig config_;
     Identity identity_;
-    std::shared_ptr<const CertificateVerifier> verifier_;
     HandshakeOptions options_;
     SessionId client_sid_;
     TimeNs deadline_;
@@ -139,9 +165,6 @@ private:
 
     bool have_server_hello_ = false;
     bool server_suite_none_ = false;
-    HandshakeSecrets hs_;
-    enum class Expect { ee, certificate, certificate_verify, finished, done } expect_ = Expect::ee;
-    HandshakeResult result_;
 };
 
 // The stateless front of a server: admission MAC, version, size, half-open caps and cookies.
@@ -217,7 +240,6 @@ private:
     void resend_flight() noexcept;
     std::size_t budget() const noexcept;
 
-    std::shared_ptr<const CertificateVerifier> verifier_;
     SessionId server_sid_;
     PeerAddress from_;
     TimeNs deadline_;
@@ -234,9 +256,6 @@ private:
     bool data_ready_ = false;
     std::uint64_t received_ = 0, sent_ = 0;
     std::size_t datagram_size_ = 1232;
-    HandshakeSecrets hs_;
-    enum class Expect { certificate, certificate_verify, finished, done } expect_ = Expect::certificate;
-    HandshakeResult result_;
 };
 
 }  // namespace udpvpn
