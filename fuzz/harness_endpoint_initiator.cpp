@@ -32,14 +32,10 @@
 
 #include <udpvpn/endpoint.hpp>
 
-#include <set>
-
 using namespace udpvpn;
 using udpvpn::fuzz::check;
 
 namespace {
-
-constexpr std::size_t kAddresses = 4;
 
 PeerAddress addr(std::size_t i) {
     return PeerAddress::from(std::array<std::uint8_t, 6>{198, 51, 100, static_cast<std::uint8_t>(1 + i), 0x01, 0xBB});
@@ -73,7 +69,7 @@ struct Harness {
     SessionId hs_client_sid = 0;
     std::uint32_t forged_pn = 0x10000;
     std::vector<Bytes> to_server, sent_by_server;
-    std::multiset<std::pair<int, Bytes>> sealed_by_server, sealed_by_client;
+    fuzz::SealedSet sealed_by_server, sealed_by_client;
     Bytes buf = Bytes(70000);
 
     Harness(std::uint8_t flags) : scfg(make_scfg(flags)), gate(scfg, gate_rng) {
@@ -293,24 +289,16 @@ int run_endpoint_initiator(const std::uint8_t* data, std::size_t size) {
     if (size < 1) return 0;
     Harness h(data[0]);
     h.drain_client();   // INITIAL and PADs
-    std::size_t off = 1;
-    for (int steps = 0; off + 3 <= size && steps < 128; ++steps) {
-        const std::uint8_t op = data[off];
-        const std::size_t len = std::min<std::size_t>((std::size_t{data[off + 1]} << 8) | data[off + 2], size - off - 3);
-        Bytes rec(data + off + 3, data + off + 3 + len);
-        off += 3 + len;
-        const std::size_t a = (op >> 3) & 3;
-        switch (op & 7) {
+    fuzz::OpReader ops(data, size);
+    for (fuzz::Op op; ops.next(op);) {
+        Bytes& rec = op.bytes;
+        const std::size_t a = op.address;
+        switch (op.kind) {
         case 0: h.client_in(a, rec); break;
         case 1: h.server_step(); break;
-        case 2: {
-            if (h.sent_by_server.empty()) break;
-            Bytes dg = h.sent_by_server[rec.empty() ? h.sent_by_server.size() - 1 : rec[0] % h.sent_by_server.size()];
-            if (rec.size() > 2 && !dg.empty())
-                for (std::size_t i = 2; i < rec.size(); ++i) dg[(rec[1] + i - 2) % dg.size()] ^= rec[i];
-            h.client_in(a, dg);
+        case 2:
+            if (auto dg = fuzz::mutated_replay(h.sent_by_server, rec)) h.client_in(a, *dg);
             break;
-        }
         case 3:
             if (h.s_hs && h.s_hs->valid() && rec.size() <= 1400) {
                 Bytes dg = fuzz::seal_handshake(*h.s_hs, h.hs_client_sid, h.forged_pn++, rec);
@@ -318,18 +306,8 @@ int run_endpoint_initiator(const std::uint8_t* data, std::size_t size) {
             }
             break;
         case 4:
-            if (h.session && !rec.empty()) {
-                const auto pt = static_cast<PayloadType>(rec[0] % 5);
-                ByteView body = ByteView(rec).subspan(1);
-                if (pt == PayloadType::keepalive) body = {};
-                Bytes out(body.size() + kDataOverhead);
-                auto n = h.session->seal(h.now, pt, body, out);
-                if (n.ok()) {
-                    if (pt <= PayloadType::ppp && !body.empty())
-                        h.sealed_by_server.insert({static_cast<int>(pt), Bytes(body.begin(), body.end())});
-                    h.server_send(ByteView(out).first(n.value));
-                }
-            }
+            if (h.session)
+                if (auto dg = fuzz::seal_from_peer(*h.session, h.now, rec, h.sealed_by_server)) h.server_send(*dg);
             break;
         case 5: h.api(rec); break;
         case 6: {
@@ -354,8 +332,7 @@ int run_endpoint_initiator(const std::uint8_t* data, std::size_t size) {
         }
         default: break;
         }
-        static constexpr TimeNs kSteps[4] = {0, 50 * kMillisecond, kSecond, 11 * kSecond};
-        h.advance(kSteps[op >> 6]);
+        h.advance(op.advance);
         h.drain_client();
     }
     return 0;

@@ -31,7 +31,6 @@
 #include <udpvpn/endpoint.hpp>
 
 #include <map>
-#include <set>
 
 using namespace udpvpn;
 using udpvpn::fuzz::check;
@@ -71,7 +70,7 @@ struct Harness {
     std::uint32_t forged_pn = 0x10000;
     std::size_t client_addr = 0;
     std::vector<Bytes> to_client, sent_by_client;
-    std::multiset<std::pair<int, Bytes>> sealed_by_client, sealed_by_server;
+    fuzz::SealedSet sealed_by_client, sealed_by_server;
 
     std::array<std::uint64_t, kAddresses> rx{}, tx{};
     std::array<bool, kAddresses> owned{};
@@ -304,14 +303,11 @@ int run_endpoint_responder(const std::uint8_t* data, std::size_t size) {
     Harness h(data[0]);
     h.client_flush();   // INITIAL and PADs
     h.drain_server();
-    std::size_t off = 1;
-    for (int steps = 0; off + 3 <= size && steps < 128; ++steps) {
-        const std::uint8_t op = data[off];
-        const std::size_t len = std::min<std::size_t>((std::size_t{data[off + 1]} << 8) | data[off + 2], size - off - 3);
-        Bytes rec(data + off + 3, data + off + 3 + len);
-        off += 3 + len;
-        const std::size_t a = (op >> 3) & 3;
-        switch (op & 7) {
+    fuzz::OpReader ops(data, size);
+    for (fuzz::Op op; ops.next(op);) {
+        Bytes& rec = op.bytes;
+        const std::size_t a = op.address;
+        switch (op.kind) {
         case 0: h.server_in(a, rec); break;
         case 1: {
             const auto key = admission_key_of(h.scfg);
@@ -320,14 +316,9 @@ int run_endpoint_responder(const std::uint8_t* data, std::size_t size) {
             break;
         }
         case 2: h.client_step(); break;
-        case 3: {
-            if (h.sent_by_client.empty()) break;
-            Bytes dg = h.sent_by_client[rec.empty() ? h.sent_by_client.size() - 1 : rec[0] % h.sent_by_client.size()];
-            if (rec.size() > 2 && !dg.empty())
-                for (std::size_t i = 2; i < rec.size(); ++i) dg[(rec[1] + i - 2) % dg.size()] ^= rec[i];
-            h.server_in(a, dg);
+        case 3:
+            if (auto dg = fuzz::mutated_replay(h.sent_by_client, rec)) h.server_in(a, *dg);
             break;
-        }
         case 4:
             if (h.c_hs && h.c_hs->valid() && rec.size() <= 1400) {
                 Bytes dg = fuzz::seal_handshake(*h.c_hs, h.server_sid, h.forged_pn++, rec);
@@ -335,24 +326,13 @@ int run_endpoint_responder(const std::uint8_t* data, std::size_t size) {
             }
             break;
         case 5:
-            if (h.session && !rec.empty()) {
-                const auto pt = static_cast<PayloadType>(rec[0] % 5);
-                ByteView body = ByteView(rec).subspan(1);
-                if (pt == PayloadType::keepalive) body = {};
-                Bytes out(body.size() + kDataOverhead);
-                auto n = h.session->seal(h.now, pt, body, out);
-                if (n.ok()) {
-                    if (pt <= PayloadType::ppp && !body.empty())
-                        h.sealed_by_client.insert({static_cast<int>(pt), Bytes(body.begin(), body.end())});
-                    h.client_send(ByteView(out).first(n.value));
-                }
-            }
+            if (h.session)
+                if (auto dg = fuzz::seal_from_peer(*h.session, h.now, rec, h.sealed_by_client)) h.client_send(*dg);
             break;
         case 6: h.api(rec); break;
         default: h.client_addr = rec.empty() ? 0 : rec[0] % kAddresses; break;
         }
-        static constexpr TimeNs kSteps[4] = {0, 50 * kMillisecond, kSecond, 11 * kSecond};
-        h.advance(kSteps[op >> 6]);
+        h.advance(op.advance);
         h.drain_server();
     }
     return 0;

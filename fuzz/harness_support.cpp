@@ -5,6 +5,7 @@
 #include "transcript.hpp"
 #include "wire_format.hpp"
 
+#include <udpvpn/endpoint.hpp>
 #include <udpvpn/rng.hpp>
 
 #include <cstdio>
@@ -89,6 +90,27 @@ bool printable(const std::string& text) {
         if (u < 0x20 || u == 0x7F) return false;
     }
     return true;
+}
+
+std::optional<Bytes> mutated_replay(const std::vector<Bytes>& sent, ByteView bytes) {
+    if (sent.empty()) return std::nullopt;
+    Bytes dg = sent[bytes.empty() ? sent.size() - 1 : bytes[0] % sent.size()];
+    if (bytes.size() > 2 && !dg.empty())
+        for (std::size_t i = 2; i < bytes.size(); ++i) dg[(bytes[1] + i - 2) % dg.size()] ^= bytes[i];
+    return dg;
+}
+
+std::optional<Bytes> seal_from_peer(Session& session, TimeNs now, ByteView bytes, SealedSet& sealed) {
+    if (bytes.empty()) return std::nullopt;
+    const auto pt = static_cast<PayloadType>(bytes[0] % 5);
+    ByteView body = bytes.subspan(1);
+    if (pt == PayloadType::keepalive) body = {};
+    Bytes out(body.size() + kDataOverhead);
+    auto n = session.seal(now, pt, body, out);
+    if (!n.ok()) return std::nullopt;
+    if (pt <= PayloadType::ppp && !body.empty()) sealed.insert({static_cast<int>(pt), Bytes(body.begin(), body.end())});
+    out.resize(n.value);
+    return out;
 }
 
 }  // namespace udpvpn::fuzz
