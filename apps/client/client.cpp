@@ -107,13 +107,10 @@ void Client::connect() {
     }
     server_ep_ = *server;
     InitiatorConfig ic;
-    ic.suites = cfg_.suites;
+    cfg_.protocol.apply_to(ic);
     ic.admission_key = load_admission_key(cfg_.admission_key_file);
-    ic.timers.keepalive_interval = cfg_.keepalive_interval;
-    ic.timers.dead_peer_timeout = cfg_.dead_peer_timeout;
     ic.expected_server_name = cfg_.server_name;
     ic.server = peer_from_udp(*server);
-    ic.timers.rekey_after_time = cfg_.rekey_after_time;
     ic.max_datagram = static_cast<std::uint16_t>((tun_ ? tun_->mtu() : kPppMtu + 2) + kDataOverhead);
     ic.max_probe_datagram = ic.max_datagram;
     if (ppp_) ic.inner_protocols = 2;

@@ -47,23 +47,10 @@ static ClientConfig read(TomlReader& r) {
     if (c.reconnect_max < c.reconnect_min) r.fail("reconnect.max_delay", "must not be shorter than min_delay");
 
     c.ping_interval = r.duration("protocol.ping_interval", c.ping_interval);
-    c.keepalive_interval = r.duration("protocol.keepalive_interval", c.keepalive_interval);
-    c.dead_peer_timeout = r.duration("protocol.dead_peer_timeout", c.dead_peer_timeout);
-    c.rekey_after_time = r.duration("protocol.rekey_after_time", c.rekey_after_time);
-    if (c.rekey_after_time < 10 * kSecond || c.rekey_after_time > 150 * kSecond)
-        r.fail("protocol.rekey_after_time", "must be between 10s and 150s (keys are refused after 180s)");
+    read_protocol_options(r, c.protocol);
     if (c.ping_interval < 500 * kMillisecond) r.fail("protocol.ping_interval", "must be at least 500ms");
-    if (c.keepalive_interval < kSecond) r.fail("protocol.keepalive_interval", "must be at least 1s");
-    if (c.dead_peer_timeout <= c.ping_interval) r.fail("protocol.dead_peer_timeout", "must be longer than ping_interval");
-    if (r.has("protocol.suites")) {
-        c.suites.clear();
-        for (const auto& s : r.string_list("protocol.suites")) {
-            Suite suite;
-            if (!parse_suite(s, suite)) r.fail("protocol.suites", "unknown suite \"" + s + "\" (chacha20-poly1305, aes-256-gcm)");
-            c.suites.push_back(suite);
-        }
-        if (c.suites.empty()) r.fail("protocol.suites", "needs at least one suite");
-    }
+    if (c.protocol.dead_peer_timeout <= c.ping_interval)
+        r.fail("protocol.dead_peer_timeout", "must be longer than ping_interval");
     r.reject_unknown();
     return c;
 }

@@ -3,6 +3,7 @@
 #pragma once
 #include "log.hpp"
 #include "ppp_config.hpp"
+#include "protocol_options.hpp"
 #include "tunnel_backend.hpp"
 
 #include <udpvpn/config.hpp>
@@ -38,10 +39,7 @@ struct ClientConfig {
     TimeNs reconnect_max = 30 * kSecond;
     // [protocol]
     TimeNs ping_interval = 5 * kSecond;      // liveness probe while connected
-    TimeNs keepalive_interval = 10 * kSecond;
-    TimeNs dead_peer_timeout = 20 * kSecond; // then reconnect
-    TimeNs rekey_after_time = 120 * kSecond;
-    std::vector<Suite> suites{Suite::chacha20_poly1305, Suite::aes256_gcm};
+    ProtocolOptions protocol{.dead_peer_timeout = 20 * kSecond};   // then reconnect
 };
 
 ClientConfig load_client_config(const std::string& path);

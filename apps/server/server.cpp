@@ -43,11 +43,8 @@ Server::~Server() = default;
 
 ResponderConfig Server::responder_config() const {
     ResponderConfig rc;
-    rc.suites = cfg_.suites;
+    cfg_.protocol.apply_to(rc);
     rc.admission_key = load_admission_key(cfg_.admission_key_file);
-    rc.timers.keepalive_interval = cfg_.keepalive_interval;
-    rc.timers.dead_peer_timeout = cfg_.dead_peer_timeout;
-    rc.timers.rekey_after_time = cfg_.rekey_after_time;
     rc.max_sessions = cfg_.max_sessions;
     // A full inner packet must fit one datagram (docs/rfc-draft.txt: DATA overhead 29 bytes).
     rc.max_datagram = static_cast<std::uint16_t>(cfg_.mtu + kDataOverhead);

@@ -88,22 +88,7 @@ static ServerConfig read(TomlReader& r) {
         r.fail("privileges.user", "must be empty in PPP mode (the server starts pppd, which needs root)");
 
     c.max_sessions = static_cast<std::size_t>(r.integer("protocol.max_sessions", 65536, 1, 1 << 24));
-    c.keepalive_interval = r.duration("protocol.keepalive_interval", c.keepalive_interval);
-    c.dead_peer_timeout = r.duration("protocol.dead_peer_timeout", c.dead_peer_timeout);
-    c.rekey_after_time = r.duration("protocol.rekey_after_time", c.rekey_after_time);
-    if (c.keepalive_interval < kSecond) r.fail("protocol.keepalive_interval", "must be at least 1s");
-    if (c.dead_peer_timeout <= c.keepalive_interval) r.fail("protocol.dead_peer_timeout", "must be longer than keepalive_interval");
-    if (c.rekey_after_time < 10 * kSecond || c.rekey_after_time > 150 * kSecond)
-        r.fail("protocol.rekey_after_time", "must be between 10s and 150s (keys are refused after 180s)");
-    if (r.has("protocol.suites")) {
-        c.suites.clear();
-        for (const auto& s : r.string_list("protocol.suites")) {
-            Suite suite;
-            if (!parse_suite(s, suite)) r.fail("protocol.suites", "unknown suite \"" + s + "\" (chacha20-poly1305, aes-256-gcm)");
-            c.suites.push_back(suite);
-        }
-        if (c.suites.empty()) r.fail("protocol.suites", "needs at least one suite");
-    }
+    read_protocol_options(r, c.protocol);
     r.reject_unknown();
     return c;
 }

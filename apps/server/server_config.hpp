@@ -4,6 +4,7 @@
 #include "inet.hpp"
 #include "log.hpp"
 #include "ppp_config.hpp"
+#include "protocol_options.hpp"
 #include "tunnel_backend.hpp"
 #include "suite_names.hpp"
 
@@ -55,10 +56,7 @@ struct ServerConfig {
     std::string user, group;
     // [protocol]
     std::size_t max_sessions = 65536;
-    TimeNs keepalive_interval = 10 * kSecond;
-    TimeNs dead_peer_timeout = 45 * kSecond;
-    TimeNs rekey_after_time = 120 * kSecond;
-    std::vector<Suite> suites{Suite::chacha20_poly1305, Suite::aes256_gcm};
+    ProtocolOptions protocol;
 };
 
 // Throws ConfigError naming file, line and option.

@@ -62,10 +62,10 @@ suites = ["aes-256-gcm"]
     CHECK(c.mtu == 1380);
     REQUIRE(c.fixed.count("alice"));
     CHECK(to_string(*c.fixed.at("alice").ipv4, false) == "10.9.1.2");
-    CHECK(c.keepalive_interval == 5 * kSecond);
-    CHECK(c.dead_peer_timeout == 30 * kSecond);
-    REQUIRE(c.suites.size() == 1);
-    CHECK(c.suites[0] == Suite::aes256_gcm);
+    CHECK(c.protocol.keepalive_interval == 5 * kSecond);
+    CHECK(c.protocol.dead_peer_timeout == 30 * kSecond);
+    REQUIRE(c.protocol.suites.size() == 1);
+    CHECK(c.protocol.suites[0] == Suite::aes256_gcm);
 }
 
 TEST_CASE("a bad option is reported with file, line and option name") {

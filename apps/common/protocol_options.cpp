@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "protocol_options.hpp"
+
+#include "suite_names.hpp"
+
+namespace udpvpn::app {
+
+void read_protocol_options(TomlReader& r, ProtocolOptions& p) {
+    p.keepalive_interval = r.duration("protocol.keepalive_interval", p.keepalive_interval);
+    p.dead_peer_timeout = r.duration("protocol.dead_peer_timeout", p.dead_peer_timeout);
+    p.rekey_after_time = r.duration("protocol.rekey_after_time", p.rekey_after_time);
+    if (p.keepalive_interval < kSecond) r.fail("protocol.keepalive_interval", "must be at least 1s");
+    if (p.dead_peer_timeout <= p.keepalive_interval)
+        r.fail("protocol.dead_peer_timeout", "must be longer than keepalive_interval");
+    if (p.rekey_after_time < 10 * kSecond || p.rekey_after_time > 150 * kSecond)
+        r.fail("protocol.rekey_after_time", "must be between 10s and 150s (keys are refused after 180s)");
+    if (r.has("protocol.suites")) {
+        p.suites.clear();
+        for (const auto& s : r.string_list("protocol.suites")) {
+            Suite suite;
+            if (!parse_suite(s, suite)) r.fail("protocol.suites", "unknown suite \"" + s + "\" (chacha20-poly1305, aes-256-gcm)");
+            p.suites.push_back(suite);
+        }
+        if (p.suites.empty()) r.fail("protocol.suites", "needs at least one suite");
+    }
+}
+
+}  // namespace udpvpn::app
