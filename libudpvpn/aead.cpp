@@ -72,6 +72,12 @@ void AeadKey::wipe() noexcept {
     valid_ = false;
 }
 
+// libsodium declares its message pointers nonnull even for a zero length; an empty span's data()
+// may be null (an empty CONTROL payload, a zero-length inner packet): give it a valid address.
+static std::uint8_t* nonnull(MutableByteView data, std::uint8_t& spare) noexcept {
+    return data.empty() ? &spare : data.data();
+}
+
 void AeadKey::seal(std::uint64_t counter, ByteView aad, MutableByteView data, std::uint8_t* tag) const noexcept {
     if (!valid_) {
         // Misuse: never let plaintext leave under a missing key; the zero tag will not verify.
@@ -80,11 +86,13 @@ void AeadKey::seal(std::uint64_t counter, ByteView aad, MutableByteView data, st
         return;
     }
     const Nonce n(iv_, counter);
+    std::uint8_t spare = 0;
+    std::uint8_t* const m = nonnull(data, spare);
     if (suite_ == Suite::aes256_gcm) {
-        crypto_aead_aes256gcm_encrypt_detached_afternm(data.data(), tag, nullptr, data.data(), data.size(),
+        crypto_aead_aes256gcm_encrypt_detached_afternm(m, tag, nullptr, m, data.size(),
             aad.data(), aad.size(), nullptr, n.b, reinterpret_cast<const crypto_aead_aes256gcm_state*>(state_));
     } else {
-        crypto_aead_chacha20poly1305_ietf_encrypt_detached(data.data(), tag, nullptr, data.data(), data.size(),
+        crypto_aead_chacha20poly1305_ietf_encrypt_detached(m, tag, nullptr, m, data.size(),
             aad.data(), aad.size(), nullptr, n.b, state_);
     }
 }
@@ -92,12 +100,14 @@ void AeadKey::seal(std::uint64_t counter, ByteView aad, MutableByteView data, st
 Error AeadKey::open(std::uint64_t counter, ByteView aad, MutableByteView data, const std::uint8_t* tag) const noexcept {
     if (!valid_) return Error::bad_tag;
     const Nonce n(iv_, counter);
+    std::uint8_t spare = 0;
+    std::uint8_t* const m = nonnull(data, spare);
     int rc;
     if (suite_ == Suite::aes256_gcm) {
-        rc = crypto_aead_aes256gcm_decrypt_detached_afternm(data.data(), nullptr, data.data(), data.size(), tag,
+        rc = crypto_aead_aes256gcm_decrypt_detached_afternm(m, nullptr, m, data.size(), tag,
             aad.data(), aad.size(), n.b, reinterpret_cast<const crypto_aead_aes256gcm_state*>(state_));
     } else {
-        rc = crypto_aead_chacha20poly1305_ietf_decrypt_detached(data.data(), nullptr, data.data(), data.size(), tag,
+        rc = crypto_aead_chacha20poly1305_ietf_decrypt_detached(m, nullptr, m, data.size(), tag,
             aad.data(), aad.size(), n.b, state_);
     }
     return rc == 0 ? Error::ok : Error::bad_tag;
