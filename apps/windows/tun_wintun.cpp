@@ -6,6 +6,11 @@
 
 #include "event_watch.hpp"
 
+#include <winsock2.h>
+#include <ws2ipdef.h>
+#include <iphlpapi.h>
+#include <netioapi.h>
+
 #include <cstring>
 
 namespace udpvpn::app {
@@ -77,6 +82,17 @@ private:
     std::uint16_t mtu_;
 };
 
+// The name Windows actually gave the adapter: it may differ from the one asked for (a stale
+// adapter of that name left by a crash makes it "udpvpn 2"), and IP Helper and the DNS settings
+// find the adapter by this alias.
+std::string interface_alias(const WintunApi& api, WintunAdapter adapter, const std::wstring& requested) {
+    NET_LUID luid{};
+    api.GetAdapterLUID(adapter, &luid);
+    wchar_t alias[IF_MAX_STRING_SIZE + 1] = {};
+    if (ConvertInterfaceLuidToAlias(&luid, alias, IF_MAX_STRING_SIZE + 1) != NO_ERROR) return narrow(requested);
+    return narrow(alias);
+}
+
 }  // namespace
 
 std::unique_ptr<TunDevice> open_wintun(const std::string& name, std::uint16_t mtu, std::string& error) {
@@ -103,7 +119,7 @@ std::unique_ptr<TunDevice> open_wintun(const std::string& name, std::uint16_t mt
         FreeLibrary(api.dll);
         return nullptr;
     }
-    return std::make_unique<WintunDeviceImpl>(api, adapter, session, narrow(wname), mtu);
+    return std::make_unique<WintunDeviceImpl>(api, adapter, session, interface_alias(api, adapter, wname), mtu);
 }
 
 }  // namespace udpvpn::app
