@@ -27,13 +27,22 @@ void EndpointDriver::set_endpoint(Endpoint* ep) {
     if (ep_) flush();
 }
 
-void EndpointDriver::start() { arm_read(); }
+void EndpointDriver::start() {
+    reading_ = true;
+    arm_read();
+}
+
+void EndpointDriver::stop_reading() {
+    reading_ = false;
+    asio::error_code ec;
+    sock_.socket.cancel(ec);   // the pending wait: sends are synchronous and unaffected
+}
 
 void EndpointDriver::arm_read() {
     sock_.socket.async_wait(asio::ip::udp::socket::wait_read, [this](const asio::error_code& ec) {
-        if (ec) return;
+        if (ec || !reading_) return;
         on_readable();
-        arm_read();
+        if (reading_) arm_read();
     });
 }
 

@@ -28,6 +28,10 @@ public:
     void set_endpoint(Endpoint* ep);
     Endpoint* endpoint() const noexcept { return ep_; }
     void start();   // begins reading the socket
+    // Stops reading (datagrams then wait in, or overflow, the kernel's buffer); sending and the
+    // endpoint's timers go on. A server shutting down uses it so that no handshake completes in
+    // its last second, with no one left to carry the session.
+    void stop_reading();
 
     // Encrypts and sends one inner packet. False if the session cannot take it (counted by caller).
     bool send_inner(SessionId session, InnerProtocol protocol, ByteView packet);
@@ -51,6 +55,7 @@ private:
     asio::steady_timer timer_;
     TimeNs armed_ = kNever;
     bool in_drain_ = false;
+    bool reading_ = false;
     std::vector<std::uint8_t> rx_, tx_, inner_;
     std::uint64_t send_errors_ = 0;
 };

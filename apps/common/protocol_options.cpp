@@ -10,8 +10,6 @@ void read_protocol_options(TomlReader& r, ProtocolOptions& p) {
     p.dead_peer_timeout = r.duration("protocol.dead_peer_timeout", p.dead_peer_timeout);
     p.rekey_after_time = r.duration("protocol.rekey_after_time", p.rekey_after_time);
     if (p.keepalive_interval < kSecond) r.fail("protocol.keepalive_interval", "must be at least 1s");
-    if (p.dead_peer_timeout <= p.keepalive_interval)
-        r.fail("protocol.dead_peer_timeout", "must be longer than keepalive_interval");
     if (p.rekey_after_time < 10 * kSecond || p.rekey_after_time > 150 * kSecond)
         r.fail("protocol.rekey_after_time", "must be between 10s and 150s (keys are refused after 180s)");
     if (r.has("protocol.suites")) {

@@ -26,7 +26,8 @@ struct ProtocolOptions {
 };
 
 // Reads keepalive_interval, dead_peer_timeout, rekey_after_time and suites from [protocol] over
-// the defaults in `out`, and checks them. Throws ConfigError naming the option.
+// the defaults in `out`, and checks each. How dead_peer_timeout relates to the other timers is
+// the caller's to check (the server's keepalive, the client's ping). Throws ConfigError.
 void read_protocol_options(TomlReader& r, ProtocolOptions& out);
 
 }  // namespace udpvpn::app

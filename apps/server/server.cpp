@@ -162,6 +162,14 @@ void Server::on_event(const Event& ev) {
 }
 
 void Server::on_established(const Event& ev) {
+    if (shutting_down_) {
+        // A client that reconnected within our last second: tell it now, not after its dead-peer
+        // timeout, so it comes back to whoever listens on this port next (a restart).
+        UVLOG_INFO("client %s from %s: refused, server shutting down", ev.peer.common_name.c_str(),
+                   peer_to_string(ev.address).c_str());
+        ep_->close(monotonic_now(), ev.session, Error::closed_locally, "server shutting down");
+        return;
+    }
     const TimeNs now = monotonic_now();
     Client c;
     c.session = ev.session;
@@ -385,6 +393,7 @@ void Server::reload() {
 
 void Server::shutdown(std::function<void()> done) {
     const TimeNs now = monotonic_now();
+    shutting_down_ = true;
     const auto sids = ep_ ? ep_->sessions() : std::vector<SessionId>{};
     UVLOG_NOTICE("shutting down: disconnecting %zu sessions", sids.size());
     for (const SessionId s : sids) {
@@ -395,7 +404,10 @@ void Server::shutdown(std::function<void()> done) {
         forget(s);
         ep_->close(now, s, Error::closed_locally, "server shutting down");
     }
-    if (driver_) driver_->flush();
+    if (driver_) {
+        driver_->flush();
+        driver_->stop_reading();   // no new session now: clients reconnect to whoever comes next
+    }
     // Give the DISCONNECT datagrams a moment to leave (and retransmissions a chance), at most 1 s.
     // In PPP mode also wait (up to the SIGKILL grace) for every pppd to run ip-down and exit.
     if (ppp_) ppp_->close_all();

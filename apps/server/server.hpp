@@ -77,6 +77,7 @@ private:
     TimeNs started_ = 0;
     std::int64_t started_unix_ = 0;
     asio::steady_timer shutdown_timer_;
+    bool shutting_down_ = false;      // shutdown() began: sessions that complete now are closed
     std::uint64_t dropped_spoofed_ = 0, dropped_no_route_ = 0;
 };
 

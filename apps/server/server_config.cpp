@@ -89,6 +89,8 @@ static ServerConfig read(TomlReader& r) {
 
     c.max_sessions = static_cast<std::size_t>(r.integer("protocol.max_sessions", 65536, 1, 1 << 24));
     read_protocol_options(r, c.protocol);
+    if (c.protocol.dead_peer_timeout <= c.protocol.keepalive_interval)
+        r.fail("protocol.dead_peer_timeout", "must be longer than keepalive_interval");
     r.reject_unknown();
     return c;
 }

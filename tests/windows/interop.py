@@ -9,7 +9,7 @@ inner packet is a UDP datagram between the daemon and this script, which plays t
 the Windows machine on one side and of the server's host on the other. No driver, no root.
 
 Shows: the handshake with certificates completes; inner packets of every size cross the tunnel
-both ways unchanged and in full, before and after a rekey; a packet with a source address the server did not assign is
+both ways unchanged and in full, before and after a rekey and a server restart; a packet with a source address the server did not assign is
 dropped; Ctrl-C disconnects the client cleanly (the server sees it go); a revoked client
 certificate is refused (server and client both say why); without wintun.dll the client says
 what is missing; the client runs as a service started and stopped by the service manager.
@@ -262,8 +262,10 @@ listen = "127.0.0.1:{s_listen}"
 peer = "127.0.0.1:{s_peer}"
 """)
     server_log = os.path.join(work, "server.log")
-    server = subprocess.Popen([SERVER, "--config", os.path.join(work, "server.toml")], stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=open(server_log, "w"), start_new_session=True)
+    def start_server():
+        return subprocess.Popen([SERVER, "--config", os.path.join(work, "server.toml")], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=open(server_log, "a"), start_new_session=True)
+    server = start_server()
     clients = []
     try:
         if not check(wait_log(server_log, r"listening on udp port", 10) is not None,
@@ -297,6 +299,24 @@ peer = "127.0.0.1:{s_peer}"
                  f"after the rekey, {CLIENT_NAME} -> Linux server")
         exchange(server_os, ("127.0.0.1", s_listen), client_os, SERVER_ADDR, CLIENT_ADDR, 100,
                  f"after the rekey, Linux server -> {CLIENT_NAME}")
+
+        # The server restarts: the client notices, reconnects on its own, and traffic flows again.
+        t_restart = time.time()
+        stop(server)
+        server = start_server()
+        def accepted_by_new_server():
+            text = open(server_log, errors="replace").read()
+            return re.search(r"client alice connected", text[text.rfind("listening on udp port"):]) is not None
+        deadline = time.time() + 30
+        while time.time() < deadline and not accepted_by_new_server():
+            time.sleep(0.2)
+        t_back = time.time() - t_restart
+        if check(accepted_by_new_server() and wait_log(log1, r"(?s)shutting down.*notice: connected to", 5),
+                 f"after a server restart the client reconnects by itself ({t_back:.1f} s after SIGTERM)"):
+            exchange(client_os, ("127.0.0.1", c_listen), server_os, CLIENT_ADDR, SERVER_ADDR, 50,
+                     f"after the reconnect, {CLIENT_NAME} -> Linux server")
+            exchange(server_os, ("127.0.0.1", s_listen), client_os, SERVER_ADDR, CLIENT_ADDR, 50,
+                     f"after the reconnect, Linux server -> {CLIENT_NAME}")
 
         # 2. A source address the server did not assign never comes out on its side.
         client_os.sendto(ipv4_udp("10.77.0.99", SERVER_ADDR, b"spoofed", 1), ("127.0.0.1", c_listen))
