@@ -360,6 +360,51 @@ void Client::undo_config() {
     applied_.push.reset();
 }
 
+void Client::reload() {
+    UVLOG_NOTICE("reloading %s", cfg_.path.c_str());
+    ClientConfig next;
+    std::shared_ptr<const CertificateVerifier> verifier;
+    std::optional<Identity> identity;
+    try {
+        next = load_client_config(cfg_.path);
+        verifier = load_verifier(next.ca_file, next.crl_file, false);
+        identity = load_identity(next.cert_file, next.key_file);
+        load_admission_key(next.admission_key_file);
+    } catch (const std::exception& e) {
+        UVLOG_ERROR("reload failed, keeping the running configuration: %s", e.what());
+        return;
+    }
+    next.path = cfg_.path;
+    if (next.server_host != cfg_.server_host || next.server_port != cfg_.server_port ||
+        next.server_name != cfg_.server_name || next.mode != cfg_.mode || next.device != cfg_.device ||
+        next.test_tunnel.listen != cfg_.test_tunnel.listen || next.test_tunnel.peer != cfg_.test_tunnel.peer)
+        UVLOG_WARN("reload: server, server_name, device and tunnel mode change only on restart");
+    // Everything else (CA, CRL, our certificate and key, timers, suites, routes and DNS
+    // acceptance) applies to the next handshake; the CA and CRL also to the running session.
+    const std::string host = cfg_.server_host, name = cfg_.server_name, device = cfg_.device;
+    const std::uint16_t port = cfg_.server_port;
+    const TunnelMode mode = cfg_.mode;
+    const PppConfig ppp = cfg_.ppp;
+    const TestTunnelConfig test_tunnel = cfg_.test_tunnel;
+    cfg_ = std::move(next);
+    cfg_.test_tunnel = test_tunnel;
+    cfg_.server_host = host;
+    cfg_.server_port = port;
+    cfg_.server_name = name;
+    cfg_.device = device;
+    cfg_.mode = mode;
+    cfg_.ppp = ppp;
+    log_set_level(cfg_.log_level);
+    verifier_ = verifier;
+    identity_ = std::move(identity);
+    if (ep_) {
+        // A server certificate the new CA or CRL refuses closes the session (logged there).
+        ep_->set_verifier(monotonic_now(), verifier_);
+        driver_->flush();
+    }
+    UVLOG_NOTICE("reload done");
+}
+
 void Client::stop(std::function<void()> done) {
     stopping_ = true;
     reconnect_timer_.cancel();

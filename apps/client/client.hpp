@@ -28,6 +28,9 @@ public:
     ~Client();
 
     void start(std::unique_ptr<TunDevice> tun = nullptr);   // throws with a message for the log
+    // Re-reads the configuration file (SIGHUP): new CA, CRL, certificate, key and timers apply,
+    // the CA and CRL to the running session too. A file with an error is refused, the old stays.
+    void reload();
     // Sends DISCONNECT, undoes routes/addresses/DNS, then calls `done`.
     void stop(std::function<void()> done);
     // The server accepted this client (its first authenticated answer after the handshake).

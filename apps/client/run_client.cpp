@@ -27,7 +27,7 @@ int run_client(const ClientConfig& cfg, const StopRegistrar& on_stop_ready) {
         UVLOG_NOTICE("%s: disconnecting", what);
         client.stop([&] { io->stop(); });
     };
-    StopSignals signals(*io, stop);
+    StopSignals signals(*io, stop, [&client] { client.reload(); });
     if (on_stop_ready) on_stop_ready([io, &stop] { asio::post(*io, [&stop] { stop("service stop"); }); });
     io->run();
     if (on_stop_ready) on_stop_ready(nullptr);

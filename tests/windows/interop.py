@@ -328,6 +328,25 @@ peer = "127.0.0.1:{s_peer}"
             leaked = False
         check(not leaked, "a packet from an unassigned source address is dropped by the server")
 
+        # SIGHUP (POSIX only: Windows has no reload signal) re-reads the client's configuration:
+        # a CA that did not issue the server's certificate ends the running session; the right
+        # CA back, and the client reconnects.
+        if not WINDOWS:
+            alice_toml = os.path.join(work, "alice.toml")
+            good = open(alice_toml).read()
+            write(alice_toml, good.replace(f"{PKI}/ca.crt", f"{PKI}/other_ca.crt"))
+            os.killpg(clients[0].pid, signal.SIGHUP)
+            check(wait_log(log1, r"disconnected from .*unknown CA", 10) is not None,
+                  "SIGHUP with a CA that did not issue the server certificate ends the session (unknown CA)")
+            write(alice_toml, good)
+            before = len(re.findall(r"notice: connected to", open(log1).read()))
+            os.killpg(clients[0].pid, signal.SIGHUP)
+            deadline = time.time() + 15
+            while time.time() < deadline and len(re.findall(r"notice: connected to", open(log1).read())) <= before:
+                time.sleep(0.2)
+            check(len(re.findall(r"notice: connected to", open(log1).read())) > before,
+                  "SIGHUP with the right CA again: the client reconnects")
+
         # 3. Ctrl-C: the client disconnects and the server sees the session end.
         stop(clients[0], signal.SIGINT, timeout=20)
         check(wait_log(log1, r"(Ctrl-C|SIGINT).*disconnecting", 5) is not None and
