@@ -132,8 +132,8 @@ protected:
 // Initiator: one handshake at a time, then one session.
 class Initiator final : public EndpointBase {
 public:
-    Initiator(InitiatorConfig c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
-        : config_(std::move(c)), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)) {}
+    Initiator(const InitiatorConfig& c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
+        : config_(c), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)) {}
     ~Initiator() override { wipe_admission_key(config_); }
 
     Result<SessionId> connect(TimeNs now) override {
@@ -338,8 +338,8 @@ private:
 // Responder: many half-open handshakes and sessions, demultiplexed by session ID.
 class Responder final : public EndpointBase {
 public:
-    Responder(ResponderConfig c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
-        : config_(std::move(c)), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)),
+    Responder(const ResponderConfig& c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
+        : config_(c), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)),
           gate_(config_, *rng_) {}
     ~Responder() override { wipe_admission_key(config_); }
 
@@ -722,19 +722,25 @@ private:
 Result<std::unique_ptr<Endpoint>> Endpoint::make_initiator(InitiatorConfig config, Identity identity,
                                                            std::shared_ptr<const CertificateVerifier> verifier,
                                                            std::shared_ptr<Rng> rng) {
-    if (!rng || !verifier || identity.chain.empty() || !identity.signer || config.suites.empty())
+    if (!rng || !verifier || identity.chain.empty() || !identity.signer || config.suites.empty()) {
+        wipe_admission_key(config);
         return {nullptr, Error::invalid_argument};
-    return {std::make_unique<Initiator>(std::move(config), std::move(identity), std::move(verifier), std::move(rng)),
-            Error::ok};
+    }
+    auto ep = std::make_unique<Initiator>(config, std::move(identity), std::move(verifier), std::move(rng));
+    wipe_admission_key(config);   // our by-value copy: the endpoint holds (and wipes) its own
+    return {std::move(ep), Error::ok};
 }
 
 Result<std::unique_ptr<Endpoint>> Endpoint::make_responder(ResponderConfig config, Identity identity,
                                                            std::shared_ptr<const CertificateVerifier> verifier,
                                                            std::shared_ptr<Rng> rng) {
-    if (!rng || !verifier || identity.chain.empty() || !identity.signer || config.suites.empty())
+    if (!rng || !verifier || identity.chain.empty() || !identity.signer || config.suites.empty()) {
+        wipe_admission_key(config);
         return {nullptr, Error::invalid_argument};
-    return {std::make_unique<Responder>(std::move(config), std::move(identity), std::move(verifier), std::move(rng)),
-            Error::ok};
+    }
+    auto ep = std::make_unique<Responder>(config, std::move(identity), std::move(verifier), std::move(rng));
+    wipe_admission_key(config);   // our by-value copy: the endpoint holds (and wipes) its own
+    return {std::move(ep), Error::ok};
 }
 
 }  // namespace udpvpn

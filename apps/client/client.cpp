@@ -36,7 +36,7 @@ Client::~Client() = default;
 void Client::start(std::unique_ptr<TunDevice> tun) {
     verifier_ = load_verifier(cfg_.ca_file, cfg_.crl_file, false);
     identity_ = load_identity(cfg_.cert_file, cfg_.key_file);
-    load_admission_key(cfg_.admission_key_file);   // fail early on a bad file
+    check_admission_key_file(cfg_.admission_key_file);   // fail early on a bad file
 
     if (cfg_.mode == TunnelMode::ppp) {
         ppp_ = std::make_unique<PppClient>(io_, cfg_.ppp, kPppMtu,
@@ -115,6 +115,7 @@ void Client::connect() {
     ic.max_probe_datagram = ic.max_datagram;
     if (ppp_) ic.inner_protocols = 2;
     auto made = Endpoint::make_initiator(ic, *identity_, verifier_, std::make_shared<SystemRng>());
+    wipe(ic.admission_key);   // the endpoint keeps its own copy and wipes it
     if (!made) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made.error));
     // Detach the old endpoint from the driver before destroying it.
     driver_->set_endpoint(nullptr);
@@ -369,7 +370,7 @@ void Client::reload() {
         next = load_client_config(cfg_.path);
         verifier = load_verifier(next.ca_file, next.crl_file, false);
         identity = load_identity(next.cert_file, next.key_file);
-        load_admission_key(next.admission_key_file);
+        check_admission_key_file(next.admission_key_file);
     } catch (const std::exception& e) {
         UVLOG_ERROR("reload failed, keeping the running configuration: %s", e.what());
         return;

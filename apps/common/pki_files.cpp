@@ -44,8 +44,21 @@ std::optional<std::array<std::uint8_t, 32>> load_admission_key(const std::string
              bin_len == 32;
     }
     sodium_memzero(text.data(), text.size());
+    std::optional<std::array<std::uint8_t, 32>> out;
+    if (ok) out = key;
+    sodium_memzero(key.data(), key.size());
     if (!ok) throw ConfigError("pki.admission_key: " + file + " must hold 32 raw bytes or 64 hex digits");
-    return key;
+    return out;
+}
+
+void wipe(std::optional<std::array<std::uint8_t, 32>>& key) noexcept {
+    if (key) sodium_memzero(key->data(), key->size());
+    key.reset();
+}
+
+void check_admission_key_file(const std::string& file) {
+    auto key = load_admission_key(file);
+    wipe(key);
 }
 
 }  // namespace udpvpn::app

@@ -76,7 +76,9 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
     started_unix_ = static_cast<std::int64_t>(std::time(nullptr));
     auto verifier = load_verifier(cfg_.ca_file, cfg_.crl_file, cfg_.require_crl);
     auto identity = load_identity(cfg_.cert_file, cfg_.key_file);
-    auto made = Endpoint::make_responder(responder_config(), std::move(identity), verifier, std::make_shared<SystemRng>());
+    ResponderConfig rc = responder_config();
+    auto made = Endpoint::make_responder(rc, std::move(identity), verifier, std::make_shared<SystemRng>());
+    wipe(rc.admission_key);   // the endpoint keeps its own copy and wipes it
     if (!made) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made.error));
     ep_ = std::move(made.value);
 

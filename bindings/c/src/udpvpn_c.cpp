@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -303,6 +304,14 @@ bool valid_suite(std::uint16_t s) noexcept {
     return s == UDPVPN_SUITE_CHACHA20_POLY1305 || s == UDPVPN_SUITE_AES256_GCM;
 }
 
+// The caller's admission key copied into a C++ config: wiped on every way out of the scope.
+struct AdmissionKeyWiper {
+    std::optional<std::array<std::uint8_t, 32>>& key;
+    ~AdmissionKeyWiper() {
+        if (key) sodium_memzero(key->data(), key->size());
+    }
+};
+
 // udpvpn_config -> the C++ common part. False if a field is out of range.
 bool fill_common(const udpvpn_config& c, udpvpn::CommonConfig& out) {
     if (c.n_suites < 1 || c.n_suites > 4) return false;
@@ -371,6 +380,7 @@ int new_endpoint(udpvpn_endpoint** out, const udpvpn_config* config, const udpvp
         udpvpn::Result<std::unique_ptr<udpvpn::Endpoint>> made;
         if (client) {
             udpvpn::InitiatorConfig ic;
+            const AdmissionKeyWiper wiper{ic.admission_key};
             if (!fill_common(c, ic)) return UDPVPN_ERR_INVALID_ARGUMENT;
             if (c.expected_server_name != nullptr) {
                 const std::size_t n = strnlen(c.expected_server_name, 256);
@@ -380,10 +390,11 @@ int new_endpoint(udpvpn_endpoint** out, const udpvpn_config* config, const udpvp
             if (c.server.len > UDPVPN_ADDR_MAX) return UDPVPN_ERR_INVALID_ARGUMENT;
             ic.server = to_cpp(c.server);
             ic.pad_datagrams = c.pad_datagrams;
-            made = udpvpn::Endpoint::make_initiator(std::move(ic), identity->identity, verifier->verifier,
+            made = udpvpn::Endpoint::make_initiator(ic, identity->identity, verifier->verifier,
                                                    make_rng(c));
         } else {
             udpvpn::ResponderConfig rc;
+            const AdmissionKeyWiper wiper{rc.admission_key};
             if (!fill_common(c, rc)) return UDPVPN_ERR_INVALID_ARGUMENT;
             rc.server_id = c.server_id;
             if (!to_size(c.max_sessions, rc.max_sessions) || !to_size(c.max_half_open, rc.max_half_open) ||
@@ -391,7 +402,7 @@ int new_endpoint(udpvpn_endpoint** out, const udpvpn_config* config, const udpvp
                 return UDPVPN_ERR_INVALID_ARGUMENT;
             if (c.early_data_limit > SIZE_MAX) return UDPVPN_ERR_INVALID_ARGUMENT;
             rc.early_data_limit = static_cast<std::size_t>(c.early_data_limit);
-            made = udpvpn::Endpoint::make_responder(std::move(rc), identity->identity, verifier->verifier,
+            made = udpvpn::Endpoint::make_responder(rc, identity->identity, verifier->verifier,
                                                    make_rng(c));
         }
         if (!made) return code(made.error);
