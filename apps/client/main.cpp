@@ -4,9 +4,6 @@
 #include "command_line.hpp"
 #include "log.hpp"
 #include "run_client.hpp"
-#include "toml_reader.hpp"
-
-#include <cstdio>
 
 using namespace udpvpn::app;
 
@@ -16,16 +13,6 @@ int main(int argc, char** argv) {
     if (auto code = parse_command_line(argc, argv, program, cl)) return *code;
     log_init(program.name, LogLevel::info);
     ClientConfig cfg;
-    try {
-        cfg = load_client_config(cl.config_path);
-    } catch (const ConfigError& e) {
-        UVLOG_ERROR("%s", e.what());
-        return 1;
-    }
-    if (cl.check_config) {
-        std::printf("%s: ok\n", cl.config_path.c_str());
-        return 0;
-    }
-    log_set_level(cfg.log_level);
+    if (auto code = load_configuration(cl, load_client_config, cfg)) return *code;
     return run_client(cfg);
 }

@@ -2,6 +2,10 @@
 // The command line every udpvpn daemon shares: [--config FILE] [--check-config] [--version]
 // [--help], plus the program's own commands (udpvpn-client.exe install-service, ...).
 #pragma once
+#include "log.hpp"
+#include "toml_reader.hpp"
+
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,5 +27,24 @@ struct CommandLine {
 // Returns the exit code when the program should end here (--help: 0, --version: 0, a usage
 // error: 2, after printing what is right), std::nullopt to go on with `out`.
 std::optional<int> parse_command_line(int argc, char** argv, const ProgramInfo& program, CommandLine& out);
+
+// Loads the configuration named on the command line into `out` with `load` (load_client_config,
+// load_server_config), logging an error, and answers --check-config. Returns the exit code when
+// the program ends here, std::nullopt to run with `out` (whose log level is then in force).
+template <typename Config, typename Load>
+std::optional<int> load_configuration(const CommandLine& cl, Load load, Config& out) {
+    try {
+        out = load(cl.config_path);
+    } catch (const ConfigError& e) {
+        UVLOG_ERROR("%s", e.what());
+        return 1;
+    }
+    if (cl.check_config) {
+        std::printf("%s: ok\n", cl.config_path.c_str());
+        return 0;
+    }
+    log_set_level(out.log_level);
+    return std::nullopt;
+}
 
 }  // namespace udpvpn::app

@@ -4,9 +4,6 @@
 #include "log.hpp"
 #include "server.hpp"
 #include "stop_signals.hpp"
-#include "toml_reader.hpp"
-
-#include <cstdio>
 
 using namespace udpvpn::app;
 
@@ -16,17 +13,7 @@ int main(int argc, char** argv) {
     if (auto code = parse_command_line(argc, argv, program, cl)) return *code;
     log_init(program.name, LogLevel::info);
     ServerConfig cfg;
-    try {
-        cfg = load_server_config(cl.config_path);
-    } catch (const ConfigError& e) {
-        UVLOG_ERROR("%s", e.what());
-        return 1;
-    }
-    if (cl.check_config) {
-        std::printf("%s: ok\n", cl.config_path.c_str());
-        return 0;
-    }
-    log_set_level(cfg.log_level);
+    if (auto code = load_configuration(cl, load_server_config, cfg)) return *code;
     asio::io_context io(1);
     Server server(io, cfg);
     try {

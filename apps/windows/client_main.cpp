@@ -68,19 +68,15 @@ int main(int argc, char** argv) {
     }
     if (cl.command == "--service") return run_service(cl.config_path);
 
-    const auto cfg = load(cl.config_path);
-    if (!cfg) return 1;
     if (cl.command == "install-service") {
-        // The configuration was just checked: a service that cannot start is not installed.
+        // A service that cannot start is not installed: the configuration is checked first.
+        if (!load(cl.config_path)) return 1;
         const std::string err = winsvc::install(winsvc::kServiceName, cl.config_path);
         if (!err.empty()) UVLOG_ERROR("%s", err.c_str());
         else std::printf("service %s installed (starts at boot; now: sc start %s)\n", winsvc::kServiceName, winsvc::kServiceName);
         return err.empty() ? 0 : 1;
     }
-    if (cl.check_config) {
-        std::printf("%s: ok\n", cl.config_path.c_str());
-        return 0;
-    }
-    log_set_level(cfg->log_level);
-    return run_client(*cfg);
+    ClientConfig cfg;
+    if (auto code = load_configuration(cl, load_client_config, cfg)) return *code;
+    return run_client(cfg);
 }
