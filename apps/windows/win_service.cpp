@@ -117,6 +117,10 @@ std::string install(const std::string& name, const std::string& config_path) {
     fa.cActions = 3;
     fa.lpsaActions = actions;
     ChangeServiceConfig2W(svc.h, SERVICE_CONFIG_FAILURE_ACTIONS, &fa);
+    // Also when the client stops itself with an error rather than crashing: at boot the Wintun
+    // driver or the drive holding the configuration may not be ready yet; a later try succeeds.
+    SERVICE_FAILURE_ACTIONS_FLAG on_error{TRUE};
+    ChangeServiceConfig2W(svc.h, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &on_error);
     return "";
 }
 
