@@ -375,26 +375,27 @@ void Client::reload() {
         UVLOG_ERROR("reload failed, keeping the running configuration: %s", e.what());
         return;
     }
-    next.path = cfg_.path;
+    const PppConfig& new_ppp = next.ppp;
+    const PppConfig& old_ppp = cfg_.ppp;
     if (next.server_host != cfg_.server_host || next.server_port != cfg_.server_port ||
         next.server_name != cfg_.server_name || next.mode != cfg_.mode || next.device != cfg_.device ||
+        new_ppp.pppd != old_ppp.pppd || new_ppp.options != old_ppp.options || new_ppp.args != old_ppp.args ||
+        new_ppp.stdio != old_ppp.stdio ||
         next.test_tunnel.listen != cfg_.test_tunnel.listen || next.test_tunnel.peer != cfg_.test_tunnel.peer)
-        UVLOG_WARN("reload: server, server_name, device and tunnel mode change only on restart");
-    // Everything else (CA, CRL, our certificate and key, timers, suites, routes and DNS
-    // acceptance) applies to the next handshake; the CA and CRL also to the running session.
-    const std::string host = cfg_.server_host, name = cfg_.server_name, device = cfg_.device;
-    const std::uint16_t port = cfg_.server_port;
-    const TunnelMode mode = cfg_.mode;
-    const PppConfig ppp = cfg_.ppp;
-    const TestTunnelConfig test_tunnel = cfg_.test_tunnel;
+        UVLOG_WARN("reload: the server, its name, the device, the tunnel mode, [ppp] and [test_tunnel] "
+                   "change only on restart");
+    // Those stay as they run. Everything else (CA, CRL, our certificate and key, timers, suites,
+    // routes and DNS acceptance) applies to the next handshake; the CA and CRL also to the running
+    // session.
+    next.path = cfg_.path;
+    next.server_host = std::move(cfg_.server_host);
+    next.server_port = cfg_.server_port;
+    next.server_name = std::move(cfg_.server_name);
+    next.device = std::move(cfg_.device);
+    next.mode = cfg_.mode;
+    next.ppp = std::move(cfg_.ppp);
+    next.test_tunnel = std::move(cfg_.test_tunnel);
     cfg_ = std::move(next);
-    cfg_.test_tunnel = test_tunnel;
-    cfg_.server_host = host;
-    cfg_.server_port = port;
-    cfg_.server_name = name;
-    cfg_.device = device;
-    cfg_.mode = mode;
-    cfg_.ppp = ppp;
     log_set_level(cfg_.log_level);
     verifier_ = verifier;
     identity_ = std::move(identity);
