@@ -6,9 +6,11 @@
 #include <udpvpn/types.hpp>
 
 #include <asio/io_context.hpp>
+#include <asio/ip/udp.hpp>
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace udpvpn::app {
@@ -48,5 +50,7 @@ std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_
 // generator) on the peer port plays the operating system's IP stack; no driver, no privileges.
 std::unique_ptr<TunDevice> open_loopback_tun(asio::io_context& io, const std::string& listen, const std::string& peer,
                                              std::uint16_t mtu, std::string& error);
+// "127.0.0.1:40001", "[::1]:40001": a loopback address literal and a port, or nothing.
+std::optional<asio::ip::udp::endpoint> parse_loopback_endpoint(const std::string& text);
 
 }  // namespace udpvpn::app

@@ -70,7 +70,9 @@ private:
     std::uint16_t mtu_;
 };
 
-std::optional<asio::ip::udp::endpoint> loopback_endpoint(const std::string& text) {
+}  // namespace
+
+std::optional<asio::ip::udp::endpoint> parse_loopback_endpoint(const std::string& text) {
     const auto hp = parse_host_port(text, 0);
     if (!hp || hp->port == 0) return std::nullopt;
     asio::error_code ec;
@@ -79,11 +81,9 @@ std::optional<asio::ip::udp::endpoint> loopback_endpoint(const std::string& text
     return asio::ip::udp::endpoint(a, hp->port);
 }
 
-}  // namespace
-
 std::unique_ptr<TunDevice> open_loopback_tun(asio::io_context& io, const std::string& listen, const std::string& peer,
                                              std::uint16_t mtu, std::string& error) {
-    const auto local = loopback_endpoint(listen), remote = loopback_endpoint(peer);
+    const auto local = parse_loopback_endpoint(listen), remote = parse_loopback_endpoint(peer);
     if (!local || !remote || local->protocol() != remote->protocol()) {
         error = "test tunnel: listen and peer must be loopback host:port of one family (\"127.0.0.1:40001\")";
         return nullptr;

@@ -124,3 +124,26 @@ TEST_CASE("the documented example configurations parse") {
     const auto c = load_client_config(std::string(root) + "/apps/examples/client.toml");
     CHECK(c.server_name == "vpn.example.com");
 }
+
+TEST_CASE("the test tunnel takes loopback host:port pairs only, both or neither") {
+    const std::string base = "[client]\nserver = \"vpn.example.com:4000\"\n[test_tunnel]\n";
+    const auto c = parse_client_config(base + "listen = \"127.0.0.1:40001\"\npeer = \"[::1]:40002\"\n", "c.toml");
+    CHECK(c.test_tunnel.enabled());
+    CHECK(c.test_tunnel.listen == "127.0.0.1:40001");
+    CHECK_FALSE(parse_client_config("[client]\nserver = \"h:1\"\n", "c.toml").test_tunnel.enabled());
+    auto error_of = [&](const std::string& body) -> std::string {
+        try {
+            parse_client_config(base + body, "c.toml");
+        } catch (const ConfigError& e) {
+            return e.what();
+        }
+        return "";
+    };
+    // Inner packets cross it unencrypted: nothing that could leave the machine.
+    CHECK(error_of("listen = \"192.0.2.1:40001\"\npeer = \"127.0.0.1:40002\"\n").find("test_tunnel.listen: expected a loopback") !=
+          std::string::npos);
+    CHECK(error_of("listen = \"127.0.0.1:40001\"\npeer = \"localhost:40002\"\n").find("test_tunnel.peer: expected a loopback") !=
+          std::string::npos);
+    CHECK(error_of("listen = \"127.0.0.1:40001\"\n").find("needs both listen and peer") != std::string::npos);
+    CHECK(error_of("listen = \"127.0.0.1\"\npeer = \"127.0.0.1:40002\"\n").find("test_tunnel.listen") != std::string::npos);
+}
