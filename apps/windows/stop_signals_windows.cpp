@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Console control events (SetConsoleCtrlHandler) into the event loop. The handler runs on a thread
 // Windows creates for it; for close, log-off and shut-down the process is ended when the handler
-// returns, so it waits (bounded) for the loop to finish stopping: routes and addresses get undone.
+// returns, so it waits (bounded) until the StopSignals is gone, i.e. the loop has stopped and the
+// routes and addresses are undone. It never touches the io_context after that.
 #include "stop_signals.hpp"
 
 #include <asio/post.hpp>
@@ -15,8 +16,9 @@ namespace {
 
 struct Registration {
     std::mutex mu;
-    asio::io_context* io = nullptr;
+    asio::io_context* io = nullptr;   // set while a StopSignals exists
     std::function<void(const char*)> on_stop;
+    HANDLE finished = nullptr;        // manual-reset: signalled when the StopSignals is destroyed
 };
 Registration g_reg;   // SetConsoleCtrlHandler has no context argument
 
@@ -32,17 +34,18 @@ const char* event_name(DWORD type) {
 }
 
 BOOL WINAPI on_console_event(DWORD type) {
-    std::unique_lock<std::mutex> lock(g_reg.mu);
-    if (!g_reg.io) return FALSE;   // not ours (any more): Windows' default handling
-    asio::io_context* io = g_reg.io;
-    auto stop = g_reg.on_stop;
-    lock.unlock();
     const char* what = event_name(type);
-    asio::post(*io, [stop, what] { stop(what); });
-    if (type == CTRL_CLOSE_EVENT || type == CTRL_LOGOFF_EVENT || type == CTRL_SHUTDOWN_EVENT) {
-        // Returning ends the process: give the loop up to 4 s (Windows allows 5) to clean up.
-        for (int i = 0; i < 40 && !io->stopped(); ++i) Sleep(100);
+    HANDLE finished = nullptr;
+    {
+        // Posting under the lock: the destructor cannot let the io_context go meanwhile.
+        std::lock_guard<std::mutex> lock(g_reg.mu);
+        if (!g_reg.io) return FALSE;   // not ours (any more): Windows' default handling
+        auto stop = g_reg.on_stop;
+        asio::post(*g_reg.io, [stop, what] { stop(what); });
+        finished = g_reg.finished;
     }
+    if (type == CTRL_CLOSE_EVENT || type == CTRL_LOGOFF_EVENT || type == CTRL_SHUTDOWN_EVENT)
+        WaitForSingleObject(finished, 4000);   // returning ends the process; Windows allows 5 s
     return TRUE;
 }
 
@@ -56,6 +59,9 @@ StopSignals::StopSignals(asio::io_context& io, std::function<void(const char*)> 
         std::lock_guard<std::mutex> lock(g_reg.mu);
         g_reg.io = &io;
         g_reg.on_stop = std::move(on_stop);
+        // Kept for the life of the process: a handler thread may still wait on it after we go.
+        if (!g_reg.finished) g_reg.finished = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+        else ResetEvent(g_reg.finished);
     }
     SetConsoleCtrlHandler(on_console_event, TRUE);
 }
@@ -65,6 +71,7 @@ StopSignals::~StopSignals() {
     std::lock_guard<std::mutex> lock(g_reg.mu);
     g_reg.io = nullptr;
     g_reg.on_stop = nullptr;
+    SetEvent(g_reg.finished);
 }
 
 }  // namespace udpvpn::app
