@@ -200,6 +200,7 @@ public:
             to = session_->address();
             Result<std::size_t> n = session_->poll_datagram(now_, out);
             drain_session_events(*session_);
+            reap(now_);   // the last payload (the ACK of the server's DISCONNECT) is already written
             return n;
         }
         return {0, Error::ok};
@@ -385,6 +386,11 @@ public:
             if (!n.ok() || n.value > 0) return n;
             ready_.pop_front();
             ready_set_.erase(sid);
+            // A session whose last payload has gone (the ACK of the client's DISCONNECT) is forgotten.
+            if (auto l = sessions_.find(sid); l != sessions_.end() && l->second.session->closed()) {
+                sessions_.erase(l);
+                stats_.sessions = sessions_.size();
+            }
         }
         return {0, Error::ok};
     }
@@ -614,7 +620,10 @@ private:
             // Only control payloads can make the session owe a datagram (an ACK, a PONG); an inner
             // packet never does, and keeping this path free of bookkeeping keeps it allocation-free.
             if (!r.has_inner) mark_ready(sid);
-            if (l->second.session->closed()) sessions_.erase(l);
+            if (l->second.session->closed()) {
+                sessions_.erase(l);
+                stats_.sessions = sessions_.size();
+            }
             return r;
         }
         if (auto ho = half_open_.find(sid); ho != half_open_.end()) {

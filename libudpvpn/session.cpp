@@ -163,6 +163,8 @@ Session::Opened Session::open(TimeNs now, const PeerAddress& from, const DataHea
         }
         while (auto m = control_->poll_message()) handle_control_message(now, m->type, m->body);
         on_probe_acks();
+        // Our DISCONNECT is acknowledged: nothing is left to deliver, the session goes now.
+        if (closing_ && !final_ack_ && !control_->has_unacked()) finish_close(close_reason_, {});
     }
     return r;
 }
@@ -325,10 +327,10 @@ void Session::handle_control_message(TimeNs now, std::uint8_t type, ByteView bod
     }
     case kMsgDisconnect: {
         Result<Disconnect> d = decode_disconnect(body);
-        if (!d) return finish_close(Error::peer_closed, "peer closed (malformed reason)");
+        if (!d) return on_peer_disconnect(now, "peer closed (malformed reason)");
         std::string t = std::string("peer closed (") + close_code_name(d.value.code) + ")";
         if (!d.value.text.empty()) t += ": " + loggable(std::move(d.value.text));
-        return finish_close(Error::peer_closed, std::move(t));
+        return on_peer_disconnect(now, std::move(t));
     }
     case kMsgRekeyInit: return on_rekey_init(now, body);
     case kMsgRekeyResp: return on_rekey_resp(now, body);
@@ -360,6 +362,26 @@ void Session::finish_close(Error reason, std::string text) {
     e.reason = reason;
     e.text = text.empty() ? to_string(reason) : std::move(text);
     emit(std::move(e));
+}
+
+void Session::on_peer_disconnect(TimeNs now, std::string text) {
+    // The session is over for the caller at once; one last CONTROL payload carries the ACK of the
+    // DISCONNECT, so that the peer forgets the session now instead of after its 2 s linger
+    // (docs/rfc-draft.txt, "Closing a Session"). Nothing else is sent or accepted meanwhile.
+    if (!close_reported_) {
+        close_reported_ = true;
+        Event e;
+        e.type = EventType::closed;
+        e.reason = Error::peer_closed;
+        e.text = std::move(text);
+        emit(std::move(e));
+    }
+    close_reason_ = Error::peer_closed;
+    final_ack_ = true;
+    if (!closing_) {
+        closing_ = true;
+        close_deadline_ = now + kCloseLinger;
+    }
 }
 
 void Session::close(TimeNs now, Error reason, std::string_view text) {
@@ -401,6 +423,13 @@ Result<std::size_t> Session::poll_datagram(TimeNs now, MutableByteView out) {
     MutableByteView body = out.subspan(kDataHeaderSize, out.size() - kSealOverhead);
     const std::size_t max_payload = std::min<std::size_t>(body.size(), config_.max_datagram - kSealOverhead);
     std::size_t n = control_->poll_payload(now, body.first(max_payload));
+    if (final_ack_) {
+        // The peer closed: this payload acknowledges its DISCONNECT and is the last one we send.
+        Result<std::size_t> sealed = n > 0 ? seal(now, PayloadType::control, body.first(n), out)
+                                           : Result<std::size_t>{0, Error::ok};
+        finish_close(close_reason_, {});
+        return sealed;
+    }
     if (n > 0) return seal(now, PayloadType::control, body.first(n), out);
     if (pmtu_ && !closing_) {
         if (auto size = pmtu_->probe_due(now); size && *size <= out.size()) {
@@ -434,7 +463,8 @@ void Session::handle_timeout(TimeNs now) {
     if (closed_) return;
     control_->on_timeout(now);
     if (closing_) {
-        if (now >= close_deadline_ || !control_->has_unacked()) finish_close(close_reason_, {});
+        // A final ACK owed to the peer's DISCONNECT goes out through poll_datagram() first.
+        if (now >= close_deadline_ || (!final_ack_ && !control_->has_unacked())) finish_close(close_reason_, {});
         return;
     }
     if (now - last_received_ >= config_.timers.dead_peer_timeout)

@@ -73,6 +73,7 @@ public:
     Error push_config(TimeNs now, const ConfigPush& config);
     Error start_rekey(TimeNs now);
     // Sends DISCONNECT and enters `closing` (removed once acknowledged or after a short linger).
+    // A DISCONNECT from the peer closes at once, after one last payload that acknowledges it.
     void close(TimeNs now, Error reason, std::string_view text);
     // Re-runs the verifier on the stored peer chain; closes the session on failure.
     void reverify(TimeNs now, const CertificateVerifier& verifier);
@@ -105,6 +106,7 @@ private:
     void promote_next_epoch(TimeNs now);
     void report_rekeyed(TimeNs now, std::uint32_t epoch);
     void finish_close(Error reason, std::string text);
+    void on_peer_disconnect(TimeNs now, std::string text);
     void emit(Event e);
     void on_probe_acks();
     bool want_rekey(TimeNs now) const noexcept;
@@ -146,6 +148,7 @@ private:
     bool closed_ = false;
     bool close_reported_ = false;
     bool closing_ = false;
+    bool final_ack_ = false;              // the peer's DISCONNECT: one last payload acknowledges it
     Error close_reason_ = Error::ok;
     Counters counters_;
 

@@ -177,6 +177,45 @@ TEST_CASE("closing a session tells the peer the reason") {
     CHECK(p.server->endpoint->sessions().empty());
 }
 
+TEST_CASE("a DISCONNECT is acknowledged: the closing side forgets the session after one round trip") {
+    for (const bool client_closes : {true, false}) {
+        CAPTURE(client_closes);
+        Pair p;
+        REQUIRE(p.establish());
+        p.w.run_for(100 * kMillisecond);   // let the CONFIG-free session settle (no control in flight)
+        Host& closer = client_closes ? *p.client : *p.server;
+        Host& peer = client_closes ? *p.server : *p.client;
+        const SessionId sid = client_closes ? p.cs : p.ss;
+        const TimeNs start = p.w.now;
+        REQUIRE(closer.endpoint->close(p.w.now, sid, Error::closed_locally, "bye") == Error::ok);
+        // 1 ms each way on this network: the DISCONNECT, then the peer's ACK.
+        const bool gone = p.w.run_until(start + 1 * kSecond, [&] {
+            return closer.endpoint->sessions().empty() && peer.endpoint->sessions().empty();
+        });
+        CHECK(gone);
+        CHECK(p.w.now - start < 100 * kMillisecond);   // not the 2 s linger of an unacknowledged one
+        const Event* e = peer.last(EventType::closed);
+        REQUIRE(e);
+        CHECK(e->reason == Error::peer_closed);
+        CHECK(closer.count(EventType::closed) == 1);
+        CHECK(peer.count(EventType::closed) == 1);
+    }
+}
+
+TEST_CASE("an unacknowledged DISCONNECT is given up after 2 s") {
+    Pair p;
+    REQUIRE(p.establish());
+    p.w.run_for(100 * kMillisecond);
+    Impairments dead;
+    dead.drop = 1.0;
+    p.w.net.set_impairments(dead);
+    const TimeNs start = p.w.now;
+    REQUIRE(p.client->endpoint->close(p.w.now, p.cs, Error::closed_locally, "bye") == Error::ok);
+    p.w.run_until(start + 5 * kSecond, [&] { return p.client->endpoint->sessions().empty(); });
+    CHECK(p.client->endpoint->sessions().empty());
+    CHECK(p.w.now - start >= 2 * kSecond);
+}
+
 TEST_CASE("handshakes through the stateless cookie path survive loss (SERVER_HELLO included)") {
     int failures = 0;
     for (std::uint64_t seed = 0; seed < 40; ++seed) {
@@ -241,4 +280,64 @@ TEST_CASE("a replayed HANDSHAKE packet from a spoofed source does not redirect t
         if (!n.ok() || n.value == 0) break;
         CHECK_FALSE(to == address("spoofed"));
     }
+}
+
+TEST_CASE("a server answers retransmitted client flights with at most one ACK per HANDSHAKE packet") {
+    // Driven by hand so that the client's HANDSHAKE packets can be kept and replayed.
+    auto server = make_server({}, 1);
+    InitiatorConfig cc;
+    cc.server = address("server");
+    cc.max_probe_datagram = 0;   // no PMTU probe: the first DATA from the client would end the tail
+    auto client = make_client(cc, 2);
+    TimeNs now = 1 * kSecond;
+    REQUIRE(client->connect(now).ok());
+    std::vector<Bytes> client_handshake;
+    std::uint8_t buf[kMaxDatagram];
+    auto pump = [&](Endpoint& from, Endpoint& to, const PeerAddress& src, bool keep) {
+        PeerAddress dst;
+        int n_sent = 0;
+        for (;;) {
+            auto n = from.poll_datagram(buf, dst);
+            if (!n.ok() || n.value == 0) break;
+            Bytes d(buf, buf + n.value);
+            if (keep && d[0] == 0x05) client_handshake.push_back(d);
+            Bytes copy = d;
+            to.receive(now, src, copy);
+            ++n_sent;
+        }
+        return n_sent;
+    };
+    for (int i = 0; i < 10; ++i) {
+        pump(*client, *server, address("client"), true);
+        pump(*server, *client, address("server"), false);
+        now += kMillisecond;
+    }
+    REQUIRE(server->stats().handshakes_completed == 1);
+    REQUIRE_FALSE(client_handshake.empty());
+    auto count_server_handshake = [&] {
+        int n = 0;
+        PeerAddress dst;
+        for (;;) {
+            auto r = server->poll_datagram(buf, dst);
+            if (!r.ok() || r.value == 0) break;
+            n += buf[0] == 0x05;
+        }
+        return n;
+    };
+    count_server_handshake();
+    // Three replays before the server sends anything: they share one ACK.
+    for (int i = 0; i < 3; ++i) {
+        Bytes d = client_handshake.back();
+        server->receive(now, address("client"), d);
+    }
+    CHECK(count_server_handshake() <= 1);
+    // One at a time: never more than one each.
+    int acks = 0;
+    for (const Bytes& kept : client_handshake) {
+        Bytes d = kept;
+        server->receive(now, address("client"), d);
+        acks += count_server_handshake();
+    }
+    CHECK(acks <= static_cast<int>(client_handshake.size()));
+    CHECK(acks >= 1);
 }
