@@ -208,7 +208,8 @@ struct Harness {
         }
         if (hs && hs->state() == ServerHandshake::State::failed) hs.reset();
         for (int i = 0; session && i < 64; ++i) {
-            auto r = session->poll_datagram(now, buf);
+            PeerAddress to;
+            auto r = session->poll_datagram(now, buf, to);
             if (!r.ok() || r.value == 0) break;
             server_send(ByteView(buf).first(r.value));
         }

@@ -220,7 +220,8 @@ struct Harness {
             client_send(ByteView(buf).first(r.value));
         }
         for (int i = 0; session && i < 64; ++i) {
-            auto r = session->poll_datagram(now, buf);
+            PeerAddress to;
+            auto r = session->poll_datagram(now, buf, to);
             if (!r.ok() || r.value == 0) break;
             client_send(ByteView(buf).first(r.value));
         }

@@ -26,7 +26,7 @@ struct Frame {
     std::uint32_t a = 0;      // MSG seq, ACK cum_seq, PROBE / PROBE_ACK probe_id
     std::uint32_t b = 0;      // ACK sack, PROBE_ACK size, PROBE datagram size
     std::uint8_t msg_type = 0;
-    ByteView body;
+    ByteView body;            // MSG body, PATH_CHALLENGE / PATH_RESPONSE token
 };
 
 template <typename F>
@@ -61,6 +61,10 @@ Error walk(ByteView frames, F&& on) noexcept {
         case ctrl_frame::probe_ack:
             f.a = r.u32();
             f.b = r.u16();
+            break;
+        case ctrl_frame::path_challenge:
+        case ctrl_frame::path_response:
+            f.body = r.bytes(8);
             break;
         default:
             return Error::malformed;   // frames carry no length: an unknown one cannot be skipped
@@ -120,6 +124,15 @@ Error ControlChannel::on_payload(TimeNs now, ByteView frames) {
             if (probe_acks_received_.size() < kMaxProbeAcks)
                 probe_acks_received_.emplace_back(f.a, static_cast<std::uint16_t>(f.b));
             break;
+        case ctrl_frame::path_challenge:
+        case ctrl_frame::path_response: {
+            auto& q = f.type == ctrl_frame::path_challenge ? path_responses_owed_ : path_responses_received_;
+            if (q.size() >= kMaxPathTokens) break;
+            PathToken t{};
+            std::copy(f.body.begin(), f.body.end(), t.begin());
+            q.push_back(t);
+            break;
+        }
         default:
             break;
         }
@@ -210,6 +223,11 @@ std::size_t ControlChannel::poll_payload(TimeNs now, MutableByteView out) {
         w.u16(probe_acks_owed_.front().second);
         probe_acks_owed_.pop_front();
     }
+    while (!path_responses_owed_.empty() && w.remaining() >= kPathFrameSize) {
+        w.u8(ctrl_frame::path_response);
+        w.bytes(path_responses_owed_.front());
+        path_responses_owed_.pop_front();
+    }
     const std::uint64_t window_end = send_base_ + kWindow;
     for (OutMsg& m : out_) {
         if (m.seq >= window_end) break;
@@ -228,7 +246,7 @@ std::size_t ControlChannel::poll_payload(TimeNs now, MutableByteView out) {
 }
 
 bool ControlChannel::has_due_frames() const noexcept {
-    if (ack_owed_ || !probe_acks_owed_.empty()) return true;
+    if (ack_owed_ || !probe_acks_owed_.empty() || !path_responses_owed_.empty()) return true;
     const std::uint64_t window_end = send_base_ + kWindow;
     for (const OutMsg& m : out_) {
         if (m.seq >= window_end) break;
@@ -252,6 +270,21 @@ std::optional<std::pair<std::uint32_t, std::uint16_t>> ControlChannel::poll_prob
     auto p = probe_acks_received_.front();
     probe_acks_received_.pop_front();
     return p;
+}
+
+std::optional<ControlChannel::PathToken> ControlChannel::poll_path_response() {
+    if (path_responses_received_.empty()) return std::nullopt;
+    const PathToken t = path_responses_received_.front();
+    path_responses_received_.pop_front();
+    return t;
+}
+
+std::size_t write_path_challenge(const ControlChannel::PathToken& token, MutableByteView out) noexcept {
+    if (out.size() < ControlChannel::kPathFrameSize) return 0;
+    Writer w(out.first(ControlChannel::kPathFrameSize));
+    w.u8(ctrl_frame::path_challenge);
+    w.bytes(token);
+    return w.size();
 }
 
 std::size_t write_probe_payload(std::uint32_t probe_id, std::size_t payload_size, MutableByteView out) noexcept {

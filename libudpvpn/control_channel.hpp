@@ -8,6 +8,8 @@
 //   0x02 ACK        cum_seq (4) | sack (4)    all seq < cum_seq received; bit i: cum_seq+1+i received
 //   0x03 PROBE      probe_id (4) | zeros      the zeros run to the end of the plaintext
 //   0x04 PROBE_ACK  probe_id (4) | size (2)   size = received probe's DATA datagram size
+//   0x05 PATH_CHALLENGE  token (8)            sent alone to an unvalidated peer address
+//   0x06 PATH_RESPONSE   token (8)            echoes a received PATH_CHALLENGE
 //
 // Reliability: at most kWindow messages in flight (seq < lowest unacked + 32); one retransmission
 // timer for the oldest unacked message, first timeout Timers::control_rto (300 ms), doubling up to
@@ -16,7 +18,8 @@
 // timer ends a session whose peer stopped answering.
 //
 // Memory is bounded: kMaxQueued outgoing messages, kRecvAhead out-of-order and kMaxDelivered
-// delivered-but-unpolled incoming messages (each body <= kMaxBody), kMaxProbeAcks of each probe queue.
+// delivered-but-unpolled incoming messages (each body <= kMaxBody), kMaxProbeAcks of each probe queue,
+// kMaxPathTokens of each path validation queue.
 #pragma once
 #include <udpvpn/config.hpp>
 #include <udpvpn/error.hpp>
@@ -35,6 +38,8 @@ inline constexpr std::uint8_t msg = 0x01;
 inline constexpr std::uint8_t ack = 0x02;
 inline constexpr std::uint8_t probe = 0x03;
 inline constexpr std::uint8_t probe_ack = 0x04;
+inline constexpr std::uint8_t path_challenge = 0x05;
+inline constexpr std::uint8_t path_response = 0x06;
 }  // namespace ctrl_frame
 
 class ControlChannel {
@@ -45,6 +50,8 @@ public:
     static constexpr std::size_t kRecvAhead = kWindow + 1;   // receive slots: [next, next + 32]
     static constexpr std::size_t kMaxDelivered = 64;    // in-order messages waiting for poll_message()
     static constexpr std::size_t kMaxProbeAcks = 8;     // owed PROBE_ACKs / received PROBE_ACKs kept
+    static constexpr std::size_t kMaxPathTokens = 4;    // owed PATH_RESPONSEs / received ones kept
+    static constexpr std::size_t kPathFrameSize = 9;    // PATH_CHALLENGE and PATH_RESPONSE
     static constexpr TimeNs kMaxRto = 5 * kSecond;
     static constexpr std::size_t kMsgFrameOverhead = 8;      // type, seq, msg_type, len
     static constexpr std::size_t kAckFrameSize = 9;
@@ -100,6 +107,10 @@ public:
     // at most kMaxProbeAcks are kept (later ones are dropped until these are polled).
     std::optional<std::pair<std::uint32_t, std::uint16_t>> poll_probe_ack();
 
+    using PathToken = std::array<std::uint8_t, 8>;
+    // A PATH_RESPONSE received from the peer (its token), oldest first, at most kMaxPathTokens kept.
+    std::optional<PathToken> poll_path_response();
+
 private:
     struct OutMsg {
         std::uint64_t seq = 0;
@@ -137,7 +148,13 @@ private:
 
     std::deque<std::pair<std::uint32_t, std::uint16_t>> probe_acks_owed_;
     std::deque<std::pair<std::uint32_t, std::uint16_t>> probe_acks_received_;
+    std::deque<PathToken> path_responses_owed_;
+    std::deque<PathToken> path_responses_received_;
 };
+
+// Builds a CONTROL payload of one PATH_CHALLENGE frame. Returns its size (kPathFrameSize), or 0 if
+// out is too small.
+std::size_t write_path_challenge(const ControlChannel::PathToken& token, MutableByteView out) noexcept;
 
 // Builds a CONTROL payload of one PROBE frame padded with zeros to exactly `payload_size` bytes
 // (the DATA datagram is then payload_size + ControlChannel::kDataOverhead bytes). Returns

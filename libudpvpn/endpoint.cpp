@@ -63,9 +63,10 @@ protected:
         if (v > 0 && v < 32) stats_.dropped[v]++;
     }
     Received open_data_for(TimeNs now, Session& s, const PeerAddress& from, const DataHeader& h,
-                           MutableByteView datagram) {
+                           MutableByteView datagram, bool* path_check_started = nullptr) {
         Session::Opened o = s.open(now, from, h, datagram);
         drain_session_events(s);
+        if (path_check_started) *path_check_started = o.path_check_started;
         if (o.status != Error::ok) return drop(o.status);
         Received r;
         r.session = s.local_sid();
@@ -197,8 +198,7 @@ public:
             if (!n.ok() || n.value > 0) return n;
         }
         if (session_) {
-            to = session_->address();
-            Result<std::size_t> n = session_->poll_datagram(now_, out);
+            Result<std::size_t> n = session_->poll_datagram(now_, out, to);
             drain_session_events(*session_);
             reap(now_);   // the last payload (the ACK of the server's DISCONNECT) is already written
             return n;
@@ -539,7 +539,7 @@ private:
                 Result<std::size_t> n = l->second.tail->poll_datagram(now_, out);
                 if (!n.ok() || n.value > 0) return n;
             }
-            Result<std::size_t> n = l->second.session->poll_datagram(now_, out);
+            Result<std::size_t> n = l->second.session->poll_datagram(now_, out, to);
             drain_session_events(*l->second.session);
             return n;
         }
@@ -615,11 +615,13 @@ private:
         if (!h) return drop(h.error);
         const SessionId sid = h.value.dst_sid;
         if (auto l = sessions_.find(sid); l != sessions_.end()) {
-            Received r = open_data_for(now, *l->second.session, from, h.value, d);
+            bool path_check = false;
+            Received r = open_data_for(now, *l->second.session, from, h.value, d, &path_check);
             if (r.status == Error::ok) l->second.tail.reset();   // the client saw our ack: flight done
-            // Only control payloads can make the session owe a datagram (an ACK, a PONG); an inner
-            // packet never does, and keeping this path free of bookkeeping keeps it allocation-free.
-            if (!r.has_inner) mark_ready(sid);
+            // Only control payloads and a new address to challenge make the session owe a datagram
+            // (an ACK, a PONG, a PATH_CHALLENGE); an ordinary inner packet never does, and keeping
+            // this path free of bookkeeping keeps it allocation-free.
+            if (!r.has_inner || path_check) mark_ready(sid);
             if (l->second.session->closed()) {
                 sessions_.erase(l);
                 stats_.sessions = sessions_.size();

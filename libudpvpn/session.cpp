@@ -7,6 +7,8 @@
 
 #include <udpvpn/rng.hpp>
 
+#include <sodium.h>
+
 #include <algorithm>
 
 namespace udpvpn {
@@ -44,6 +46,12 @@ constexpr TimeNs kServerRekeyDelay = 10 * kSecond;
 
 constexpr std::size_t kSealOverhead = kDataHeaderSize + kAeadTagSize;
 
+// Path validation: an unvalidated address is sent at most this many times what it sent us, and is
+// challenged at most kPathTries times (control_rto, doubling) before the check is given up.
+constexpr std::uint64_t kPathAmplification = 3;
+constexpr std::uint8_t kPathTries = 5;
+constexpr std::size_t kPathChallengeDatagram = ControlChannel::kPathFrameSize + kSealOverhead;
+
 TimeNs min_time(TimeNs a, TimeNs b) { return a < b ? a : b; }
 
 }  // namespace
@@ -80,6 +88,7 @@ Session::Session(const CommonConfig& config, Rng& rng, SessionParams params, con
     const std::size_t max_dg = config_.max_datagram;
     inner_mtu_ = static_cast<std::uint16_t>(max_dg > kSealOverhead ? max_dg - kDataHeaderSize - kAeadTagSize : 0);
     control_ = std::make_unique<ControlChannel>(config_.timers);
+    path_ = std::make_unique<PathCheck>();
     if (role_ == Role::client && config_.max_probe_datagram > config_.max_datagram) {
         pmtu_ = std::make_unique<PmtuProbe>();
         pmtu_->start(now, config_.max_datagram, config_.max_probe_datagram);
@@ -100,6 +109,51 @@ void Session::on_probe_acks() {
             emit(std::move(e));
         }
     }
+}
+
+void Session::start_path_check(TimeNs now, const PeerAddress& from, std::size_t datagram_size) {
+    // A check of another address is replaced: budgets never carry over from one address to another.
+    *path_ = PathCheck{};
+    path_->active = true;
+    path_->candidate = from;
+    rng_.fill(path_->token);
+    path_->received = datagram_size;
+    path_->next_send = now;
+}
+
+void Session::on_path_responses(Opened& r) {
+    while (auto token = control_->poll_path_response()) {
+        if (!path_->active || sodium_memcmp(token->data(), path_->token.data(), path_->token.size()) != 0) continue;
+        // The peer received our challenge at the candidate address: the session moves there, and the
+        // old path is abandoned.
+        address_ = path_->candidate;
+        params_->address = address_;
+        *path_ = PathCheck{};
+        r.address_changed = true;
+        Event e;
+        e.type = EventType::address_changed;
+        e.address = address_;
+        emit(std::move(e));
+    }
+}
+
+bool Session::path_challenge_allowed() const noexcept {
+    return path_->active && path_->tries < kPathTries &&
+           path_->sent + kPathChallengeDatagram <= kPathAmplification * path_->received;
+}
+
+Result<std::size_t> Session::poll_path_challenge(TimeNs now, MutableByteView out, PeerAddress& to) {
+    if (!path_challenge_allowed() || now < path_->next_send) return {0, Error::ok};
+    MutableByteView body = out.subspan(kDataHeaderSize, out.size() - kSealOverhead);
+    const std::size_t n = write_path_challenge(path_->token, body);
+    if (n == 0) return {0, Error::ok};
+    Result<std::size_t> sealed = seal(now, PayloadType::control, body.first(n), out);
+    if (!sealed) return sealed;
+    path_->sent += sealed.value;
+    path_->next_send = now + (config_.timers.control_rto << path_->tries);
+    path_->tries++;
+    to = path_->candidate;
+    return sealed;
 }
 
 void Session::emit(Event e) {
@@ -145,14 +199,12 @@ Session::Opened Session::open(TimeNs now, const PeerAddress& from, const DataHea
         // First packet under the next epoch: the peer has switched, so we switch too.
         promote_next_epoch(now);
     }
-    if (newest && !(from == address_)) {
-        address_ = from;
-        params_->address = from;
-        r.address_changed = true;
-        Event e;
-        e.type = EventType::address_changed;
-        e.address = from;
-        emit(std::move(e));
+    // A new address is not used before it proves it can receive (a client could otherwise send its
+    // own DATA from a victim's address and steer its downstream there): only bytes it sent count.
+    if (path_->active && from == path_->candidate) path_->received += datagram.size();
+    else if (newest && !(from == address_)) {
+        start_path_check(now, from, datagram.size());
+        r.path_check_started = true;
     }
     r.payload = h.payload;
     r.plaintext = pt.value;
@@ -163,6 +215,7 @@ Session::Opened Session::open(TimeNs now, const PeerAddress& from, const DataHea
         }
         while (auto m = control_->poll_message()) handle_control_message(now, m->type, m->body);
         on_probe_acks();
+        on_path_responses(r);
         // Our DISCONNECT is acknowledged: nothing is left to deliver, the session goes now.
         if (closing_ && !final_ack_ && !control_->has_unacked()) finish_close(close_reason_, {});
     }
@@ -415,9 +468,14 @@ void Session::reverify(TimeNs now, const CertificateVerifier& verifier) {
     }
 }
 
-Result<std::size_t> Session::poll_datagram(TimeNs now, MutableByteView out) {
+Result<std::size_t> Session::poll_datagram(TimeNs now, MutableByteView out, PeerAddress& to) {
+    to = address_;
     if (closed_) return {0, Error::ok};
     if (out.size() < kSealOverhead + 64) return {kSealOverhead + 64, Error::buffer_too_small};
+    if (!closing_) {
+        Result<std::size_t> challenge = poll_path_challenge(now, out, to);
+        if (!challenge.ok() || challenge.value > 0) return challenge;
+    }
     if (want_rekey(now)) start_rekey(now);
     // Control frames are written straight behind the DATA header, then sealed in place.
     MutableByteView body = out.subspan(kDataHeaderSize, out.size() - kSealOverhead);
@@ -447,6 +505,9 @@ TimeNs Session::next_deadline() const {
     TimeNs t = control_->next_deadline();
     if (closing_) return min_time(t, close_deadline_);
     if (pmtu_) t = min_time(t, pmtu_->next_deadline());
+    // A challenge short of budget waits for bytes from the candidate, not for a timer; after the
+    // last try, its wait ends the check.
+    if (path_->active && (path_->tries >= kPathTries || path_challenge_allowed())) t = min_time(t, path_->next_send);
     t = min_time(t, last_sent_ + config_.timers.keepalive_interval);
     t = min_time(t, last_received_ + config_.timers.dead_peer_timeout);
     t = min_time(t, next_reverify_);
@@ -473,6 +534,7 @@ void Session::handle_timeout(TimeNs now) {
     if (now - send_.created >= config_.timers.reject_after_time)
         return finish_close(Error::key_exhausted, "no rekey before the key's hard time limit");
     if (other_.valid && other_.expires != kNever && now >= other_.expires) other_.discard();
+    if (path_->active && path_->tries >= kPathTries && now >= path_->next_send) *path_ = PathCheck{};
     if (want_rekey(now)) start_rekey(now);
 }
 

@@ -53,7 +53,8 @@ public:
         Error status = Error::ok;
         PayloadType payload{};
         ByteView plaintext;               // into the datagram
-        bool address_changed = false;
+        bool address_changed = false;     // a new address was validated: the session moved
+        bool path_check_started = false;  // a new address must be challenged: poll_datagram() soon
     };
     // Opens a DATA datagram addressed to us (header already parsed). Does not allocate.
     // Control payloads are consumed here; inner packets are returned to the caller.
@@ -63,8 +64,9 @@ public:
     // key_exhausted.
     Result<std::size_t> seal(TimeNs now, PayloadType payload, ByteView plaintext, MutableByteView out);
 
-    // Protocol output (control frames, keepalives, probes): 0 when nothing is due.
-    Result<std::size_t> poll_datagram(TimeNs now, MutableByteView out);
+    // Protocol output (control frames, keepalives, probes, path challenges): 0 when nothing is due.
+    // `to` is where the datagram goes: the session's address, or the address being validated.
+    Result<std::size_t> poll_datagram(TimeNs now, MutableByteView out, PeerAddress& to);
     TimeNs next_deadline() const;
     void handle_timeout(TimeNs now);
 
@@ -87,6 +89,8 @@ public:
     SessionId local_sid() const noexcept { return local_sid_; }
     SessionId peer_sid() const noexcept { return peer_sid_; }
     const PeerAddress& address() const noexcept { return address_; }
+    // The new peer address being validated (docs/rfc-draft.txt, "Roaming"), if any.
+    const PeerAddress* address_in_validation() const noexcept { return path_->active ? &path_->candidate : nullptr; }
     Suite suite() const noexcept { return suite_; }
     const PeerIdentity& peer() const noexcept { return params_->peer; }
     const SessionParams& params() const noexcept { return *params_; }
@@ -109,6 +113,10 @@ private:
     void on_peer_disconnect(TimeNs now, std::string text);
     void emit(Event e);
     void on_probe_acks();
+    void on_path_responses(Opened& r);
+    void start_path_check(TimeNs now, const PeerAddress& from, std::size_t datagram_size);
+    Result<std::size_t> poll_path_challenge(TimeNs now, MutableByteView out, PeerAddress& to);
+    bool path_challenge_allowed() const noexcept;
     bool want_rekey(TimeNs now) const noexcept;
 
     // --- core state (the size test in tests/session_test.cpp holds it to 4 KiB)
@@ -124,6 +132,7 @@ private:
     ReceiveKey current_;
     ReceiveKey other_;
     Secret32 rekey_secret_;               // rekey_n of the current epoch
+
 
     // Rekey in progress (its secrets live outside the core, allocated per rekey).
     struct PendingSecrets {
@@ -155,6 +164,18 @@ private:
     // --- side state, allocated once per session: identity, chain, control channel
     std::unique_ptr<SessionParams> params_;
     std::unique_ptr<ControlChannel> control_;
+    // Roaming (docs/rfc-draft.txt, "Roaming"): a new peer address is used only once it has echoed a
+    // PATH_CHALLENGE; until then it gets nothing but challenges, at most 3x the bytes it sent us.
+    struct PathCheck {
+        bool active = false;
+        PeerAddress candidate;
+        std::array<std::uint8_t, 8> token{};
+        std::uint64_t received = 0;       // bytes of authenticated DATA datagrams from the candidate
+        std::uint64_t sent = 0;           // bytes of PATH_CHALLENGE datagrams sent to it
+        TimeNs next_send = 0;
+        std::uint8_t tries = 0;
+    };
+    std::unique_ptr<PathCheck> path_;     // always allocated; active only while a check runs
     std::unique_ptr<PmtuProbe> pmtu_;     // the client probes the path; the server answers
     std::vector<Event> events_;   // a handful at most between polls
 };
