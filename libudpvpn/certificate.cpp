@@ -227,6 +227,9 @@ Result<std::shared_ptr<X509Verifier>> X509Verifier::create(std::string_view ca_p
         std::vector<ossl::Ptr<X509_CRL>> crls;
         if (!read_certs(ca_pem, cas) || cas.empty()) return {{}, Error::invalid_argument};
         if (!read_crls(crl_pem, crls)) return {{}, Error::invalid_argument};
+        // A CRL input that holds no CRL (garbage, DER, a certificate given by mistake) must not
+        // quietly turn revocation off: PEM reading skips blocks of other types without an error.
+        if (!crl_pem.empty() && crls.empty()) return {{}, Error::invalid_argument};
 
         auto impl = std::make_unique<Impl>();
         impl->store.reset(X509_STORE_new());

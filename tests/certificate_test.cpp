@@ -134,6 +134,17 @@ TEST_CASE("without require_crl a CA that has no CRL loaded does not fail the cha
     CHECK(v.value->verify(pki_chain("client_revoked"), Role::client, "").error == Error::cert_revoked);
 }
 
+TEST_CASE("a CRL input that holds no CRL is refused instead of turning revocation off") {
+    auto with_crl = [](const std::string& crl) {
+        return X509Verifier::create(read_pki_file("ca.crt"), crl, {}, [] { return kTestTime; }).error;
+    };
+    CHECK(with_crl(read_pki_file("ca.crt")) == Error::invalid_argument);   // the CA given as CRL
+    CHECK(with_crl("this is not a CRL\n") == Error::invalid_argument);
+    CHECK(with_crl("\n") == Error::invalid_argument);
+    CHECK(with_crl(read_pki_file("crl.pem")) == Error::ok);
+    CHECK(with_crl("") == Error::ok);   // no CRL configured
+}
+
 TEST_CASE("a client certificate presented as a server is rejected as wrong purpose") {
     auto v = make_verifier();
     // client_as_server carries DNS:vpn.example.test but only the clientAuth EKU.

@@ -34,9 +34,10 @@ Client::Client(asio::io_context& io, ClientConfig config)
 Client::~Client() = default;
 
 void Client::start(std::unique_ptr<TunDevice> tun) {
+    const KeyPermissions perms = cfg_.strict_key_permissions ? KeyPermissions::refuse : KeyPermissions::warn;
     verifier_ = load_verifier(cfg_.ca_file, cfg_.crl_file, false);
-    identity_ = load_identity(cfg_.cert_file, cfg_.key_file);
-    check_admission_key_file(cfg_.admission_key_file);   // fail early on a bad file
+    identity_ = load_identity(cfg_.cert_file, cfg_.key_file, perms);
+    check_admission_key_file(cfg_.admission_key_file, perms);   // fail early on a bad file
 
     if (cfg_.mode == TunnelMode::ppp) {
         ppp_ = std::make_unique<PppClient>(io_, cfg_.ppp, kPppMtu,
@@ -108,7 +109,7 @@ void Client::connect() {
     server_ep_ = *server;
     InitiatorConfig ic;
     cfg_.protocol.apply_to(ic);
-    ic.admission_key = load_admission_key(cfg_.admission_key_file);
+    ic.admission_key = load_admission_key(cfg_.admission_key_file, KeyPermissions::checked);
     ic.expected_server_name = cfg_.server_name;
     ic.server = peer_from_udp(*server);
     ic.max_datagram = static_cast<std::uint16_t>((tun_ ? tun_->mtu() : kPppMtu + 2) + kDataOverhead);
@@ -368,11 +369,16 @@ void Client::reload() {
     std::optional<Identity> identity;
     try {
         next = load_client_config(cfg_.path);
+        // Revocation is never weakened by a reload: dropping the CRL needs a restart.
+        if (!cfg_.crl_file.empty() && next.crl_file.empty())
+            throw ConfigError("pki.crl: removed from " + cfg_.path + "; revocation checks would stop (restart the "
+                              "client to run without a CRL)");
+        const KeyPermissions perms = next.strict_key_permissions ? KeyPermissions::refuse : KeyPermissions::warn;
         verifier = load_verifier(next.ca_file, next.crl_file, false);
-        identity = load_identity(next.cert_file, next.key_file);
-        check_admission_key_file(next.admission_key_file);
+        identity = load_identity(next.cert_file, next.key_file, perms);
+        check_admission_key_file(next.admission_key_file, perms);
     } catch (const std::exception& e) {
-        UVLOG_ERROR("reload failed, keeping the running configuration: %s", e.what());
+        UVLOG_ERROR("reload refused, keeping the running configuration, CA and CRL: %s", e.what());
         return;
     }
     const PppConfig& new_ppp = next.ppp;

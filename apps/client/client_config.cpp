@@ -32,6 +32,7 @@ static ClientConfig read(TomlReader& r) {
     c.key_file = r.string("pki.key", c.key_file);
     c.crl_file = r.string("pki.crl", "");
     c.admission_key_file = r.string("pki.admission_key", "");
+    c.strict_key_permissions = r.boolean("pki.strict_key_permissions", false);
 
     c.device = r.string("tunnel.device", c.device);
     if (c.device.empty() || c.device.size() > 15) r.fail("tunnel.device", "must be 1 to 15 characters");

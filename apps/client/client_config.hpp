@@ -26,6 +26,7 @@ struct ClientConfig {
     std::string key_file = "/etc/udpvpn/client.key";
     std::string crl_file;
     std::string admission_key_file;
+    bool strict_key_permissions = false;     // a key readable by group/others: error, not warning
     // [tunnel]
     std::string device = "udpvpn%d";
     TestTunnelConfig test_tunnel;            // [test_tunnel]: the loopback test backend instead

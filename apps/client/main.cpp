@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // udpvpn-client [--config FILE] [--check-config] (POSIX; Windows: apps/windows/client_main.cpp)
+#include "client_checks.hpp"
 #include "client_config.hpp"
 #include "command_line.hpp"
 #include "log.hpp"
@@ -13,6 +14,6 @@ int main(int argc, char** argv) {
     if (auto code = parse_command_line(argc, argv, program, cl)) return *code;
     log_init(program.name, LogLevel::info);
     ClientConfig cfg;
-    if (auto code = load_configuration(cl, load_client_config, cfg)) return *code;
+    if (auto code = load_configuration(cl, load_client_config, check_client_startup, cfg)) return *code;
     return run_client(cfg);
 }

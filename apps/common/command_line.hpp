@@ -29,13 +29,16 @@ struct CommandLine {
 std::optional<int> parse_command_line(int argc, char** argv, const ProgramInfo& program, CommandLine& out);
 
 // Loads the configuration named on the command line into `out` with `load` (load_client_config,
-// load_server_config), logging an error, and answers --check-config. Returns the exit code when
-// the program ends here, std::nullopt to run with `out` (whose log level is then in force).
-template <typename Config, typename Load>
-std::optional<int> load_configuration(const CommandLine& cl, Load load, Config& out) {
+// load_server_config), logging an error, and answers --check-config by running `check`
+// (check_client_startup, check_server_startup: every start-up check without side effects).
+// Returns the exit code when the program ends here, std::nullopt to run with `out` (whose log
+// level is then in force).
+template <typename Config, typename Load, typename Check>
+std::optional<int> load_configuration(const CommandLine& cl, Load load, Check check, Config& out) {
     try {
         out = load(cl.config_path);
-    } catch (const ConfigError& e) {
+        if (cl.check_config) check(out);
+    } catch (const std::exception& e) {
         UVLOG_ERROR("%s", e.what());
         return 1;
     }

@@ -10,6 +10,14 @@
 
 namespace udpvpn::app {
 
+std::string check_user_group(const std::string& user, const std::string& group) {
+    if (!user.empty() && ::getpwnam(user.c_str()) == nullptr)
+        return "privileges.user: no such user: " + user + " (create it, e.g. adduser --system " + user + ")";
+    if (!group.empty() && ::getgrnam(group.c_str()) == nullptr)
+        return "privileges.group: no such group: " + group;
+    return "";
+}
+
 std::string drop_privileges(const std::string& user, const std::string& group) {
     if (user.empty() && group.empty()) return "";
     uid_t uid = ::getuid();

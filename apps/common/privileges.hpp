@@ -8,5 +8,8 @@ namespace udpvpn::app {
 
 // user "" = stay as we are. group "" = the user's primary group. Returns "" or an error message.
 std::string drop_privileges(const std::string& user, const std::string& group);
+// What drop_privileges would refuse, checked without changing anything: "" if the user and group
+// exist (or are empty).
+std::string check_user_group(const std::string& user, const std::string& group);
 
 }  // namespace udpvpn::app

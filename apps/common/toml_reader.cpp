@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -15,6 +16,9 @@ TomlReader::~TomlReader() = default;
 TomlReader::TomlReader(TomlReader&&) noexcept = default;
 
 TomlReader TomlReader::from_file(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw ConfigError(path + " is a directory; give the configuration file (--config FILE)");
     std::ifstream in(path);
     if (!in) throw ConfigError(path + ": cannot open: " + std::strerror(errno));
     std::stringstream ss;
@@ -191,12 +195,5 @@ void TomlReader::check_unknown(const toml::table& t, const std::string& prefix) 
 
 void TomlReader::reject_unknown() { check_unknown(*root_, ""); }
 
-std::string read_text_file(const std::string& path, const std::string& option) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError(option + ": cannot read " + path + ": " + std::strerror(errno));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 }  // namespace udpvpn::app

@@ -62,7 +62,4 @@ private:
     std::set<std::string> used_;
 };
 
-// Reads a whole file (certificates, keys). Throws ConfigError naming the option it came from.
-std::string read_text_file(const std::string& path, const std::string& option);
-
 }  // namespace udpvpn::app

@@ -44,6 +44,9 @@ public:
 // a template such as "udpvpn%d"; a Wintun adapter on Windows. Fails with a message in `error`
 // (no privileges, no TUN support, no wintun.dll).
 std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_t mtu, std::string& error);
+// Why `name` cannot be our TUN device, checked without creating anything ("" if it can): on Linux,
+// an existing interface of another kind ("lo", "eth0"). Templates such as "udpvpn%d" always can.
+std::string tun_name_problem(const std::string& name);
 
 // The test backend, the same on every platform: each inner packet is one UDP datagram between
 // `listen` and `peer`, both loopback host:port ("127.0.0.1:40001"). A test (or a packet

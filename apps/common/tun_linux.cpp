@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
@@ -49,7 +50,22 @@ private:
 
 }  // namespace
 
+std::string tun_name_problem(const std::string& name) {
+    if (name.find('%') != std::string::npos || name.find('/') != std::string::npos) return "";
+    // Every TUN/TAP interface has tun_flags in sysfs; "lo" or "eth0" would make TUNSETIFF fail with
+    // a bare "Invalid argument".
+    std::error_code ec;
+    const std::filesystem::path dir = std::filesystem::path("/sys/class/net") / name;
+    if (!std::filesystem::exists(dir, ec) || std::filesystem::exists(dir / "tun_flags", ec)) return "";
+    return "tunnel.device: " + name + " is an existing network interface that is not a TUN device; choose "
+           "another name (the default udpvpn%d picks a free one)";
+}
+
 std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_t mtu, std::string& error) {
+    if (std::string problem = tun_name_problem(name); !problem.empty()) {
+        error = std::move(problem);
+        return nullptr;
+    }
     const int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         error = std::string("cannot open /dev/net/tun: ") + std::strerror(errno);
@@ -64,7 +80,8 @@ std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_
     }
     std::memcpy(ifr.ifr_name, name.c_str(), name.size());
     if (::ioctl(fd, TUNSETIFF, &ifr) < 0) {
-        error = "TUNSETIFF " + name + ": " + std::strerror(errno);
+        error = errno == EBUSY ? "tunnel.device: " + name + " is in use by another process (another udpvpn running?)"
+                               : "TUNSETIFF " + name + ": " + std::strerror(errno);
         ::close(fd);
         return nullptr;
     }

@@ -3,6 +3,7 @@
 #include "command_line.hpp"
 #include "log.hpp"
 #include "server.hpp"
+#include "server_checks.hpp"
 #include "stop_signals.hpp"
 
 using namespace udpvpn::app;
@@ -13,7 +14,7 @@ int main(int argc, char** argv) {
     if (auto code = parse_command_line(argc, argv, program, cl)) return *code;
     log_init(program.name, LogLevel::info);
     ServerConfig cfg;
-    if (auto code = load_configuration(cl, load_server_config, cfg)) return *code;
+    if (auto code = load_configuration(cl, load_server_config, check_server_startup, cfg)) return *code;
     asio::io_context io(1);
     Server server(io, cfg);
     try {

@@ -41,10 +41,14 @@ Server::Server(asio::io_context& io, ServerConfig config)
 
 Server::~Server() = default;
 
+KeyPermissions Server::key_permissions() const {
+    return cfg_.strict_key_permissions ? KeyPermissions::refuse : KeyPermissions::warn;
+}
+
 ResponderConfig Server::responder_config() const {
     ResponderConfig rc;
     cfg_.protocol.apply_to(rc);
-    rc.admission_key = load_admission_key(cfg_.admission_key_file);
+    rc.admission_key = load_admission_key(cfg_.admission_key_file, key_permissions());
     rc.max_sessions = cfg_.max_sessions;
     // A full inner packet must fit one datagram (docs/rfc-draft.txt: DATA overhead 29 bytes).
     rc.max_datagram = static_cast<std::uint16_t>(cfg_.mtu + kDataOverhead);
@@ -75,7 +79,8 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
     started_ = monotonic_now();
     started_unix_ = static_cast<std::int64_t>(std::time(nullptr));
     auto verifier = load_verifier(cfg_.ca_file, cfg_.crl_file, cfg_.require_crl);
-    auto identity = load_identity(cfg_.cert_file, cfg_.key_file);
+    auto identity = load_identity(cfg_.cert_file, cfg_.key_file, key_permissions());
+    if (std::string problem = check_user_group(cfg_.user, cfg_.group); !problem.empty()) throw ConfigError(problem);
     ResponderConfig rc = responder_config();
     auto made = Endpoint::make_responder(rc, std::move(identity), verifier, std::make_shared<SystemRng>());
     wipe(rc.admission_key);   // the endpoint keeps its own copy and wipes it
@@ -97,7 +102,7 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
 
     std::string err;
     sock_ = open_udp_socket(io_, cfg_.listen_address, cfg_.port, kSocketBuffer, err);
-    if (!sock_) throw std::runtime_error(err);
+    if (!sock_) throw std::runtime_error("server.listen: " + err);
 
     if (!cfg_.status_socket.empty()) {
         status_ = ControlSocket::open(io_, cfg_.status_socket, cfg_.status_group,
@@ -364,9 +369,15 @@ void Server::reload() {
             next = load_server_config(cfg_.path);
             next.path = cfg_.path;
         }
+        // Revocation is never weakened by a reload: dropping the CRL or require_crl needs a restart.
+        if (!cfg_.crl_file.empty() && next.crl_file.empty())
+            throw ConfigError("pki.crl: removed from " + cfg_.path + "; revocation checks would stop (restart the "
+                              "server to run without a CRL)");
+        if (cfg_.require_crl && !next.require_crl)
+            throw ConfigError("pki.require_crl: turned off in " + cfg_.path + "; that needs a restart");
         verifier = load_verifier(next.ca_file, next.crl_file, next.require_crl);
     } catch (const std::exception& e) {
-        UVLOG_ERROR("reload failed, keeping the running configuration: %s", e.what());
+        UVLOG_ERROR("reload refused, keeping the running configuration, CA and CRL: %s", e.what());
         return;
     }
     if (next.port != cfg_.port || next.listen_address != cfg_.listen_address || next.device != cfg_.device ||

@@ -5,6 +5,7 @@
 #include "address_pool.hpp"
 #include "control_socket.hpp"
 #include "endpoint_driver.hpp"
+#include "pki_files.hpp"
 #include "ppp_sessions.hpp"
 #include "server_config.hpp"
 #include "tun_device.hpp"
@@ -59,6 +60,7 @@ private:
     std::optional<SessionId> session_for(const IpPrefix& dst) const;
     void setup_device();
     ResponderConfig responder_config() const;
+    KeyPermissions key_permissions() const;
 
     asio::io_context& io_;
     ServerConfig cfg_;

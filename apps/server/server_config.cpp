@@ -36,6 +36,7 @@ static ServerConfig read(TomlReader& r) {
     c.crl_file = r.string("pki.crl", "");
     c.require_crl = r.boolean("pki.require_crl", false);
     c.admission_key_file = r.string("pki.admission_key", "");
+    c.strict_key_permissions = r.boolean("pki.strict_key_permissions", false);
 
     c.device = r.string("tunnel.device", c.device);
     if (c.device.empty() || c.device.size() > 15) r.fail("tunnel.device", "must be 1 to 15 characters");

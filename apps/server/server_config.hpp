@@ -34,6 +34,7 @@ struct ServerConfig {
     std::string crl_file;                      // "" = no CRL
     bool require_crl = false;
     std::string admission_key_file;            // 32 raw bytes or 64 hex digits; "" = none
+    bool strict_key_permissions = false;       // a key readable by group/others: error, not warning
     // [tunnel]
     std::string device = "udpvpn%d";
     TestTunnelConfig test_tunnel;            // [test_tunnel]: the loopback test backend instead

@@ -6,6 +6,7 @@
 //   udpvpn-client.exe --service --config FILE           how the service manager starts it
 // The default configuration is client.toml beside the executable. As a service, which has no
 // console, the log goes to udpvpn-client.log beside the configuration file.
+#include "client_checks.hpp"
 #include "client_config.hpp"
 #include "command_line.hpp"
 #include "log.hpp"
@@ -77,6 +78,6 @@ int main(int argc, char** argv) {
         return err.empty() ? 0 : 1;
     }
     ClientConfig cfg;
-    if (auto code = load_configuration(cl, load_client_config, cfg)) return *code;
+    if (auto code = load_configuration(cl, load_client_config, check_client_startup, cfg)) return *code;
     return run_client(cfg);
 }

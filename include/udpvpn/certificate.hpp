@@ -69,7 +69,8 @@ struct VerifierPolicy {
 class X509Verifier final : public CertificateVerifier {
 public:
     // ca_pem: one or more PEM CA certificates (trust anchors). crl_pem: zero or more PEM CRLs.
-    // invalid_argument if there is no CA, a PEM block does not parse, or wall_clock is empty.
+    // invalid_argument if there is no CA, a PEM block does not parse, crl_pem is not empty but holds
+    // no PEM CRL (so a wrong file never turns revocation off), or wall_clock is empty.
     static Result<std::shared_ptr<X509Verifier>> create(std::string_view ca_pem, std::string_view crl_pem,
                                                         VerifierPolicy policy,
                                                         std::function<std::int64_t()> wall_clock);
