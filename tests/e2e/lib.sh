@@ -190,12 +190,12 @@ for s in d["sessions"]:
 ' "$1" "$2" "$3"
 }
 
-# A throwaway CA with the openssl CLI: make_openssl_ca DIR [ed25519|ec]
+# A throwaway CA with the openssl CLI: make_openssl_ca DIR [ed25519|ec] [CN]
 make_openssl_ca() {
-  local d=$1 kt=${2:-ed25519}
+  local d=$1 kt=${2:-ed25519} cn=${3:-e2e test CA}
   mkdir -p "$d"
   _genkey "$kt" "$d/ca.key"
-  openssl req -new -x509 -key "$d/ca.key" -subj "/CN=e2e test CA" -days 30 -out "$d/ca.crt" \
+  openssl req -new -x509 -key "$d/ca.key" -subj "/CN=$cn" -days 30 -out "$d/ca.crt" \
     -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
   : >"$d/index.txt"
   echo 1000 >"$d/serial"
