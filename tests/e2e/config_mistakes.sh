@@ -76,9 +76,9 @@ KEY_FILE="$WORK/open.key" STRICT=1 check "key readable by others, strict" 1 "pki
 CA_FILE="$WORK/ca.der" CERT_FILE="$WORK/server.der" KEY_FILE="$WORK/server.key.der" check "DER CA, certificate and key (accepted)" 0 "ok$"
 
 # A port in use: another socket holds 51820 in the server's namespace.
-in_ns srv python3 -c 'import socket,time; s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::", 51820)); time.sleep(30)' &
+in_ns srv python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::", 51820)); open(sys.argv[1], "w").close(); time.sleep(30)' "$WORK/held" &
 HOLDER=$!; PIDS+=("$HOLDER")
-sleep 0.5
+for _ in $(seq 100); do [ -e "$WORK/held" ] && break; sleep 0.1; done
 check "listen port in use" 1 "server\.listen: bind .*51820.*in use"
 kill "$HOLDER" 2>/dev/null || true
 
