@@ -32,7 +32,8 @@ static std::string hex_sid(SessionId s) {
 }
 
 Server::Server(asio::io_context& io, ServerConfig config)
-    : io_(io), cfg_(std::move(config)), pool4_(cfg_.ipv4_pool), pool6_(cfg_.ipv6_pool), shutdown_timer_(io) {
+    : io_(io), cfg_(std::move(config)), pool4_(cfg_.ipv4_pool), pool6_(cfg_.ipv6_pool), shutdown_timer_(io),
+      log_timer_(io) {
     for (const auto& [name, f] : cfg_.fixed) {
         if (f.ipv4) pool4_.reserve_fixed(*f.ipv4);
         if (f.ipv6) pool6_.reserve_fixed(*f.ipv6);
@@ -123,6 +124,7 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
                               [this](const Event& ev) { on_event(ev); }});
     driver_->set_endpoint(ep_.get());
     driver_->start();
+    arm_log_timer();
     if (ppp_) {
         UVLOG_NOTICE("listening on udp port %u, PPP mode: %s%s%s", port(), cfg_.ppp.pppd.c_str(),
                      cfg_.ppp.options.empty() ? "" : " file ", cfg_.ppp.options.c_str());
@@ -284,12 +286,31 @@ void Server::on_closed(const Event& ev) {
         const std::string who = ev.peer.common_name.empty() ? "" : " " + ev.peer.common_name;
         const std::string from = ev.address.len ? " from " + peer_to_string(ev.address) : "";
         if (ev.reason == Error::closed_locally) return;   // sessions we replaced or refused: logged already
-        UVLOG_WARN("refused client%s%s: %s%s", who.c_str(), from.c_str(), to_string(ev.reason), text.c_str());
+        // Per reason at most a few lines per window, then a summary: a flood of spoofed INITIALs
+        // or of clients stalling after RETRY must not become a flood of log lines.
+        const std::string kind = std::string("refused client: ") + to_string(ev.reason);
+        flush_log_summaries();
+        if (refusal_log_.admit(kind, monotonic_now()))
+            UVLOG_WARN("refused client%s%s: %s%s", who.c_str(), from.c_str(), to_string(ev.reason), text.c_str());
         return;
     }
     UVLOG_NOTICE("client %s (%s) disconnected: %s%s", it->second.identity.c_str(),
                  peer_to_string(it->second.outer).c_str(), to_string(ev.reason), text.c_str());
     forget(ev.session);
+}
+
+void Server::flush_log_summaries() {
+    for (const auto& summary : refusal_log_.due(monotonic_now())) UVLOG_WARN("%s", LogLimiter::format(summary).c_str());
+}
+
+void Server::arm_log_timer() {
+    // Summaries are due one window after a kind's first line: look once a second.
+    log_timer_.expires_after(std::chrono::seconds(1));
+    log_timer_.async_wait([this](const asio::error_code& ec) {
+        if (ec) return;
+        flush_log_summaries();
+        arm_log_timer();
+    });
 }
 
 void Server::forget(SessionId sid) {
@@ -431,6 +452,8 @@ void Server::shutdown(std::function<void()> done) {
         if (((!ep_ || ep_->sessions().empty()) && !ppp_busy) || monotonic_now() >= *deadline) {
             tun_watch_.reset();
             status_.reset();
+            log_timer_.cancel();
+            flush_log_summaries();
             done();
             *poll = nullptr;
             return;

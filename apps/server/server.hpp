@@ -5,6 +5,7 @@
 #include "address_pool.hpp"
 #include "control_socket.hpp"
 #include "endpoint_driver.hpp"
+#include "log_limiter.hpp"
 #include "pki_files.hpp"
 #include "ppp_sessions.hpp"
 #include "server_config.hpp"
@@ -60,6 +61,8 @@ private:
     std::optional<SessionId> session_for(const IpPrefix& dst) const;
     void setup_device();
     ResponderConfig responder_config() const;
+    void flush_log_summaries();
+    void arm_log_timer();
     KeyPermissions key_permissions() const;
 
     asio::io_context& io_;
@@ -79,6 +82,8 @@ private:
     TimeNs started_ = 0;
     std::int64_t started_unix_ = 0;
     asio::steady_timer shutdown_timer_;
+    LogLimiter refusal_log_;          // refusals of peers, per reason: a few lines, then a summary
+    asio::steady_timer log_timer_;
     bool shutting_down_ = false;      // shutdown() began: sessions that complete now are closed
     std::uint64_t dropped_spoofed_ = 0, dropped_no_route_ = 0;
 };
