@@ -6,7 +6,7 @@ pkgs=(
   meson ninja-build pkg-config g++ clang libclang-rt-14-dev
   libsodium-dev libssl-dev libasio-dev doctest-dev
   libmnl-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev scdoc
-  iproute2 iputils-ping iperf3 openssl socat procps kmod python3
+  iproute2 iputils-ping iperf3 openssl socat procps kmod python3 python3-cryptography
   qemu-system-x86 busybox-static ppp xz-utils
   openvpn wireguard-go wireguard-tools
 )

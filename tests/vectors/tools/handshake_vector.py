@@ -20,12 +20,12 @@ import struct
 import sys
 import textwrap
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "blackbox"))
 try:
     from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
-    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+    # The draft's key schedule, packets and frames, shared with the black-box tests.
+    from udpvpn_draft import extract, frames, label, messages, open_handshake, public, traffic_keys, x25519
 except ImportError:
     print("python3-cryptography is not installed: skipped")
     sys.exit(77)
@@ -63,80 +63,6 @@ def drng(seed):
         block[0] += (n + 63) // 64
         return ks
     return fill
-
-
-def extract(salt, ikm):
-    return hmac.new(salt, ikm, hashlib.sha256).digest()
-
-
-def expand(prk, info, length):
-    out, t, i = b"", b"", 1
-    while len(out) < length:
-        t = hmac.new(prk, t + info + bytes([i]), hashlib.sha256).digest()
-        out += t
-        i += 1
-    return out[:length]
-
-
-def label(secret, lab, ctx, length):
-    full = b"udpvpn " + lab.encode()
-    return expand(secret, struct.pack(">H", length) + bytes([len(full)]) + full + bytes([len(ctx)]) + ctx, length)
-
-
-def traffic_keys(secret):
-    return label(secret, "key", b"", 32), label(secret, "iv", b"", 12)
-
-
-def x25519(priv, pub):
-    return X25519PrivateKey.from_private_bytes(priv).exchange(X25519PublicKey.from_public_bytes(pub))
-
-
-def public(priv):
-    return X25519PrivateKey.from_private_bytes(priv).public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def open_handshake(dg, secret):
-    k, iv = traffic_keys(secret)
-    pn = struct.unpack(">I", dg[5:9])[0]
-    nonce = bytes(a ^ b for a, b in zip(iv, b"\0" * 8 + struct.pack(">I", pn)))
-    return pn, ChaCha20Poly1305(k).decrypt(nonce, dg[9:], dg[:9])
-
-
-def frames(pt):
-    i, out = 0, []
-    while i < len(pt):
-        t = pt[i]
-        if t == 0:
-            assert not any(pt[i:]), "PADDING must be zeros"
-            out.append(("PADDING", len(pt) - i))
-            break
-        if t == 1:
-            off, ln = struct.unpack(">IH", pt[i + 1:i + 7])
-            out.append(("FRAG", off, pt[i + 7:i + 7 + ln]))
-            i += 7 + ln
-        elif t == 2:
-            n = pt[i + 1]
-            out.append(("ACK", [struct.unpack(">II", pt[i + 2 + 8 * j:i + 10 + 8 * j]) for j in range(n)]))
-            i += 2 + 8 * n
-        elif t == 3:
-            code, ln = struct.unpack(">HH", pt[i + 1:i + 5])
-            out.append(("CLOSE", code, pt[i + 5:i + 5 + ln]))
-            i += 5 + ln
-        else:
-            raise AssertionError(f"unknown frame type {t}")
-    return out
-
-
-def messages(stream):
-    i, out = 0, []
-    while i < len(stream):
-        t = stream[i]
-        ln = int.from_bytes(stream[i + 1:i + 4], "big")
-        out.append((t, stream[i:i + 4 + ln], stream[i + 4:i + 4 + ln]))
-        i += 4 + ln
-    assert i == len(stream)
-    return out
 
 
 class Notes:
