@@ -4,6 +4,7 @@
 #include "log.hpp"
 
 #include <asio/read_until.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/streambuf.hpp>
 #include <asio/write.hpp>
 
@@ -17,10 +18,9 @@
 namespace udpvpn::app {
 
 constexpr std::size_t kMaxRequest = 4096;
-constexpr int kMaxClients = 16;   // a stuck reader cannot exhaust the server
 
-ControlSocket::ControlSocket(asio::io_context& io, std::string path, Handler handler)
-    : acceptor_(io), path_(std::move(path)), handler_(std::move(handler)) {}
+ControlSocket::ControlSocket(asio::io_context& io, std::string path, Handler handler, std::chrono::milliseconds timeout)
+    : acceptor_(io), path_(std::move(path)), handler_(std::move(handler)), timeout_(timeout) {}
 
 ControlSocket::~ControlSocket() {
     asio::error_code ec;
@@ -29,8 +29,9 @@ ControlSocket::~ControlSocket() {
 }
 
 std::unique_ptr<ControlSocket> ControlSocket::open(asio::io_context& io, const std::string& path,
-                                                   const std::string& group, Handler handler, std::string& error) {
-    std::unique_ptr<ControlSocket> cs(new ControlSocket(io, path, std::move(handler)));
+                                                   const std::string& group, Handler handler, std::string& error,
+                                                   std::chrono::milliseconds timeout) {
+    std::unique_ptr<ControlSocket> cs(new ControlSocket(io, path, std::move(handler), timeout));
     gid_t gid = static_cast<gid_t>(-1);
     if (!group.empty()) {
         const struct group* g = ::getgrnam(group.c_str());
@@ -63,39 +64,56 @@ std::unique_ptr<ControlSocket> ControlSocket::open(asio::io_context& io, const s
     return cs;
 }
 
-namespace {
-struct Conn : std::enable_shared_from_this<Conn> {
-    explicit Conn(asio::local::stream_protocol::socket s) : sock(std::move(s)), buf(kMaxRequest) {}
+struct ControlSocket::Connection {
+    explicit Connection(asio::local::stream_protocol::socket s)
+        : sock(std::move(s)), deadline(sock.get_executor()), buf(kMaxRequest) {}
     asio::local::stream_protocol::socket sock;
+    asio::steady_timer deadline;
     asio::streambuf buf;
     std::string reply;
+    bool finished = false;
 };
-}  // namespace
 
 void ControlSocket::accept() {
     acceptor_.async_accept([this](const asio::error_code& ec, asio::local::stream_protocol::socket s) {
         if (ec == asio::error::operation_aborted) return;
-        if (!ec && active_ < kMaxClients) {
-            auto c = std::make_shared<Conn>(std::move(s));
-            ++active_;
-            asio::async_read_until(c->sock, c->buf, '\n', [this, c](const asio::error_code& rec, std::size_t n) {
-                if (rec && rec != asio::error::eof) {
-                    --active_;
-                    return;
-                }
-                if (rec == asio::error::eof) n = c->buf.size();   // a request without the final newline
-                std::string line(asio::buffers_begin(c->buf.data()), asio::buffers_begin(c->buf.data()) + n);
-                while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-                c->reply = handler_(line) + "\n";
-                asio::async_write(c->sock, asio::buffer(c->reply), [this, c](const asio::error_code&, std::size_t) {
-                    --active_;
-                    asio::error_code ignored;
-                    c->sock.shutdown(asio::socket_base::shutdown_both, ignored);
-                });
-            });
-        }
+        // Over the limit the connection is closed at once (the client sees end of file).
+        if (!ec && active_ < kMaxConnections) serve(std::make_shared<Connection>(std::move(s)));
         accept();
     });
+}
+
+void ControlSocket::serve(const std::shared_ptr<Connection>& c) {
+    ++active_;
+    c->deadline.expires_after(timeout_);
+    c->deadline.async_wait([this, c](const asio::error_code& ec) {
+        if (!ec) finish(*c);   // silent or not reading its reply: its slot goes to the next one
+    });
+    asio::async_read_until(c->sock, c->buf, '\n', [this, c](const asio::error_code& rec, std::size_t n) {
+        if (c->finished) return;
+        if (rec && rec != asio::error::eof) {
+            finish(*c);
+            return;
+        }
+        if (rec == asio::error::eof) n = c->buf.size();   // a request without the final newline
+        std::string line(asio::buffers_begin(c->buf.data()), asio::buffers_begin(c->buf.data()) + n);
+        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+        c->reply = handler_(line) + "\n";
+        asio::async_write(c->sock, asio::buffer(c->reply), [this, c](const asio::error_code&, std::size_t) {
+            finish(*c);
+        });
+    });
+}
+
+// Exactly once per connection, whichever of the reply, an error or the deadline comes first.
+void ControlSocket::finish(Connection& c) {
+    if (c.finished) return;
+    c.finished = true;
+    --active_;
+    c.deadline.cancel();
+    asio::error_code ignored;
+    c.sock.shutdown(asio::socket_base::shutdown_both, ignored);
+    c.sock.close(ignored);
 }
 
 }  // namespace udpvpn::app
