@@ -351,6 +351,11 @@ public:
         if (d.empty()) return drop(Error::malformed);
         const std::uint8_t type = d[0];
         if (is_data_type(type)) return receive_data(now, from, d);
+        if ((type == kTypeInitial || type == kTypePad || type == kTypeHandshake) && d.size() > kMaxHandshakeDatagram) {
+            // Larger than any handshake datagram a peer may send (§7): nothing is copied or decrypted.
+            stats_.unvalidated.oversized++;
+            return drop(Error::malformed);
+        }
         if (type == kTypeInitial || type == kTypePad) return receive_initial(now, from, d);
         if (type == kTypeHandshake) return receive_handshake(now, from, d);
         return drop(Error::malformed);
@@ -531,7 +536,9 @@ private:
     Result<std::size_t> poll_one(SessionId sid, MutableByteView out, PeerAddress& to) {
         if (auto h = half_open_.find(sid); h != half_open_.end()) {
             to = h->second.from;
-            return h->second.handshake->poll_datagram(now_, out);
+            Result<std::size_t> n = h->second.handshake->poll_datagram(now_, out);
+            if (h->second.handshake->take_held_back()) stats_.unvalidated.over_budget++;
+            return n;
         }
         if (auto l = sessions_.find(sid); l != sessions_.end()) {
             to = l->second.session->address();
@@ -593,11 +600,15 @@ private:
     Received receive_handshake(TimeNs now, const PeerAddress& from, MutableByteView d) {
         const SessionId sid = peek_sid(d);
         if (auto h = half_open_.find(sid); h != half_open_.end()) {
+            // A half-open session stays at the address of its INITIAL (§10.2): a packet from anywhere
+            // else is not processed at all, however well it decrypts. Whoever holds the handshake keys
+            // can send from a forged source, so no such packet may validate that source, move the
+            // flight there or (as an ACK) keep the retransmission timer short.
+            if (!(h->second.from == from)) {
+                stats_.unvalidated.wrong_address++;
+                return drop(Error::unexpected_packet);
+            }
             const Error e = h->second.handshake->on_datagram(now, d);
-            // Follow the client only on a packet newer than any before: a replayed HANDSHAKE packet
-            // from a spoofed source must not redirect the (now unlimited) flight to a victim.
-            if (e == Error::ok && h->second.handshake->address_validated() && h->second.handshake->last_datagram_newest())
-                h->second.from = from;
             mark_ready(sid);
             return after_half_open(now, sid, e);
         }

@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <limits>
+
+#include <sodium.h>
 
 namespace udpvpn {
 namespace {
@@ -136,7 +139,8 @@ ClientHandshake::ClientHandshake(const InitiatorConfig& config, const Identity& 
     : HandshakeBase(std::move(verifier), Expect::ee), config_(config), identity_(identity), options_(std::move(options)),
       client_sid_(client_sid), deadline_(now + config.timers.handshake_timeout), timer_(config.timers.handshake_pto) {
     ensure_sodium();
-    datagram_size_ = std::max<std::size_t>(kMinInitialSize, config.max_datagram);   // §1.1: INITIAL >= 1200
+    // §1.1: INITIAL >= 1200; §7: no handshake datagram above kMaxHandshakeDatagram
+    datagram_size_ = std::clamp<std::size_t>(config.max_datagram, kMinInitialSize, kMaxHandshakeDatagram);
     rng.fill(client_random_);
     rng.fill(eph_priv_.expose_mut());
     x25519_public(eph_priv_, eph_pub_);
@@ -236,7 +240,7 @@ Result<std::size_t> ClientHandshake::poll_datagram(TimeNs now, MutableByteView o
 }
 
 Error ClientHandshake::on_datagram(TimeNs now, ByteView datagram) {
-    if (datagram.empty()) return Error::malformed;
+    if (datagram.empty() || datagram.size() > kMaxHandshakeDatagram) return Error::malformed;
     if (state_ == State::failed) return Error::unexpected_packet;
     switch (datagram[0]) {
     case static_cast<std::uint8_t>(PacketType::retry): return on_retry(datagram);
@@ -297,10 +301,14 @@ Error ClientHandshake::on_handshake(TimeNs now, ByteView datagram) {
     auto h = parse_handshake_header(datagram);
     if (!h.ok()) return h.error;
     if (h.value.dst_sid != client_sid_) return Error::unknown_session;
-    const Error e = channel_.open(datagram, scratch_);
+    HandshakeChannel::Plaintext plain;
+    std::size_t plain_size = 0;
+    const Error e = channel_.open(datagram, plain, plain_size);
     if (e != Error::ok) return e;
     HandshakeChannel::Incoming in;
-    if (channel_.apply(scratch_, in) != Error::ok) {
+    const Error applied = channel_.apply(ByteView(plain).first(plain_size), in);
+    sodium_memzero(plain.data(), plain_size);
+    if (applied != Error::ok) {
         fail_client(Error::protocol_violation, "malformed frames in a HANDSHAKE packet from the server");
         return failure_;
     }
@@ -411,7 +419,7 @@ ResponderGate::Verdict ResponderGate::classify(TimeNs now, const PeerAddress& fr
                                                std::size_t half_open_count, MutableByteView retry_out) {
     Verdict v;
     auto drop = [&v](Error e) { v.kind = Verdict::drop; v.reason = e; return v; };
-    if (datagram.empty()) return drop(Error::malformed);
+    if (datagram.empty() || datagram.size() > kMaxHandshakeDatagram) return drop(Error::malformed);
     if (datagram[0] == static_cast<std::uint8_t>(PacketType::pad)) {
         if (!admission_verify(admission_key_.expose(), datagram)) return drop(Error::admission_denied);
         auto p = parse_pad(datagram);
@@ -458,9 +466,11 @@ ServerHandshake::ServerHandshake(const ResponderConfig& config, const Identity& 
       deadline_(now + config.timers.handshake_timeout), timer_(config.timers.handshake_pto),
       admission_key_(admission_secret_of(config)) {
     ensure_sodium();
-    datagram_size_ = std::max<std::size_t>(kMinHandshakeDatagram, config.max_datagram);
+    datagram_size_ = std::clamp<std::size_t>(config.max_datagram, kMinHandshakeDatagram, kMaxHandshakeDatagram);
     received_ = initial_datagram.size();
-    validated_ = initial.cookie_valid;   // a valid cookie already proved the address (§1.3)
+    // A cookie admits the INITIAL but does not validate the address (§10.3): it can be captured
+    // and replayed from the address it names, so the flight stays within 3x until a HANDSHAKE
+    // packet from this address decrypts.
     result_.server_sid = server_sid;
     result_.client_sid = initial.client_sid;
     client_eph_pub_ = initial.client_eph_pub;
@@ -594,7 +604,10 @@ Result<std::size_t> ServerHandshake::poll_datagram(TimeNs now, MutableByteView o
     const std::size_t limit = std::min(datagram_size_, budget());
     if (server_hello_pending_) {
         if (out.size() < kServerHelloSize) return {kServerHelloSize, Error::buffer_too_small};
-        if (limit < kServerHelloSize) return {0, Error::ok};   // amplification limit: wait for more bytes
+        if (limit < kServerHelloSize) {   // amplification limit: wait for more bytes
+            held_back_ = true;
+            return {0, Error::ok};
+        }
         std::memcpy(out.data(), server_hello_.data(), kServerHelloSize);
         server_hello_pending_ = false;
         sent_ += kServerHelloSize;
@@ -606,13 +619,14 @@ Result<std::size_t> ServerHandshake::poll_datagram(TimeNs now, MutableByteView o
     if (out.size() < datagram_size_) return {datagram_size_, Error::buffer_too_small};
     bool frag = false;
     const std::size_t n = channel_.build(result_.client_sid, out, limit, frag);
+    if (n == 0 && limit < datagram_size_) held_back_ = true;
     sent_ += n;
     if (frag && state_ == State::sending_flight) timer_.arm(now);
     return {n, Error::ok};
 }
 
 Error ServerHandshake::on_datagram(TimeNs now, ByteView datagram) {
-    if (datagram.empty()) return Error::malformed;
+    if (datagram.empty() || datagram.size() > kMaxHandshakeDatagram) return Error::malformed;
     switch (datagram[0]) {
     case static_cast<std::uint8_t>(PacketType::initial): {
         if (!admission_verify(admission_key_.expose(), datagram)) return Error::admission_denied;
@@ -641,14 +655,18 @@ Error ServerHandshake::on_datagram(TimeNs now, ByteView datagram) {
     auto h = parse_handshake_header(datagram);
     if (!h.ok()) return h.error;
     if (h.value.dst_sid != server_sid_) return Error::unknown_session;
-    const Error e = channel_.open(datagram, scratch_);
+    HandshakeChannel::Plaintext plain;
+    std::size_t plain_size = 0;
+    const Error e = channel_.open(datagram, plain, plain_size);
     if (e != Error::ok) return e;
     validated_ = true;   // §1.5: it decrypted, so the client saw SERVER_HELLO at this address
     client_has_hello_ = true;
     received_ += datagram.size();
     server_hello_pending_ = false;
     HandshakeChannel::Incoming in;
-    if (channel_.apply(scratch_, in) != Error::ok) {
+    const Error applied = channel_.apply(ByteView(plain).first(plain_size), in);
+    sodium_memzero(plain.data(), plain_size);
+    if (applied != Error::ok) {
         fail_server(Error::protocol_violation, "malformed frames in a HANDSHAKE packet from the client");
         return failure_;
     }

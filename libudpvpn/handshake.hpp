@@ -30,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace udpvpn {
@@ -90,7 +91,6 @@ protected:
     HandshakeChannel channel_;
     Transcript transcript_;
     std::size_t consumed_ = 0;   // bytes of the peer's stream already parsed into messages
-    Bytes scratch_;              // decryption buffer, reused
     Error failure_ = Error::ok;
     std::string failure_text_;
     std::uint16_t peer_close_code_ = 0xFFFF;
@@ -185,7 +185,7 @@ public:
         Error reason = Error::ok;
         SessionId client_sid = 0;
         PublicKey32 client_eph_pub{};
-        bool cookie_valid = false;    // accept: a valid cookie proved the address (no amplification limit)
+        bool cookie_valid = false;    // accept: it carried a valid cookie (admission, not validation)
         std::size_t retry_size = 0;
     };
     // For INITIAL and PAD datagrams (anything else: drop / unexpected_packet). A RETRY verdict also
@@ -221,9 +221,8 @@ public:
     State state() const noexcept { return state_; }
     const HandshakeResult& result() const noexcept { return result_; }   // complete only
     bool address_validated() const noexcept { return validated_; }
-    // The last HANDSHAKE packet that decrypted was newer than all before it (a replay is not): only
-    // such a packet may move the session to a new source address.
-    bool last_datagram_newest() const noexcept { return channel_.last_open_newest(); }
+    // The last poll_datagram() held a datagram back because of the amplification limit (cleared).
+    bool take_held_back() noexcept { return std::exchange(held_back_, false); }
     bool data_keys_ready() const noexcept { return data_ready_; }
     // Data secrets derivable once our FINISHED is built: decrypt early DATA, deliver after complete.
     const DataSecrets& early_data_secrets() const noexcept { return result_.secrets; }
@@ -252,6 +251,7 @@ private:
     Bytes server_hello_;
     bool server_hello_pending_ = true;
     bool validated_ = false;
+    bool held_back_ = false;
     bool client_has_hello_ = false;   // a HANDSHAKE from the client decrypted: it has SERVER_HELLO
     bool data_ready_ = false;
     std::uint64_t received_ = 0, sent_ = 0;

@@ -2,6 +2,9 @@
 #include "handshake_channel.hpp"
 
 #include <algorithm>
+#include <cstring>
+
+#include <sodium.h>
 
 namespace udpvpn {
 
@@ -11,19 +14,21 @@ void HandshakeChannel::install(const Secret32& send_secret, const Secret32& recv
     recv_key_ = AeadKey(Suite::chacha20_poly1305, TrafficKeys::derive(recv_secret));
 }
 
-Error HandshakeChannel::open(ByteView datagram, Bytes& plaintext) {
+Error HandshakeChannel::open(ByteView datagram, Plaintext& plaintext, std::size_t& size) noexcept {
+    size = 0;
     if (!recv_key_.valid()) return Error::unexpected_packet;
+    if (datagram.size() > kMaxHandshakeDatagram) return Error::malformed;
     auto h = parse_handshake_header(datagram);
     if (!h.ok()) return h.error;
     const std::size_t n = datagram.size() - kHandshakeHeaderSize - kHandshakeTagSize;
-    plaintext.assign(datagram.begin() + kHandshakeHeaderSize, datagram.begin() + kHandshakeHeaderSize + n);
-    const Error e = recv_key_.open(h.value.packet_number, datagram.first(kHandshakeHeaderSize), plaintext,
-                                   datagram.data() + kHandshakeHeaderSize + n);
+    std::memcpy(plaintext.data(), datagram.data() + kHandshakeHeaderSize, n);
+    const Error e = recv_key_.open(h.value.packet_number, datagram.first(kHandshakeHeaderSize),
+                                   MutableByteView(plaintext).first(n), datagram.data() + kHandshakeHeaderSize + n);
     if (e != Error::ok) {
-        wipe(plaintext);
-        plaintext.clear();
+        sodium_memzero(plaintext.data(), n);
         return Error::bad_tag;
     }
+    size = n;
     last_newest_ = h.value.packet_number >= recv_pn_end_;
     if (last_newest_) recv_pn_end_ = std::uint64_t{h.value.packet_number} + 1;
     return Error::ok;

@@ -8,6 +8,7 @@
 #include "key_schedule.hpp"
 #include "wire_format.hpp"
 
+#include <array>
 #include <string>
 
 namespace udpvpn {
@@ -18,8 +19,11 @@ public:
     void install(const Secret32& send_secret, const Secret32& recv_secret) noexcept;
     bool ready() const noexcept { return send_key_.valid(); }
 
-    // Decrypts a HANDSHAKE datagram into `plaintext` (resized). Drop-class errors: malformed, bad_tag.
-    Error open(ByteView datagram, Bytes& plaintext);
+    // Decrypts a HANDSHAKE datagram into `plaintext`, a caller buffer (on its stack: nothing is
+    // allocated or kept for a packet that does not authenticate); `size` is the plaintext length.
+    // Drop-class errors: malformed (also: larger than kMaxHandshakeDatagram), bad_tag.
+    using Plaintext = std::array<std::uint8_t, kMaxHandshakeDatagram>;
+    Error open(ByteView datagram, Plaintext& plaintext, std::size_t& size) noexcept;
     // The last successful open() had a packet number above every one opened before (not a replay).
     bool last_open_newest() const noexcept { return last_newest_; }
 

@@ -25,6 +25,9 @@ enum class PacketType : std::uint8_t {
 
 inline constexpr std::uint16_t kProtocolVersion = 0x0001;       // §1.1
 inline constexpr std::size_t kMinInitialSize = 1200;            // §1.1: server drops shorter INITIALs
+// §7: no INITIAL, PAD, RETRY, SERVER_HELLO or HANDSHAKE datagram is larger (1500 - 48, the largest
+// datagram size we probe for); a receiver drops a larger one before copying or decrypting anything.
+inline constexpr std::size_t kMaxHandshakeDatagram = 1452;
 inline constexpr std::size_t kAdmissionMacSize = 16;            // §1.1: BLAKE2b-128
 inline constexpr std::size_t kCookieSize = 24;                  // §1.3: bucket (8) || MAC (16)
 inline constexpr std::size_t kRetrySize = 1 + 4 + kCookieSize;  // §1.3: 29 bytes

@@ -56,8 +56,25 @@ struct SessionInfo {
     std::uint16_t inner_mtu = 0;
 };
 
+// Datagrams from peers whose address is not validated yet (docs/rfc-draft.txt, Section 10) that a
+// responder refused, by reason. Each is also counted once in EndpointStats::dropped; these say why.
+struct UnvalidatedRefusals {
+    std::uint64_t oversized = 0;           // INITIAL/PAD/HANDSHAKE larger than kMaxHandshakeDatagram
+    std::uint64_t bad_cookie = 0;          // INITIAL with a cookie that is forged, expired or for another address
+    std::uint64_t replayed_cookie = 0;     // INITIAL with a cookie that already opened a half-open session
+    std::uint64_t wrong_address = 0;       // packet for a half-open session from another source address
+    std::uint64_t source_half_open = 0;    // its source address holds max_half_open_per_source already
+    std::uint64_t prefix_half_open = 0;    // its /24 (IPv4) or /56 (IPv6) holds max_half_open_per_prefix
+    std::uint64_t source_rate = 0;         // its source address is over handshake_rate_per_source
+    std::uint64_t prefix_rate = 0;         // its prefix is over handshake_rate_per_prefix
+    std::uint64_t table_full = 0;          // max_half_open, max_sessions or the limit tables are full
+    std::uint64_t no_session_id = 0;       // no free session ID under our route byte
+    std::uint64_t over_budget = 0;         // a datagram held back by the 3x amplification limit
+};
+
 struct EndpointStats {
     std::uint64_t dropped[32] = {};      // indexed by the drop-class Error value
+    UnvalidatedRefusals unvalidated;     // responder only
     std::uint64_t sessions = 0;
     std::uint64_t half_open = 0;
     std::uint64_t retries_sent = 0;

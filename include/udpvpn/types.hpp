@@ -38,6 +38,25 @@ struct PeerAddress {
         return a;
     }
     ByteView view() const noexcept { return {bytes.data(), len}; }
+
+    // The IP encoding the bundled apps use: family (4 or 6) | port (2, big-endian) | address. A
+    // responder recognises it to apply its per-host and per-prefix limits (ResponderConfig); any
+    // other encoding counts as a host and a prefix of its own.
+    static PeerAddress ipv4(const std::array<std::uint8_t, 4>& ip, std::uint16_t port) noexcept {
+        return ip_encoded(4, ip.data(), ip.size(), port);
+    }
+    static PeerAddress ipv6(const std::array<std::uint8_t, 16>& ip, std::uint16_t port) noexcept {
+        return ip_encoded(6, ip.data(), ip.size(), port);
+    }
+    static PeerAddress ip_encoded(std::uint8_t family, const std::uint8_t* ip, std::size_t n, std::uint16_t port) noexcept {
+        PeerAddress a;
+        a.bytes[0] = family;
+        a.bytes[1] = static_cast<std::uint8_t>(port >> 8);
+        a.bytes[2] = static_cast<std::uint8_t>(port);
+        std::memcpy(a.bytes.data() + 3, ip, n);
+        a.len = static_cast<std::uint8_t>(3 + n);
+        return a;
+    }
     friend bool operator==(const PeerAddress& a, const PeerAddress& b) noexcept {
         return a.len == b.len && std::memcmp(a.bytes.data(), b.bytes.data(), a.len) == 0;
     }

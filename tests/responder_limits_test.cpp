@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// What a responder gives a peer whose address it has not validated (docs/rfc-draft.txt, Sections
+// 10.2-10.4, 20.4, 20.5), checked against an attacker who does what any client can: send INITIALs,
+// read SERVER_HELLO and so hold the handshake keys, answer RETRY cookies, replay what it captured.
+// Every heap allocation of this test binary is counted (operator new/delete below), so the memory
+// bound of half-open sessions is measured exactly, not estimated.
+#include "sim_setup.hpp"
+
+#include "wire_format.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <map>
+#include <new>
+
+namespace {
+// Live heap bytes of the whole binary: each block carries its size in a 16-byte header.
+std::atomic<std::int64_t> g_live{0};
+constexpr std::size_t kHeader = 16;
+}  // namespace
+
+void* operator new(std::size_t n) {
+    auto* p = static_cast<unsigned char*>(std::malloc(n + kHeader));
+    if (!p) throw std::bad_alloc();
+    std::memcpy(p, &n, sizeof n);
+    g_live += static_cast<std::int64_t>(n);
+    return p + kHeader;
+}
+void operator delete(void* q) noexcept {
+    if (!q) return;
+    auto* p = static_cast<unsigned char*>(q) - kHeader;
+    std::size_t n = 0;
+    std::memcpy(&n, p, sizeof n);
+    g_live -= static_cast<std::int64_t>(n);
+    std::free(p);
+}
+void operator delete(void* q, std::size_t) noexcept { operator delete(q); }
+void* operator new[](std::size_t n) { return operator new(n); }
+void operator delete[](void* q) noexcept { operator delete(q); }
+void operator delete[](void* q, std::size_t) noexcept { operator delete(q); }
+
+using namespace udpvpn;
+using namespace udpvpn::sim;
+
+namespace {
+
+constexpr std::uint8_t kHandshake = static_cast<std::uint8_t>(PacketType::handshake);
+constexpr std::uint8_t kServerHello = static_cast<std::uint8_t>(PacketType::server_hello);
+constexpr std::uint8_t kRetry = static_cast<std::uint8_t>(PacketType::retry);
+
+// Source i in a /24 of its own: 10.(i >> 8).(i & 255).1, in the apps' IP encoding.
+PeerAddress host_in_own_prefix(std::uint32_t i) {
+    return PeerAddress::ipv4({10, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i), 1}, 4000);
+}
+
+// A well-formed INITIAL (1232 bytes, zero admission key) for client i; any 32 bytes do as its
+// ephemeral key for the server's purposes.
+Bytes initial_for(std::uint32_t i, ByteView cookie = {}) {
+    static const std::uint8_t suites[2] = {0x00, 0x01};
+    InitialFields f;
+    f.client_sid = i;
+    for (std::size_t k = 0; k < 32; ++k) {
+        f.client_random[k] = static_cast<std::uint8_t>(i * 7 + k);
+        f.client_eph_pub[k] = static_cast<std::uint8_t>((i >> (8 * (k % 4))) ^ (k * 29 + 1));
+    }
+    f.suites = suites;
+    f.cookie = cookie;
+    Bytes out(1232);
+    const std::array<std::uint8_t, 32> zero{};
+    REQUIRE(encode_initial(f, zero, out.size(), out).ok());
+    return out;
+}
+
+struct Sent {
+    PeerAddress to;
+    Bytes bytes;
+};
+std::vector<Sent> drain(Endpoint& ep) {
+    std::vector<Sent> out;
+    static std::uint8_t buf[kMaxDatagram];
+    for (;;) {
+        PeerAddress to;
+        auto r = ep.poll_datagram(buf, to);
+        REQUIRE(r.ok());
+        if (r.value == 0) break;
+        out.push_back({to, Bytes(buf, buf + r.value)});
+    }
+    while (ep.poll_event()) {}
+    return out;
+}
+
+std::string key(const PeerAddress& a) { return std::string(a.view().begin(), a.view().end()); }
+
+// Bytes a responder received from and sent to every address, to check the 3x rule per address.
+struct Ledger {
+    std::map<std::string, std::uint64_t> rx, tx;
+    void in(const PeerAddress& a, std::size_t n) { rx[key(a)] += n; }
+    void out(const std::vector<Sent>& sent) {
+        for (const Sent& s : sent) tx[key(s.to)] += s.bytes.size();
+    }
+    double ratio(const PeerAddress& a) {
+        const std::uint64_t r = rx[key(a)];
+        return r ? static_cast<double>(tx[key(a)]) / static_cast<double>(r) : (tx[key(a)] ? 1e9 : 0.0);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("4096 half-open sessions each fed a forged 65000-byte HANDSHAKE datagram keep the memory "
+          "bound the draft states") {
+    ResponderConfig sc;
+    sc.cookie_threshold = sc.max_half_open;   // memory, not cookies, is under test here
+    auto server = make_server(sc, 1);
+    std::vector<SessionId> sids;
+    sids.reserve(sc.max_half_open);
+    std::size_t flight = 0;   // the server's own HANDSHAKE bytes for one client
+    std::vector<Sent> out;
+    out.reserve(16);
+
+    const std::int64_t before = g_live.load();
+    for (std::uint32_t i = 1; i <= sc.max_half_open; ++i) {
+        Bytes ini = initial_for(i);
+        REQUIRE(server->receive(kSecond, host_in_own_prefix(i), ini).status == Error::ok);
+        SessionId sid = 0;
+        for (const Sent& s : drain(*server)) {
+            if (s.bytes[0] == kServerHello) sid = parse_server_hello(s.bytes).value.server_sid;
+            if (i == 1 && s.bytes[0] == kHandshake) flight += s.bytes.size();
+        }
+        REQUIRE(sid != 0);
+        sids.push_back(sid);
+    }
+    REQUIRE(server->stats().half_open == sc.max_half_open);
+    const std::int64_t opened = g_live.load();
+    const double per_half_open = static_cast<double>(opened - before) / static_cast<double>(sc.max_half_open);
+    MESSAGE("heap per half-open session (endpoint book-keeping included): ", per_half_open, " bytes");
+    // docs/rfc-draft.txt, Section 10.4: at most 4 KiB plus its own flight before validation.
+    MESSAGE("its own flight: ", flight, " bytes");
+    CHECK(per_half_open <= 4.0 * 1024 + static_cast<double>(flight));
+
+    Bytes forged(65000, 0xA5), copy(65000), largest(kMaxHandshakeDatagram);
+    forged[0] = kHandshake;
+    PeerAddress nowhere;
+    const std::int64_t baseline = g_live.load();
+    // The attacker knows every session ID (from SERVER_HELLO) but not the handshake keys here; with
+    // them it could not do more, since the size check comes before the tag check.
+    for (std::uint32_t i = 0; i < sc.max_half_open; ++i) {
+        for (int k = 0; k < 4; ++k) forged[1 + k] = static_cast<std::uint8_t>(sids[i] >> (24 - 8 * k));
+        std::copy(forged.begin(), forged.end(), copy.begin());
+        CHECK(server->receive(2 * kSecond, host_in_own_prefix(i + 1), copy).status == Error::malformed);
+        // A forged datagram of the largest accepted size fails its tag check and leaves nothing.
+        std::copy(forged.begin(), forged.begin() + kMaxHandshakeDatagram, largest.begin());
+        CHECK(server->receive(2 * kSecond, host_in_own_prefix(i + 1), largest).status == Error::bad_tag);
+        CHECK(server->poll_datagram(copy, nowhere).value == 0);   // nothing is answered
+    }
+    const std::int64_t after = g_live.load();
+    MESSAGE("heap growth after 4096 forged 65000-byte and 4096 forged 1452-byte datagrams: ", after - baseline,
+            " bytes");
+    CHECK(after - baseline <= 0);
+    CHECK(server->stats().unvalidated.oversized == sc.max_half_open);
+    CHECK(server->stats().half_open == sc.max_half_open);
+}
+
+TEST_CASE("a HANDSHAKE packet from another source does not move a half-open session, and spoofed ACKs "
+          "do not keep its retransmissions going") {
+    ResponderConfig sc;
+    InitiatorConfig cc;
+    cc.server = address("server");
+    cc.pad_datagrams = 0;   // the smallest budget: 3 x 1232 bytes
+    auto server = make_server(sc, 1);
+    auto client = make_client(cc, 2);
+    const PeerAddress home = address("attacker"), victim = address("victim");
+    Ledger ledger;
+    TimeNs now = kSecond;
+    REQUIRE(client->connect(now).ok());
+    for (Sent& s : drain(*client)) {
+        ledger.in(home, s.bytes.size());
+        (void)server->receive(now, home, s.bytes);
+    }
+    // Only SERVER_HELLO reaches the key holder; the rest of the flight is lost on the way.
+    std::vector<Sent> first = drain(*server);
+    ledger.out(first);
+    for (Sent& s : first)
+        if (s.bytes[0] == kServerHello) (void)client->receive(now, cc.server, s.bytes);
+    // Its PTO probe is a fresh, valid HANDSHAKE packet; it sends it with the victim's address.
+    now += 400 * kMillisecond;
+    client->handle_timeout(now);
+    std::vector<Sent> probe = drain(*client);
+    REQUIRE(!probe.empty());
+    REQUIRE(probe[0].bytes[0] == kHandshake);
+    for (Sent& s : probe) {
+        ledger.in(victim, s.bytes.size());
+        CHECK(server->receive(now, victim, s.bytes).status == Error::unexpected_packet);
+    }
+    ledger.out(drain(*server));
+    CHECK(server->stats().unvalidated.wrong_address == probe.size());
+    // Ten seconds of PTOs, each answered by a spoofed copy of the probe from the victim.
+    for (int i = 0; i < 40; ++i) {
+        now += 250 * kMillisecond;
+        server->handle_timeout(now);
+        ledger.out(drain(*server));
+        Bytes again = probe[0].bytes;
+        ledger.in(victim, again.size());
+        (void)server->receive(now, victim, again);
+        ledger.out(drain(*server));
+    }
+    MESSAGE("to the victim: ", ledger.tx[key(victim)], " bytes for ", ledger.rx[key(victim)], " received from it");
+    MESSAGE("to the attacker's own address: ", ledger.tx[key(home)], " bytes for ", ledger.rx[key(home)]);
+    CHECK(ledger.tx[key(victim)] == 0);
+    CHECK(ledger.ratio(home) <= 3.0);
+}
