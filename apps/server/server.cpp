@@ -188,17 +188,48 @@ void Server::on_established(const Event& ev) {
     c.suite = ev.suite;
     c.peer.key.reset();
 
-    // One session per identity: a reconnecting client replaces its stale session and keeps its address.
-    if (auto old = by_identity_.find(c.identity); old != by_identity_.end() && old->second != ev.session) {
-        const SessionId old_sid = old->second;
-        UVLOG_INFO("client %s reconnected from %s: closing its previous session %08x", c.identity.c_str(),
-                   peer_to_string(c.outer).c_str(), old_sid);
+    // server.max_sessions_per_identity sessions per identity (1 by default). At the limit the
+    // oldest is replaced by a reconnection, or kept against a second machine (identity_clash.hpp).
+    if (auto held = by_identity_.find(c.identity);
+        held != by_identity_.end() && held->second.size() >= cfg_.max_sessions_per_identity) {
+        const SessionId old_sid = held->second.front();
+        const auto info = ep_->session_info(old_sid);
+        const PeerAddress holder = info ? info->address : clients_[old_sid].outer;
+        const auto d = clashes_.decide(c.identity, holder, c.outer, now);
+        const std::string old_from = peer_to_string(holder), new_from = peer_to_string(c.outer);
+        switch (d.verdict) {
+        case IdentityClashes::Verdict::clash:
+            UVLOG_WARN("identity %s is in use from %s and from %s at once (one certificate on two machines?): "
+                       "keeping the session from %s, refusing %s for %llu s; give each machine its own "
+                       "certificate, or allow several sessions with server.max_sessions_per_identity",
+                       c.identity.c_str(), old_from.c_str(), new_from.c_str(), old_from.c_str(), new_from.c_str(),
+                       static_cast<unsigned long long>(d.hold / kSecond));
+            [[fallthrough]];
+        case IdentityClashes::Verdict::held: {
+            if (d.verdict == IdentityClashes::Verdict::held && refusal_log_.admit("identity in use: " + c.identity, now))
+                UVLOG_INFO("refusing client %s from %s: the identity is in use from %s (for %llu s more)",
+                           c.identity.c_str(), new_from.c_str(), old_from.c_str(),
+                           static_cast<unsigned long long>(d.hold / kSecond));
+            ep_->close(now, ev.session, Error::closed_locally,
+                       "identity " + c.identity + " is in use from another address; retry later");
+            return;
+        }
+        case IdentityClashes::Verdict::move:
+            UVLOG_WARN("client %s moved from %s to %s: closing its previous session %08x", c.identity.c_str(),
+                       old_from.c_str(), new_from.c_str(), old_sid);
+            break;
+        case IdentityClashes::Verdict::reconnect:
+            UVLOG_INFO("client %s reconnected from %s: closing its previous session %08x", c.identity.c_str(),
+                       new_from.c_str(), old_sid);
+            break;
+        }
         forget(old_sid);
         ep_->close(now, old_sid, Error::closed_locally, "replaced by a new session");
     }
 
     const auto fixed = cfg_.fixed.find(c.identity);
-    const FixedAddress f = fixed != cfg_.fixed.end() ? fixed->second : FixedAddress{};
+    FixedAddress f = fixed != cfg_.fixed.end() ? fixed->second : FixedAddress{};
+    if (by_identity_.count(c.identity)) f = FixedAddress{};   // a further session: the fixed one is taken
     if (cfg_.ipv4_pool) c.ipv4 = pool4_.allocate(f.ipv4);
     if (cfg_.ipv6_pool) c.ipv6 = pool6_.allocate(f.ipv6);
     if ((cfg_.ipv4_pool && !c.ipv4) || (cfg_.ipv6_pool && !c.ipv6)) {
@@ -212,7 +243,7 @@ void Server::on_established(const Event& ev) {
 
     if (ppp_) {
         if (c.ipv4) by_v4_[c.ipv4->addr] = ev.session;
-        by_identity_[c.identity] = ev.session;
+        by_identity_[c.identity].push_back(ev.session);
         const SessionId sid = ev.session;
         clients_[sid] = std::move(c);
         if (start_pppd(clients_[sid])) {
@@ -245,7 +276,7 @@ void Server::on_established(const Event& ev) {
         else push.dns4.push_back(to_push4(d).addr);
     }
     push.mtu = cfg_.mtu;
-    by_identity_[c.identity] = ev.session;
+    by_identity_[c.identity].push_back(ev.session);
     const std::string v4 = c.ipv4 ? to_string(*c.ipv4, false) : "-";
     const std::string v6 = c.ipv6 ? to_string(*c.ipv6, false) : "-";
     clients_[ev.session] = std::move(c);
@@ -325,7 +356,10 @@ void Server::forget(SessionId sid) {
         by_v6_.erase(c.ipv6->addr);
         pool6_.release(*c.ipv6);
     }
-    if (auto bi = by_identity_.find(c.identity); bi != by_identity_.end() && bi->second == sid) by_identity_.erase(bi);
+    if (auto bi = by_identity_.find(c.identity); bi != by_identity_.end()) {
+        std::erase(bi->second, sid);
+        if (bi->second.empty()) by_identity_.erase(bi);
+    }
     clients_.erase(it);
     if (ppp_) ppp_->close(sid);   // the session is gone: so is its pppd
 }
@@ -407,6 +441,7 @@ void Server::reload() {
     log_set_level(next.log_level);
     cfg_.log_level = next.log_level;
     cfg_.client_to_client = next.client_to_client;
+    cfg_.max_sessions_per_identity = next.max_sessions_per_identity;
     cfg_.push_routes = next.push_routes;
     cfg_.push_dns = next.push_dns;
     cfg_.fixed = next.fixed;

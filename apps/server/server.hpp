@@ -5,6 +5,7 @@
 #include "address_pool.hpp"
 #include "control_socket.hpp"
 #include "endpoint_driver.hpp"
+#include "identity_clash.hpp"
 #include "log_limiter.hpp"
 #include "pki_files.hpp"
 #include "ppp_sessions.hpp"
@@ -77,7 +78,8 @@ private:
     AddressPool pool4_, pool6_;
     std::map<SessionId, Client> clients_;
     std::map<AddrKey, SessionId> by_v4_, by_v6_;
-    std::map<std::string, SessionId> by_identity_;
+    std::map<std::string, std::vector<SessionId>> by_identity_;   // oldest first
+    IdentityClashes clashes_;
     std::vector<std::uint8_t> tun_buf_;
     TimeNs started_ = 0;
     std::int64_t started_unix_ = 0;

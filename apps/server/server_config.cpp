@@ -27,6 +27,8 @@ static ServerConfig read(TomlReader& r) {
         c.port = hp->port;
     }
     c.port = static_cast<std::uint16_t>(r.integer("server.port", c.port, 1, 65535));
+    c.max_sessions_per_identity =
+        static_cast<std::size_t>(r.integer("server.max_sessions_per_identity", 1, 1, 1024));
     const std::string level = r.string("server.log_level", "info");
     if (!parse_log_level(level, c.log_level)) r.fail("server.log_level", "expected error, warning, notice, info or debug");
 

@@ -27,6 +27,7 @@ struct ServerConfig {
     std::string listen_address;                // "" = every address, dual-stack
     std::uint16_t port = 51820;
     LogLevel log_level = LogLevel::info;
+    std::size_t max_sessions_per_identity = 1; // sessions one certificate identity may hold at once
     // [pki]
     std::string ca_file = "/etc/udpvpn/ca.crt";
     std::string cert_file = "/etc/udpvpn/server.crt";
