@@ -71,11 +71,26 @@ protected:
         Received r;
         r.session = s.local_sid();
         if (is_inner(o.payload) && !o.plaintext.empty()) {
+            const auto protocol = static_cast<InnerProtocol>(o.payload);
+            // The application has not seen `established` for this session yet (it arrived in the
+            // same batch of datagrams): it would not know where the packet belongs, so it waits in
+            // the poll_inner() queue, which hands it out after the event (issue 10, finding 8).
+            if (!unannounced_.empty() && unannounced_.count(r.session)) {
+                queue_inner(r.session, protocol, o.plaintext);
+                return r;
+            }
             r.has_inner = true;
-            r.protocol = static_cast<InnerProtocol>(o.payload);
+            r.protocol = protocol;
             r.inner = o.plaintext;
         }
         return r;
+    }
+    void queue_inner(SessionId sid, InnerProtocol protocol, ByteView packet) {
+        if (inner_.size() >= kMaxInnerQueue) {
+            stats_.inner_dropped.queue_full++;
+            return;
+        }
+        inner_.push_back({sid, protocol, Bytes(packet.begin(), packet.end())});
     }
     void report_established(SessionId sid, const HandshakeResult& r, const PeerAddress& address) {
         stats_.handshakes_completed++;
@@ -85,7 +100,9 @@ protected:
         e.peer = r.peer;
         e.suite = r.suite;
         e.address = address;
+        if (events_.size() >= kMaxEventQueue) return;
         push_event(std::move(e));
+        unannounced_.insert(sid);
     }
     SessionInfo info_of(const Session& s) const {
         SessionInfo i;
@@ -109,11 +126,13 @@ public:
         if (events_.empty()) return std::nullopt;
         Event e = std::move(events_.front());
         events_.pop_front();
+        if (e.type == EventType::established) unannounced_.erase(e.session);
         return e;
     }
     Result<InnerPacket> poll_inner(MutableByteView out) override {
         if (inner_.empty()) return {{}, Error::ok};
         QueuedInner& q = inner_.front();
+        if (!unannounced_.empty() && unannounced_.count(q.session)) return {{}, Error::ok};   // after its event
         if (out.size() < q.bytes.size()) return {{q.session, q.protocol, q.bytes.size()}, Error::buffer_too_small};
         std::copy(q.bytes.begin(), q.bytes.end(), out.begin());
         InnerPacket p{q.session, q.protocol, q.bytes.size()};
@@ -125,6 +144,8 @@ public:
 protected:
     std::deque<Event> events_;
     std::deque<QueuedInner> inner_;
+    // Sessions whose `established` event is queued but not yet polled: their inner packets wait.
+    std::unordered_set<SessionId> unannounced_;
     EndpointStats stats_;
     TimeNs now_ = 0;   // time of the latest call: poll_datagram() has no time argument of its own
 };
@@ -645,8 +666,10 @@ private:
             // and no larger than the largest datagram we send (16 x 1452 bytes at most per half-open).
             // DATA may overtake the client's first HANDSHAKE packet, so validation is not required.
             const std::size_t max_size = std::max<std::size_t>(config_.max_datagram, config_.max_probe_datagram);
-            if (!(ho->second.from == from) || d.size() > max_size || ho->second.early.size() >= config_.early_data_limit)
+            if (!(ho->second.from == from) || d.size() > max_size || ho->second.early.size() >= config_.early_data_limit) {
+                stats_.inner_dropped.early_refused++;
                 return drop(Error::unexpected_packet);
+            }
             ho->second.early.emplace_back(d.begin(), d.end());
             Received r;
             r.session = sid;
@@ -688,10 +711,14 @@ private:
         report_established(sid, r, h.from);
         for (Bytes& early : h.early) {
             Result<DataHeader> dh = parse_data_header(early);
-            if (!dh) continue;
-            Session::Opened o = l.session->open(now, h.from, dh.value, early);
-            if (o.status == Error::ok && is_inner(o.payload) && !o.plaintext.empty() && inner_.size() < kMaxInnerQueue)
-                inner_.push_back({sid, static_cast<InnerProtocol>(o.payload), Bytes(o.plaintext.begin(), o.plaintext.end())});
+            Session::Opened o;
+            if (dh) o = l.session->open(now, h.from, dh.value, early);
+            if (!dh || o.status != Error::ok) {
+                stats_.inner_dropped.early_unopened++;
+                continue;
+            }
+            if (is_inner(o.payload) && !o.plaintext.empty())
+                queue_inner(sid, static_cast<InnerProtocol>(o.payload), o.plaintext);
         }
         drain_session_events(*l.session);
         l.tail = std::move(h.handshake);

@@ -147,3 +147,23 @@ TEST_CASE("durations are short and exact to the shown unit") {
 TEST_CASE("the request is one JSON line") {
     CHECK(status_request() == "{\"command\":\"status\"}\n");
 }
+
+TEST_CASE("the inner packet drop counters are read by reason and shown when not zero") {
+    const auto r = parse_status_reply(
+        R"({"version":1,"sessions":[],"inner_drops":{"from_clients":{"source_address":3,"queue_full":0},)"
+        R"("to_clients":{"no_route":7}}})");
+    REQUIRE(r.inner_drops.size() == 3);
+    const auto has = [&](const std::string& name, std::uint64_t n) {
+        return std::any_of(r.inner_drops.begin(), r.inner_drops.end(),
+                           [&](const DropCounter& d) { return d.name == name && d.count == n; });
+    };
+    CHECK(has("from_clients.source_address", 3));
+    CHECK(has("from_clients.queue_full", 0));
+    CHECK(has("to_clients.no_route", 7));
+    const std::string table = format_status_table(r, 0);
+    CHECK(table.find("from_clients.source_address 3") != std::string::npos);
+    CHECK(table.find("to_clients.no_route 7") != std::string::npos);
+    CHECK(table.find("queue_full") == std::string::npos);
+    CHECK_THROWS_AS(parse_status_reply(R"({"version":1,"sessions":[],"inner_drops":{"a":{"b":-1}}})"), CtlError);
+    CHECK(parse_status_reply(kReply).inner_drops.empty());
+}

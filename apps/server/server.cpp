@@ -373,29 +373,46 @@ std::optional<SessionId> Server::session_for(const IpPrefix& dst) const {
 
 void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packet) {
     auto it = clients_.find(sid);
-    if (it == clients_.end()) return;   // not ours (yet): early data before `established` is replayed later
+    // The endpoint hands out a session's inner packets only after its `established` event, so an
+    // unknown session is one we refused, replaced or are closing.
+    if (it == clients_.end()) {
+        ++inner_drops_.unknown_session;
+        return;
+    }
     if (ppp_) {
         if (proto == InnerProtocol::ppp) ppp_->deliver(sid, packet);
+        else ++inner_drops_.wrong_protocol;
+        return;
+    }
+    if (proto == InnerProtocol::ppp) {
+        ++inner_drops_.wrong_protocol;
         return;
     }
     const auto h = parse_ip_header(packet);
-    if (!h || h->protocol != proto) return;
+    if (!h || h->protocol != proto) {
+        ++inner_drops_.malformed;
+        return;
+    }
     const Client& c = it->second;
     // A client may only send from the address we gave it (no spoofing other clients or the server).
     const auto& own = h->src.v6 ? c.ipv6 : c.ipv4;
     if (!own || own->addr != h->src.addr) {
-        ++dropped_spoofed_;
         // Link-local chatter (router solicitations, MLD) is normal: only count it.
-        if (h->src.v6 && h->src.addr[0] == 0xfe && (h->src.addr[1] & 0xc0) == 0x80) return;
+        if (h->src.v6 && h->src.addr[0] == 0xfe && (h->src.addr[1] & 0xc0) == 0x80) {
+            ++inner_drops_.source_link_local;
+            return;
+        }
+        ++inner_drops_.source_address;
         UVLOG_DEBUG("client %s: dropped packet from unassigned source %s", c.identity.c_str(), to_string(h->src, false).c_str());
         return;
     }
     if (const auto other = session_for(h->dst)) {
-        if (cfg_.client_to_client) driver_->send_inner(*other, proto, packet);
+        if (!cfg_.client_to_client) ++inner_drops_.client_to_client_off;
+        else if (!driver_->send_inner(*other, proto, packet)) ++inner_drops_.forward_failed;
         return;
     }
     // Addresses inside the pools other than the server's belong to no one: do not bounce them back.
-    tun_->write(packet);
+    if (!tun_->write(packet)) ++inner_drops_.tunnel_write;
 }
 
 bool Server::on_tun_readable() {
@@ -404,13 +421,16 @@ bool Server::on_tun_readable() {
         if (n <= 0) return false;
         const ByteView pkt(tun_buf_.data(), static_cast<std::size_t>(n));
         const auto h = parse_ip_header(pkt);
-        if (!h) continue;
-        const auto sid = session_for(h->dst);
-        if (!sid) {
-            ++dropped_no_route_;
+        if (!h) {
+            ++inner_drops_.to_client_malformed;
             continue;
         }
-        driver_->send_inner(*sid, h->protocol, pkt);
+        const auto sid = session_for(h->dst);
+        if (!sid) {
+            ++inner_drops_.no_route;
+            continue;
+        }
+        if (!driver_->send_inner(*sid, h->protocol, pkt)) ++inner_drops_.seal_failed;
     }
     return true;   // more may be waiting
 }
@@ -501,6 +521,33 @@ void Server::shutdown(std::function<void()> done) {
     (*poll)();
 }
 
+// Every inner packet dropped on the way, by reason: the server's own drops and the endpoint's
+// (early data it could not keep, a full delivery queue). One object of its own in the status reply.
+void Server::write_inner_drops(JsonWriter& j) const {
+    const InnerDropStats lib = ep_ ? ep_->stats().inner_dropped : InnerDropStats{};
+    const InnerDrops& d = inner_drops_;
+    j.key("inner_drops").begin_object();
+    j.key("from_clients").begin_object();
+    j.field("unknown_session", d.unknown_session);
+    j.field("malformed", d.malformed);
+    j.field("wrong_protocol", d.wrong_protocol);
+    j.field("source_address", d.source_address);
+    j.field("source_link_local", d.source_link_local);
+    j.field("client_to_client_off", d.client_to_client_off);
+    j.field("forward_failed", d.forward_failed);
+    j.field("tunnel_write", d.tunnel_write);
+    j.field("early_refused", lib.early_refused);
+    j.field("early_unopened", lib.early_unopened);
+    j.field("queue_full", lib.queue_full);
+    j.end_object();
+    j.key("to_clients").begin_object();
+    j.field("no_route", d.no_route);
+    j.field("malformed", d.to_client_malformed);
+    j.field("seal_failed", d.seal_failed);
+    j.end_object();
+    j.end_object();
+}
+
 std::string Server::status_json() const {
     const TimeNs now = monotonic_now();
     const auto unix_now = static_cast<std::int64_t>(std::time(nullptr));
@@ -546,7 +593,9 @@ std::string Server::status_json() const {
         if (ppp_) j.field("pppd_pid", static_cast<std::int64_t>(ppp_->pid(sid)));
         j.end_object();
     }
-    j.end_array().end_object();
+    j.end_array();
+    write_inner_drops(j);
+    j.end_object();
     return j.str();
 }
 

@@ -3,6 +3,7 @@
 // destination address, an address pool, a status socket, SIGHUP reload and SIGTERM shutdown.
 #pragma once
 #include "address_pool.hpp"
+#include "json_writer.hpp"
 #include "control_socket.hpp"
 #include "endpoint_driver.hpp"
 #include "identity_clash.hpp"
@@ -65,6 +66,7 @@ private:
     void flush_log_summaries();
     void arm_log_timer();
     KeyPermissions key_permissions() const;
+    void write_inner_drops(JsonWriter& j) const;
 
     asio::io_context& io_;
     ServerConfig cfg_;
@@ -87,7 +89,22 @@ private:
     LogLimiter refusal_log_;          // refusals of peers, per reason: a few lines, then a summary
     asio::steady_timer log_timer_;
     bool shutting_down_ = false;      // shutdown() began: sessions that complete now are closed
-    std::uint64_t dropped_spoofed_ = 0, dropped_no_route_ = 0;
+    // Inner packets the server itself dropped, by reason (status socket: "inner_drops").
+    struct InnerDrops {
+        // From clients (after the endpoint delivered them).
+        std::uint64_t unknown_session = 0;        // no client for the session (refused, replaced, closing)
+        std::uint64_t malformed = 0;              // not an IP packet of the payload type's version
+        std::uint64_t wrong_protocol = 0;         // IP in PPP mode or PPP in IP mode
+        std::uint64_t source_address = 0;         // source is not the address assigned to that client
+        std::uint64_t source_link_local = 0;      // the same for IPv6 link-local chatter (normal)
+        std::uint64_t client_to_client_off = 0;   // to another client while client_to_client is off
+        std::uint64_t forward_failed = 0;         // to another client: its session refused it
+        std::uint64_t tunnel_write = 0;           // the tunnel device refused the write
+        // To clients (read from the tunnel device).
+        std::uint64_t no_route = 0;               // no client has the destination address
+        std::uint64_t to_client_malformed = 0;    // not a parseable IP packet
+        std::uint64_t seal_failed = 0;            // the client's session refused it (closing, key limit)
+    } inner_drops_;
 };
 
 }  // namespace udpvpn::app

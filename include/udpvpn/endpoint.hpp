@@ -72,6 +72,15 @@ struct UnvalidatedRefusals {
     std::uint64_t over_budget = 0;         // a datagram held back by the 3x amplification limit
 };
 
+// DATA the endpoint authenticated, or kept for a half-open session, that did not become an inner
+// packet for the application (the drops of whole datagrams are in EndpointStats::dropped).
+struct InnerDropStats {
+    std::uint64_t early_refused = 0;     // DATA for a half-open session beyond early_data_limit, larger
+                                         // than a datagram we send, or from another address
+    std::uint64_t early_unopened = 0;    // kept early data that failed the tag or replay check later
+    std::uint64_t queue_full = 0;        // the poll_inner() queue was full (kMaxInnerQueue)
+};
+
 struct EndpointStats {
     std::uint64_t dropped[32] = {};      // indexed by the drop-class Error value
     UnvalidatedRefusals unvalidated;     // responder only
@@ -79,6 +88,7 @@ struct EndpointStats {
     std::uint64_t half_open = 0;
     std::uint64_t retries_sent = 0;
     std::uint64_t handshakes_completed = 0;
+    InnerDropStats inner_dropped;
 };
 
 class Endpoint {
@@ -108,7 +118,10 @@ public:
     // written (0: nothing pending) or buffer_too_small with the needed size in `value`.
     virtual Result<std::size_t> poll_datagram(MutableByteView out, PeerAddress& to) = 0;
     virtual std::optional<Event> poll_event() = 0;
-    // Inner packets delivered outside receive() (early data buffered during the handshake).
+    // Inner packets delivered outside receive() (early data buffered during the handshake, and
+    // packets that arrived before their session's `established` event was polled).
+    // Ordering: no inner packet of a session is handed out, by receive() or poll_inner(), before
+    // poll_event() has returned that session's `established` event.
     virtual Result<InnerPacket> poll_inner(MutableByteView out) = 0;
 
     virtual TimeNs next_deadline() const = 0;

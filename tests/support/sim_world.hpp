@@ -121,16 +121,18 @@ private:
         flush(h);
     }
 
+    // Events first, then inner packets: an endpoint holds a new session's inner packets back until
+    // its `established` event has been polled.
     void drain(Host& h) {
         std::uint8_t buf[kMaxDatagram];
+        while (auto e = h.endpoint->poll_event()) {
+            h.events.push_back(*e);
+            if (h.on_event) h.on_event(h, h.events.back());
+        }
         for (;;) {
             Result<InnerPacket> p = h.endpoint->poll_inner(buf);
             if (!p.ok() || p.value.size == 0) break;
             h.inner.push_back({p.value.session, p.value.protocol, Bytes(buf, buf + p.value.size)});
-        }
-        while (auto e = h.endpoint->poll_event()) {
-            h.events.push_back(*e);
-            if (h.on_event) h.on_event(h, h.events.back());
         }
     }
 

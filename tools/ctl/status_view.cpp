@@ -79,6 +79,16 @@ StatusReply parse_status_reply(std::string_view line) {
         s.epoch = field<std::uint64_t>(j, "epoch");
         r.sessions.push_back(std::move(s));
     }
+    if (auto d = doc.find("inner_drops"); d != doc.end() && !d->is_null()) {
+        if (!d->is_object()) throw CtlError("malformed status reply: \"inner_drops\" is not an object");
+        for (const auto& [direction, reasons] : d->items()) {
+            if (!reasons.is_object()) throw CtlError("malformed status reply: \"inner_drops\" entries are objects");
+            for (const auto& [reason, n] : reasons.items()) {
+                if (!n.is_number_unsigned()) throw CtlError("malformed status reply: drop counter '" + reason + "' has the wrong type");
+                r.inner_drops.push_back({direction + "." + reason, n.get<std::uint64_t>()});
+            }
+        }
+    }
     return r;
 }
 
@@ -122,7 +132,11 @@ std::string format_status_table(const StatusReply& r, std::int64_t now_unix) {
         if (r.server.client_to_client) out += ", client-to-client on";
         out += "\n";
     }
-    if (r.sessions.empty()) return out + "no clients connected\n";
+    std::string drops;
+    for (const auto& d : r.inner_drops)
+        if (d.count) drops += (drops.empty() ? "" : ", ") + d.name + " " + std::to_string(d.count);
+    const std::string drop_line = drops.empty() ? "" : "inner packets dropped: " + drops + "\n";
+    if (r.sessions.empty()) return out + "no clients connected\n" + drop_line;
 
     const std::vector<std::string> header = {"IDENTITY", "INNER IPV4", "INNER IPV6", "OUTER",     "RX",
                                              "TX",       "RX PKTS",    "TX PKTS",    "HANDSHAKE", "CIPHER"};
@@ -146,7 +160,7 @@ std::string format_status_table(const StatusReply& r, std::int64_t now_unix) {
             line += i + 1 == row.size() ? row[i] : pad(row[i], width[i] + 2);
         out += line + "\n";
     }
-    return out;
+    return out + drop_line;
 }
 
 }  // namespace udpvpn::ctl

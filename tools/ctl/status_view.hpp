@@ -37,10 +37,17 @@ struct ServerStatus {
     bool present = false;         // the reply had a "server" object
 };
 
+// One counter of the "inner_drops" object, named "<direction>.<reason>" ("from_clients.no_route").
+struct DropCounter {
+    std::string name;
+    std::uint64_t count = 0;
+};
+
 struct StatusReply {
     std::uint64_t version = 0;
     ServerStatus server;
     std::vector<SessionStatus> sessions;
+    std::vector<DropCounter> inner_drops;   // in the reply's order; empty when the server sends none
 };
 
 // Parses one reply line. Unknown fields are ignored and missing ones keep their defaults (readers must
@@ -56,7 +63,8 @@ std::string human_bytes(std::uint64_t n);
 // "12s", "5m03s", "2h10m", "3d04h"; negative ages (clock skew) read as "0s".
 std::string human_duration(std::int64_t seconds);
 
-// A header line about the server, then one aligned row per session (or a line saying there is none).
+// A header line about the server, then one aligned row per session (or a line saying there is none),
+// then a line with the non-zero inner packet drop counters, if any.
 std::string format_status_table(const StatusReply& reply, std::int64_t now_unix);
 
 }  // namespace udpvpn::ctl
