@@ -177,6 +177,13 @@ bool dns_names(X509* leaf, std::vector<std::string>& out) {
     return true;
 }
 
+// A refusal that still says which name the leaf claims (unverified: for the logs only).
+Result<PeerIdentity> fail_claiming(Error e, X509* leaf) {
+    PeerIdentity id;
+    if (!common_name(leaf, id.common_name)) id.common_name.clear();
+    return {std::move(id), e};
+}
+
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
 std::int64_t days_from_civil(std::int64_t y, int m, int d) noexcept {
     y -= m <= 2;
@@ -286,11 +293,12 @@ Result<PeerIdentity> X509Verifier::Impl::verify(std::span<const Bytes> chain, Ro
     X509_STORE_CTX_set_app_data(ctx.get(), const_cast<VerifierPolicy*>(&policy));
     X509_STORE_CTX_set_verify_cb(ctx.get(), verify_callback);
 
-    if (X509_verify_cert(ctx.get()) != 1) return fail(map_verify_error(X509_STORE_CTX_get_error(ctx.get())));
+    if (X509_verify_cert(ctx.get()) != 1)
+        return fail_claiming(map_verify_error(X509_STORE_CTX_get_error(ctx.get())), leaf);
 
-    if (Error e = check_leaf_purpose(leaf, role); e != Error::ok) return fail(e);
+    if (Error e = check_leaf_purpose(leaf, role); e != Error::ok) return fail_claiming(e, leaf);
     if (role == Role::server)
-        if (Error e = check_name(leaf, expected_name); e != Error::ok) return fail(e);
+        if (Error e = check_name(leaf, expected_name); e != Error::ok) return fail_claiming(e, leaf);
 
     PeerIdentity id;
     auto key = make_peer_key(X509_get0_pubkey(leaf));

@@ -736,6 +736,7 @@ private:
         e.session = sid;
         e.reason = hs.failure();
         e.text = hs.failure_text().empty() ? to_string(e.reason) : hs.failure_text();
+        e.peer.common_name = hs.refused_peer_name();   // unverified: names the client in the log
         e.address = it->second.from;
         // A handshake that never got past address validation is noise (scans, spoofing): only
         // report failures from peers that proved their address.

@@ -92,9 +92,11 @@ HandshakeBase::StepResult HandshakeBase::take_peer_auth_message(const HsMessage&
         transcript_.update(msg.whole);
         auto id = verifier_ ? verifier_->verify(chain.value, peer, expected_name)
                             : Result<PeerIdentity>{{}, Error::cert_invalid};
-        if (!id.ok())
+        if (!id.ok()) {
+            refused_peer_name_ = id.value.common_name;
             return {error_class(id.error) == ErrorClass::close ? id.error : Error::cert_invalid,
                     peer_name(peer) + " certificate rejected: " + to_string(id.error)};
+        }
         if (!id.value.key) return {Error::internal, "verifier returned no key"};
         result_.peer = std::move(id.value);
         result_.peer_chain = std::move(chain.value);

@@ -56,6 +56,8 @@ struct HandshakeOptions {
 class HandshakeBase {
 public:
     Error failure() const noexcept { return failure_; }
+    // The subject CN of a peer certificate that was refused (unverified: for log lines only).
+    const std::string& refused_peer_name() const noexcept { return refused_peer_name_; }
     const std::string& failure_text() const noexcept { return failure_text_; }
     // The close code the peer sent (when failure() came from a peer CLOSE), else 0xFFFF.
     std::uint16_t peer_close_code() const noexcept { return peer_close_code_; }
@@ -93,6 +95,7 @@ protected:
     std::size_t consumed_ = 0;   // bytes of the peer's stream already parsed into messages
     Error failure_ = Error::ok;
     std::string failure_text_;
+    std::string refused_peer_name_;
     std::uint16_t peer_close_code_ = 0xFFFF;
     std::shared_ptr<const CertificateVerifier> verifier_;
     HandshakeSecrets hs_;

@@ -134,6 +134,18 @@ TEST_CASE("without require_crl a CA that has no CRL loaded does not fail the cha
     CHECK(v.value->verify(pki_chain("client_revoked"), Role::client, "").error == Error::cert_revoked);
 }
 
+TEST_CASE("a refused chain still names the common name its leaf claims, and nothing else") {
+    auto v = make_verifier("ca", {"crl.pem"});
+    const auto revoked = v->verify(pki_chain("client_revoked"), Role::client, "");
+    CHECK(revoked.error == Error::cert_revoked);
+    CHECK(revoked.value.common_name == "eve");
+    CHECK(revoked.value.fingerprint_sha256.empty());
+    CHECK_FALSE(revoked.value.key);
+    const auto other = v->verify(pki_chain("client_otherca"), Role::client, "");
+    CHECK(other.error == Error::cert_unknown_ca);
+    CHECK(other.value.common_name == "alice");
+}
+
 TEST_CASE("a CRL input that holds no CRL is refused instead of turning revocation off") {
     auto with_crl = [](const std::string& crl) {
         return X509Verifier::create(read_pki_file("ca.crt"), crl, {}, [] { return kTestTime; }).error;

@@ -25,6 +25,15 @@ static std::string identity_of(const PeerIdentity& p) {
     return p.common_name.empty() ? p.fingerprint_sha256 : p.common_name;
 }
 
+static std::string printable_name(const std::string& name) {
+    std::string out;
+    for (const char ch : name.substr(0, 64)) {
+        const auto u = static_cast<unsigned char>(ch);
+        out += (u < 0x20 || u == 0x7f || ch == '"') ? '?' : ch;
+    }
+    return name.size() > 64 ? out + "..." : out;
+}
+
 static std::string hex_sid(SessionId s) {
     char b[12];
     std::snprintf(b, sizeof b, "%08x", s);
@@ -314,7 +323,8 @@ void Server::on_closed(const Event& ev) {
     const std::string text = ev.text.empty() ? "" : " (" + ev.text + ")";
     if (it == clients_.end()) {
         // A handshake that never completed: the reason is what an admin needs (revoked, expired, ...).
-        const std::string who = ev.peer.common_name.empty() ? "" : " " + ev.peer.common_name;
+        // The name a refused certificate claims: unverified, so made printable and bounded.
+        const std::string who = ev.peer.common_name.empty() ? "" : " " + printable_name(ev.peer.common_name);
         const std::string from = ev.address.len ? " from " + peer_to_string(ev.address) : "";
         if (ev.reason == Error::closed_locally) return;   // sessions we replaced or refused: logged already
         // Per reason at most a few lines per window, then a summary: a flood of spoofed INITIALs

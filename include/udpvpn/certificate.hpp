@@ -41,7 +41,9 @@ public:
     // chain: DER certificates, leaf first (intermediates follow, the root may be omitted).
     // role: what the peer claims to be (EKU serverAuth for Role::server, clientAuth for Role::client).
     // expected_name: for servers, the name the client was told to expect ("" = no name check).
-    // Returns the identity, or one of the cert_* / crl_expired errors naming the reason.
+    // Returns the identity, or one of the cert_* / crl_expired errors naming the reason; a chain
+    // whose leaf parsed but failed verification also carries the subject CN the leaf claims in
+    // value.common_name (unverified: for log lines only, everything else empty).
     // Implementations must be safe to call from several threads at once.
     virtual Result<PeerIdentity> verify(std::span<const Bytes> chain, Role role,
                                         std::string_view expected_name) const = 0;

@@ -26,7 +26,8 @@ struct Event {
     SessionId session = 0;
     Error reason = Error::ok;        // closed
     std::string text;                // closed: reason text (ours or the peer's)
-    PeerIdentity peer;               // established
+    PeerIdentity peer;               // established; closed before established: only common_name,
+                                     // the name a refused certificate claims (unverified, maybe "")
     Suite suite{};                   // established
     PeerAddress address;             // established, address_changed
     std::uint64_t epoch = 0;         // rekeyed
