@@ -420,7 +420,25 @@ void Client::stop(std::function<void()> done) {
     if (ep_ && session_) {
         ep_->close(monotonic_now(), session_, Error::closed_locally, "client exiting");
         driver_->flush();
+        // The server acknowledges the DISCONNECT (docs/rfc-draft.txt, "Closing a Session"): wait for
+        // that, one round trip, so that a lost DISCONNECT is sent again instead of leaving the
+        // server to its dead-peer timeout. The endpoint gives up after 2 s by itself.
+        wait_for_disconnect([this, done] { finish_stop(done); });
+        return;
     }
+    finish_stop(done);
+}
+
+void Client::wait_for_disconnect(std::function<void()> then) {
+    if (!ep_ || ep_->sessions().empty()) return then();
+    reconnect_timer_.expires_after(std::chrono::milliseconds(10));
+    reconnect_timer_.async_wait([this, then](const asio::error_code& ec) {
+        if (ec) return then();
+        wait_for_disconnect(then);
+    });
+}
+
+void Client::finish_stop(std::function<void()> done) {
     if (ppp_) {
         // Let pppd run ip-down and exit before the loop ends.
         ppp_->stop([this, done] {

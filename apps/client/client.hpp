@@ -31,13 +31,16 @@ public:
     // Re-reads the configuration file (SIGHUP): new CA, CRL, certificate, key and timers apply,
     // the CA and CRL to the running session too. A file with an error is refused, the old stays.
     void reload();
-    // Sends DISCONNECT, undoes routes/addresses/DNS, then calls `done`.
+    // Sends DISCONNECT, waits for the server's ACK of it (at most 2 s), undoes routes/addresses/DNS,
+    // then calls `done`.
     void stop(std::function<void()> done);
     // The server accepted this client (its first authenticated answer after the handshake).
     bool connected() const noexcept { return session_ != 0 && accepted_; }
     int exit_code() const noexcept { return exit_code_; }   // 1 after a fatal error (pppd misconfigured)
 
 private:
+    void wait_for_disconnect(std::function<void()> then);
+    void finish_stop(std::function<void()> done);
     void connect();
     void schedule_reconnect(const char* why);
     void on_event(const Event& ev);
