@@ -11,12 +11,16 @@
 //     0 raw datagram from address A        1 the same with a valid admission MAC over its last 16 bytes
 //     2 one step of the real client        3 replay a datagram the client sent, from A, XOR-mutated by
 //                                            bytes[2..] at offset bytes[1] (bytes[0] picks which)
-//     4 HANDSHAKE frames (bytes) under the client's handshake key, from the client's address
-//     5 the client's Session seals bytes[1..] with payload type bytes[0] % 5 (CONTROL frames too)
+//     4 HANDSHAKE frames (bytes) under the client's handshake key, from address A
+//     5 the client's Session seals bytes[1..] with payload type bytes[0] % 5 (CONTROL frames too),
+//       sent from address A
+//     (for ops 4 and 5 an A other than the client's own address is a forged source: the key
+//      holder spoofs it and receives nothing there)
 //     6 API calls on both sides (bytes[0] picks)  7 the client moves to address bytes[0] % 4
 //   op bits 3..4: address A; op bits 6..7: advance the clock by 0, 50 ms, 1 s or 11 s, firing timers.
 // Invariants: no crash or sanitizer report; no misuse error from the packet path; no datagram larger
-// than we may send; an address the client never used gets at most 3x the bytes it sent; half-open
+// than we may send; an address the client never received at gets at most 3x the bytes the server
+// received from that address (whatever the key holder sent from elsewhere or forged from it); half-open
 // count within max_half_open; every inner packet delivered was sealed by the client, once; event
 // text has no control characters.
 #include "harness.hpp"
@@ -130,6 +134,25 @@ struct Harness {
         server_in(client_addr, copy);
     }
 
+    // A datagram of the key holder with address a as its source: its own address, or a forged one
+    // (then it does not receive there and the address stays unvalidated).
+    void send_from(std::size_t a, ByteView dg) {
+        if (a == client_addr) return client_send(dg);
+        Bytes copy(dg.begin(), dg.end());
+        server_in(a, copy);
+    }
+
+    // Everything the server sends, to whichever address: accounted there, and the client gets it if
+    // it receives at that address.
+    void server_sent(const PeerAddress& to, ByteView dg) {
+        for (std::size_t a = 0; a < kAddresses; ++a) {
+            if (!(to == addr(a))) continue;
+            tx[a] += dg.size();
+            if (!owned[a]) check(tx[a] <= 3 * rx[a], "more than 3x the bytes sent to an unvalidated address");
+            if (owned[a]) to_client.emplace_back(dg.begin(), dg.end());
+        }
+    }
+
     void drain_server() {
         for (int i = 0; i < 512; ++i) {
             PeerAddress to;
@@ -137,12 +160,7 @@ struct Harness {
             check(r.ok(), "poll_datagram with a 70000-byte buffer fails");
             if (r.value == 0) break;
             check(r.value <= max_out(), "server datagram larger than max_datagram / max_probe_datagram");
-            for (std::size_t a = 0; a < kAddresses; ++a) {
-                if (!(to == addr(a))) continue;
-                tx[a] += r.value;
-                if (!owned[a]) check(tx[a] <= 3 * rx[a], "more than 3x the bytes sent to an unvalidated address");
-                if (owned[a]) to_client.emplace_back(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(r.value));
-            }
+            server_sent(to, ByteView(buf).first(r.value));
         }
         for (;;) {
             auto r = server->poll_inner(buf);
@@ -268,8 +286,7 @@ struct Harness {
             if (s.status == Error::ok) {
                 check(s.size == rest.size() + kDataOverhead, "sealed size is inner + 29");
                 if (!rest.empty()) sealed_by_server.insert({static_cast<int>(proto), Bytes(rest.begin(), rest.end())});
-                for (std::size_t a = 0; a < kAddresses; ++a)
-                    if (s.to == addr(a) && owned[a]) to_client.emplace_back(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(s.size));
+                server_sent(s.to, ByteView(out).first(s.size));
             }
             break;
         }
@@ -287,7 +304,7 @@ struct Harness {
             check(r.ok() || r.error == Error::buffer_too_small, "poll_datagram misuse error");
             if (r.ok() && r.value > 0) {
                 check(r.value <= small.size(), "poll_datagram wrote past the buffer");
-                for (std::size_t a = 0; a < kAddresses; ++a) if (to == addr(a)) tx[a] += r.value;
+                server_sent(to, ByteView(small).first(r.value));
             }
             break;
         }
@@ -323,12 +340,12 @@ int run_endpoint_responder(const std::uint8_t* data, std::size_t size) {
         case 4:
             if (h.c_hs && h.c_hs->valid() && rec.size() <= 1400) {
                 Bytes dg = fuzz::seal_handshake(*h.c_hs, h.server_sid, h.forged_pn++, rec);
-                h.client_send(dg);
+                h.send_from(a, dg);
             }
             break;
         case 5:
             if (h.session)
-                if (auto dg = fuzz::seal_from_peer(*h.session, h.now, rec, h.sealed_by_client)) h.client_send(*dg);
+                if (auto dg = fuzz::seal_from_peer(*h.session, h.now, rec, h.sealed_by_client)) h.send_from(a, *dg);
             break;
         case 6: h.api(rec); break;
         default: h.client_addr = rec.empty() ? 0 : rec[0] % kAddresses; break;

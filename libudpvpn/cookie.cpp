@@ -12,10 +12,13 @@ void CookieJar::rotate(std::uint64_t bucket) noexcept {
     if (have_current_ && bucket == bucket_ + 1) {
         previous_ = current_;
         have_previous_ = true;
+        claimed_previous_.swap(claimed_current_);
     } else {
         previous_.wipe();
         have_previous_ = false;   // a gap of more than one bucket: the old secret is useless
+        claimed_previous_.clear();
     }
+    claimed_current_.clear();
     rng_.fill(current_.expose_mut());
     bucket_ = bucket;
     have_current_ = true;
@@ -62,6 +65,19 @@ bool CookieJar::verify(TimeNs now, const PeerAddress& from, SessionId client_sid
     std::uint8_t expect[16];
     mac(*key, bucket, from, client_sid, client_eph_pub, expect);
     return crypto_verify_16(expect, cookie.data() + 8) == 0;
+}
+
+CookieJar::Claim CookieJar::claim(const Cookie& cookie, std::size_t capacity) {
+    Reader r(cookie);
+    const std::uint64_t bucket = r.u64();
+    // verify() just accepted it, so its bucket is the current or the previous one.
+    Claimed& set = bucket == bucket_ ? claimed_current_ : claimed_previous_;
+    std::array<std::uint8_t, 16> mac;
+    std::memcpy(mac.data(), cookie.data() + 8, mac.size());
+    if (set.count(mac)) return Claim::replayed;
+    if (set.size() >= capacity) return Claim::full;
+    set.insert(mac);
+    return Claim::first;
 }
 
 }  // namespace udpvpn

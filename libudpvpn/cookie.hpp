@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Stateless RETRY cookies (docs/rfc-draft.txt, Section 10.3):
-//   cookie = bucket (u64 = now_ns / 2^36, ~68.7 s) || BLAKE2b-128(secret_bucket,
+//   cookie = bucket (u64 = now_ns / 2^32, ~4.3 s) || BLAKE2b-128(secret_bucket,
 //            bucket || source address || client_sid || client_eph_pub)
 // The secret rotates with the bucket: a fresh one is drawn from the Rng whenever the bucket advances,
-// and the previous bucket's secret is kept, so a cookie stays valid for 68.7 to 137 s. Nothing about
-// a client is stored.
+// and the previous bucket's secret is kept, so a cookie stays valid for 4.3 to 8.6 s: a client
+// returns it one round trip after the RETRY. Nothing about a client is stored before it does; a
+// cookie that opened a half-open session is remembered for as long as it is valid, so that a
+// captured one cannot open another (claim()).
 #pragma once
 #include "secret.hpp"
 #include "wire_format.hpp"
@@ -12,9 +14,12 @@
 #include <udpvpn/rng.hpp>
 #include <udpvpn/types.hpp>
 
+#include <cstring>
+#include <unordered_set>
+
 namespace udpvpn {
 
-inline constexpr unsigned kCookieBucketShift = 36;   // §1.3: bucket = now_ns >> 36
+inline constexpr unsigned kCookieBucketShift = 32;   // §10.3: bucket = now_ns >> 32 (4.29 s)
 
 class CookieJar {
 public:
@@ -24,13 +29,27 @@ public:
     // true if the cookie's bucket is the current or the previous one and the MAC matches (constant time).
     bool verify(TimeNs now, const PeerAddress& from, SessionId client_sid, const PublicKey32& client_eph_pub,
                 ByteView cookie) noexcept;
+    // A verified cookie is about to open a half-open session: true the first time, false if it
+    // already opened one (a replay) or if `capacity` cookies of its bucket were claimed already.
+    enum class Claim { first, replayed, full };
+    Claim claim(const Cookie& cookie, std::size_t capacity);
 
 private:
     void rotate(std::uint64_t bucket) noexcept;
     void mac(const Secret32& key, std::uint64_t bucket, const PeerAddress& from, SessionId sid,
              const PublicKey32& eph, std::uint8_t out[16]) const noexcept;
 
+    struct MacHash {
+        std::size_t operator()(const std::array<std::uint8_t, 16>& m) const noexcept {
+            std::size_t h;   // the MAC is keyed and uniform: its first bytes are a good hash
+            std::memcpy(&h, m.data(), sizeof h);
+            return h;
+        }
+    };
+    using Claimed = std::unordered_set<std::array<std::uint8_t, 16>, MacHash>;
+
     Rng& rng_;
+    Claimed claimed_current_, claimed_previous_;   // MACs of claimed cookies, per bucket
     bool have_current_ = false, have_previous_ = false;
     std::uint64_t bucket_ = 0;     // bucket of current_
     Secret32 current_, previous_;  // previous_ belongs to bucket_ - 1

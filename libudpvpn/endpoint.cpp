@@ -582,7 +582,10 @@ private:
             v.kind = ResponderGate::Verdict::accept;
         }
         switch (v.kind) {
-        case ResponderGate::Verdict::drop: return drop(v.reason);
+        case ResponderGate::Verdict::drop:
+            if (v.has_cookie && v.reason == Error::bad_tag) stats_.unvalidated.bad_cookie++;
+            if (v.reason == Error::rate_limited) stats_.unvalidated.table_full++;
+            return drop(v.reason);
         case ResponderGate::Verdict::retry:
             if (stateless_.size() < kMaxStatelessQueue) {
                 stateless_.emplace_back(from, Bytes(retry, retry + v.retry_size));
@@ -601,8 +604,23 @@ private:
             }
             if (v.kind == ResponderGate::Verdict::pad) return drop(Error::unexpected_packet);
             if (half_open_.size() >= config_.max_half_open ||
-                sessions_.size() + half_open_.size() >= config_.max_sessions)
+                sessions_.size() + half_open_.size() >= config_.max_sessions) {
+                stats_.unvalidated.table_full++;
                 return drop(Error::rate_limited);
+            }
+            if (v.cookie_valid) {
+                // A cookie opens one half-open session only: a captured cookie-bearing INITIAL
+                // replayed while the cookie lives opens nothing (§10.3).
+                switch (gate_.claim_cookie(v.cookie)) {
+                case CookieJar::Claim::first: break;
+                case CookieJar::Claim::replayed:
+                    stats_.unvalidated.replayed_cookie++;
+                    return drop(Error::replayed);
+                case CookieJar::Claim::full:
+                    stats_.unvalidated.table_full++;
+                    return drop(Error::rate_limited);
+                }
+            }
             const SessionId sid = new_sid();
             HalfOpen h;
             h.handshake = std::make_unique<ServerHandshake>(config_, identity_, verifier_, *rng_, sid, v, d, from, now);

@@ -441,8 +441,10 @@ ResponderGate::Verdict ResponderGate::classify(TimeNs now, const PeerAddress& fr
     if (half_open_count >= config_.max_half_open) return drop(Error::rate_limited);   // §3.5
     if (!p.value.cookie.empty()) {
         // A cookie we cannot verify (forged, other address, expired): drop, never RETRY again.
+        v.has_cookie = true;
         if (!cookies_.verify(now, from, v.client_sid, v.client_eph_pub, p.value.cookie)) return drop(Error::bad_tag);
         v.cookie_valid = true;
+        std::memcpy(v.cookie.data(), p.value.cookie.data(), kCookieSize);
     } else if (half_open_count >= config_.cookie_threshold) {
         RetryFields rf;
         rf.client_sid = v.client_sid;

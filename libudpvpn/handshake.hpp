@@ -188,13 +188,18 @@ public:
         Error reason = Error::ok;
         SessionId client_sid = 0;
         PublicKey32 client_eph_pub{};
+        bool has_cookie = false;      // it carried a cookie (drop with bad_tag: the cookie was bad)
         bool cookie_valid = false;    // accept: it carried a valid cookie (admission, not validation)
+        Cookie cookie{};              // the cookie, when valid: claim_cookie() before opening a session
         std::size_t retry_size = 0;
     };
     // For INITIAL and PAD datagrams (anything else: drop / unexpected_packet). A RETRY verdict also
     // carries client_eph_pub: if that session is already half-open, route the datagram to it instead.
     Verdict classify(TimeNs now, const PeerAddress& from, ByteView datagram, std::size_t half_open_count,
                      MutableByteView retry_out);
+    // A valid cookie is about to open a new half-open session (§10.3): first use, or a replay of
+    // one that already opened one, or no room left to remember it (2 x max_half_open per bucket).
+    CookieJar::Claim claim_cookie(const Cookie& cookie) { return cookies_.claim(cookie, 2 * config_.max_half_open); }
 
 private:
     ResponderConfig config_;
