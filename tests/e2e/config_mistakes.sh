@@ -56,6 +56,7 @@ check() {
   fi
 }
 
+KEY_FILE="$WORK/nonexistent.key" check "missing key file" 1 "pki\.key: cannot read .*nonexistent\.key: No such file or directory"
 KEY_FILE="$CA/alice.key" check "key of another certificate" 1 "pki\.key: .*alice\.key does not match the certificate in pki\.cert"
 KEY_FILE="$WORK/locked.key" check "passphrase-protected key" 1 "pki\.key: .*locked\.key is protected by a passphrase"
 CERT_FILE="$WORK/ed448.crt" KEY_FILE="$WORK/ed448.key" check "Ed448 key" 1 "pki\.key: .*ed448\.key: unsupported key type ED448"

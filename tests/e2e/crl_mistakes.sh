@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # A CRL file the server cannot use never turns revocation off (issue 16). At start: a DER CRL is
 # loaded and its revocations apply; a garbage file, the CA certificate given as CRL and an empty
-# file stop the server (and --check-config) with a message naming pki.crl and the file. Through
+# file stop the server (and --check-config) with a message naming pki.crl and the file, and so does
+# an expired CRL under pki.require_crl. Through
 # SIGHUP: a DER CRL is loaded and cuts a revoked client off; a garbage CRL, the CA as CRL, a
-# deleted CRL and pki.crl removed from the configuration are refused loudly, the old CRL stays.
+# deleted CRL, pki.crl removed from the configuration and an expired CRL under require_crl are
+# refused loudly, the old CRL stays.
 source "$(dirname "$0")/lib.sh"
 require_env openssl ping
 setup_net 2
@@ -109,4 +111,22 @@ wait_log_more && pass "after the refused reloads mallory is still refused as rev
   || fail "mallory not refused as revoked after the refused reloads"
 grep -q "client goodclient .*disconnected" "$WORK/server.log" && fail "goodclient was disconnected" \
   || pass "the healthy client stayed connected through every reload"
+
+# require_crl with an expired CRL (tests/pki: crl_expired.pem passed its nextUpdate on 2026-01-01).
+stop_server
+: >"$WORK/server.log"
+cp "$TEST_PKI/crl_expired.pem" "$WORK/expiring.crl"
+SERVER_CRL="$WORK/expiring.crl" write_server_config "$WORK/strict.toml"
+sed -i 's/^\[pki\]$/[pki]\nrequire_crl = true/' "$WORK/strict.toml"
+rc=0; out=$(in_ns srv timeout 10 "$SERVER_BIN" --config "$WORK/strict.toml" 2>&1) || rc=$?
+{ [ "$rc" -eq 1 ] && grep -qE "pki\.crl: .*expiring\.crl expired at 2026-01-01 00:00:00 UTC .*pki\.require_crl" <<<"$out"; } \
+  && pass "an expired CRL under require_crl stops the server: $(grep -oE 'pki\.crl: .*' <<<"$out" | sed "s#$WORK#W#g" | head -1)" \
+  || fail "expired CRL under require_crl: exit $rc, $out"
+cp "$TEST_PKI/crl.pem" "$WORK/expiring.crl"
+start_server "$WORK/strict.toml"
+cp "$TEST_PKI/crl_expired.pem" "$WORK/expiring.crl"
+reload_refused "an expired CRL under require_crl" "pki\.crl: .*expired at"
+sed -i 's/^require_crl = true$/require_crl = false/' "$WORK/strict.toml"
+cp "$TEST_PKI/crl.pem" "$WORK/expiring.crl"
+reload_refused "require_crl turned off" "pki\.require_crl: turned off"
 finish

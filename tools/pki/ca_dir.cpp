@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ca_dir.hpp"
 
+#include <openssl/crypto.h>
+
 #include "cert_builder.hpp"
 #include "openssl_util.hpp"
 
@@ -226,25 +228,36 @@ std::uint64_t CaDir::take_crl_number() const {
 std::string read_text_file(const fs::path& p) {
     const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw_errno("cannot read", p);
-    std::string out;
-    char buf[8192];
-    while (true) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
+    // Read straight into a string sized from fstat: a CA key passes through no stack buffer and
+    // no reallocation, so the caller's OPENSSL_cleanse of the result wipes its only copy.
+    struct stat st{};
+    if (::fstat(fd, &st) != 0) {
+        const int saved = errno;
+        ::close(fd);
+        errno = saved;
+        throw_errno("cannot read", p);
+    }
+    if (st.st_size > (16 << 20)) {
+        ::close(fd);
+        throw PkiError(p.string() + ": larger than 16 MiB");
+    }
+    std::string out(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t got = 0;
+    while (got < out.size()) {
+        const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
         if (n < 0) {
             if (errno == EINTR) continue;
             const int saved = errno;
             ::close(fd);
+            OPENSSL_cleanse(out.data(), out.size());
             errno = saved;
             throw_errno("cannot read", p);
         }
         if (n == 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-        if (out.size() > (16u << 20)) {
-            ::close(fd);
-            throw PkiError(p.string() + ": larger than 16 MiB");
-        }
+        got += static_cast<std::size_t>(n);
     }
     ::close(fd);
+    out.resize(got);   // shrinking never reallocates
     return out;
 }
 

@@ -4,6 +4,8 @@
 #include "cert_show.hpp"
 #include "names.hpp"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <system_error>
@@ -27,7 +29,14 @@ LoadedCa load_ca(const CaDir& ca) {
     ca.require_initialized();
     LoadedCa l;
     l.cert = cert_from_pem(read_text_file(ca.ca_cert()), ca.ca_cert().string());
-    l.key = private_key_from_pem(read_text_file(ca.ca_key()), ca.ca_key().string());
+    std::string key_pem = read_text_file(ca.ca_key());
+    try {
+        l.key = private_key_from_pem(key_pem, ca.ca_key().string());
+    } catch (...) {
+        OPENSSL_cleanse(key_pem.data(), key_pem.size());
+        throw;
+    }
+    OPENSSL_cleanse(key_pem.data(), key_pem.size());
     if (X509_check_private_key(l.cert.get(), l.key.get()) != 1) {
         ERR_clear_error();
         throw PkiError(ca.ca_key().string() + " does not match " + ca.ca_cert().string());

@@ -677,6 +677,12 @@ static void test_credential_errors(void) {
              UDPVPN_ERR_INVALID_ARGUMENT);
     CHECK_RC(udpvpn_verifier_new(&v, ca.data, ca.len, junk, sizeof junk - 1, 0, fixed_clock, &test_time),
              UDPVPN_ERR_INVALID_ARGUMENT);
+    /* The CA certificate given as the CRL holds no CRL: refused, never a verifier without revocation. */
+    CHECK_RC(udpvpn_verifier_new(&v, ca.data, ca.len, ca.data, ca.len, 0, fixed_clock, &test_time),
+             UDPVPN_ERR_INVALID_ARGUMENT);
+    const uint8_t text[] = "no CRL in here\n";
+    CHECK_RC(udpvpn_verifier_new(&v, ca.data, ca.len, text, sizeof text - 1, 0, fixed_clock, &test_time),
+             UDPVPN_ERR_INVALID_ARGUMENT);
     CHECK(v == NULL);
     free(crt.data);
     free(key.data);
