@@ -508,7 +508,18 @@ public:
         }
     }
     void set_verifier(TimeNs now, std::shared_ptr<const CertificateVerifier> v) override {
+        now_ = now;
         verifier_ = std::move(v);
+        // Handshakes in flight take the new verifier too (§12.6): a client whose chain was accepted
+        // before a CRL reload and that holds back its last flight is refused now, not established
+        // later and cut off only at the next hourly re-check.
+        std::vector<SessionId> refused;
+        for (auto& [sid, h] : half_open_) {
+            h.handshake->set_verifier(verifier_);
+            if (h.handshake->state() == ServerHandshake::State::failed) refused.push_back(sid);
+        }
+        for (SessionId sid : refused) fail_half_open(sid);
+        stats_.half_open = half_open_.size();
         reverify_certificates(now);
     }
     std::optional<SessionInfo> session_info(SessionId sid) const override {
@@ -543,8 +554,12 @@ private:
         if (ready_set_.insert(sid).second) ready_.push_back(sid);
     }
 
+    // A free session ID under our route byte, or 0 after kSidTries random draws found none (the
+    // 2^24 - 1 IDs of the route byte nearly all taken, or a broken Rng): the caller refuses the
+    // INITIAL instead of looping for ever. With half the IDs taken, 0 comes once in 2^32 tries.
+    static constexpr int kSidTries = 32;
     SessionId new_sid() {
-        for (;;) {
+        for (int i = 0; i < kSidTries; ++i) {
             std::uint8_t b[3];
             rng_->fill(b);
             const SessionId sid = (SessionId{config_.server_id} << 24) | (SessionId{b[0]} << 16) |
@@ -552,6 +567,7 @@ private:
             if ((sid & 0x00FFFFFFu) == 0) continue;
             if (!sessions_.count(sid) && !half_open_.count(sid)) return sid;
         }
+        return 0;
     }
 
     Result<std::size_t> poll_one(SessionId sid, MutableByteView out, PeerAddress& to) {
@@ -622,6 +638,10 @@ private:
                 }
             }
             const SessionId sid = new_sid();
+            if (sid == 0) {
+                stats_.unvalidated.no_session_id++;
+                return drop(Error::rate_limited);
+            }
             HalfOpen h;
             h.handshake = std::make_unique<ServerHandshake>(config_, identity_, verifier_, *rng_, sid, v, d, from, now);
             h.from = from;

@@ -82,6 +82,18 @@ HandshakeBase::StepResult HandshakeBase::next_peer_message(Role peer, std::optio
     return {};
 }
 
+HandshakeBase::StepResult HandshakeBase::change_verifier(std::shared_ptr<const CertificateVerifier> verifier,
+                                                        Role peer, std::string_view expected_name) {
+    verifier_ = std::move(verifier);
+    if (failure_ != Error::ok || (expect_ != Expect::certificate_verify && expect_ != Expect::finished)) return {};
+    auto id = verifier_ ? verifier_->verify(result_.peer_chain, peer, expected_name)
+                        : Result<PeerIdentity>{{}, Error::cert_invalid};
+    if (id.ok()) return {};
+    refused_peer_name_ = id.value.common_name;
+    return {error_class(id.error) == ErrorClass::close ? id.error : Error::cert_invalid,
+            peer_name(peer) + " certificate rejected after a verifier change: " + to_string(id.error)};
+}
+
 HandshakeBase::StepResult HandshakeBase::take_peer_auth_message(const HsMessage& msg, Role peer,
                                                                std::string_view expected_name) {
     switch (expect_) {
@@ -570,6 +582,11 @@ ServerHandshake::ServerHandshake(const ResponderConfig& config, const Identity& 
     if (s.append(ee_msg) != Error::ok || s.append(cert) != Error::ok || s.append(cv) != Error::ok ||
         s.append(fin) != Error::ok)
         { fail_server(Error::internal, "our handshake flight exceeds 32768 bytes"); return; }
+}
+
+void ServerHandshake::set_verifier(std::shared_ptr<const CertificateVerifier> verifier) {
+    StepResult r = change_verifier(std::move(verifier), Role::client, "");
+    if (state_ == State::sending_flight && r.error != Error::ok) fail_server(r.error, std::move(r.text));
 }
 
 void ServerHandshake::fail_server(Error e, std::string text) {

@@ -86,6 +86,10 @@ protected:
     // to the transcript and moves expect_ on (to done after FINISHED). Any other message is
     // unexpected. On failure the caller fails the handshake with the result.
     StepResult take_peer_auth_message(const HsMessage& msg, Role peer, std::string_view expected_name);
+    // Replaces the verifier (CA or CRL reload). A peer chain it already accepted is checked again
+    // with the new one at once; a failure is returned for the caller to fail the handshake with.
+    StepResult change_verifier(std::shared_ptr<const CertificateVerifier> verifier, Role peer,
+                               std::string_view expected_name);
     // The next message of the peer's stream, consumed from it into `msg`; `msg` stays empty while the
     // message has not all arrived. A malformed one is a protocol violation.
     StepResult next_peer_message(Role peer, std::optional<HsMessage>& msg);
@@ -229,6 +233,9 @@ public:
     State state() const noexcept { return state_; }
     const HandshakeResult& result() const noexcept { return result_; }   // complete only
     bool address_validated() const noexcept { return validated_; }
+    // A new verifier (CA or CRL reload) for this handshake in flight: a client chain accepted before
+    // is verified again, and the handshake fails (CLOSE queued) if it no longer passes (§12.6).
+    void set_verifier(std::shared_ptr<const CertificateVerifier> verifier);
     // The last poll_datagram() held a datagram back because of the amplification limit (cleared).
     bool take_held_back() noexcept { return std::exchange(held_back_, false); }
     bool data_keys_ready() const noexcept { return data_ready_; }

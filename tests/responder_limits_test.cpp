@@ -283,3 +283,88 @@ TEST_CASE("a captured cookie-bearing INITIAL replayed from the victim's address 
     CHECK(server->stats().half_open == 1);
     CHECK(out <= 3 * in);
 }
+
+namespace {
+
+// A client and a server driven by hand: what each sends is collected, to be delivered or held back.
+struct HeldBack {
+    std::unique_ptr<Endpoint> server, client;
+    PeerAddress home = address("client"), server_addr = address("server");
+    TimeNs now = kSecond;
+    std::vector<Event> server_events, client_events;
+
+    std::vector<Sent> out(Endpoint& ep, std::vector<Event>& events) {
+        std::vector<Sent> sent;
+        static std::uint8_t buf[kMaxDatagram];
+        for (;;) {
+            PeerAddress to;
+            auto r = ep.poll_datagram(buf, to);
+            REQUIRE(r.ok());
+            if (r.value == 0) break;
+            sent.push_back({to, Bytes(buf, buf + r.value)});
+        }
+        while (auto e = ep.poll_event()) events.push_back(*e);
+        return sent;
+    }
+    void to_server(std::vector<Sent> sent) {
+        for (Sent& s : sent) (void)server->receive(now, home, s.bytes);
+    }
+    void to_client(std::vector<Sent> sent) {
+        for (Sent& s : sent) (void)client->receive(now, server_addr, s.bytes);
+    }
+    std::size_t count(const std::vector<Event>& ev, EventType t) {
+        std::size_t n = 0;
+        for (const Event& e : ev) n += e.type == t;
+        return n;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a CRL reload reaches a handshake in flight: a revoked client holding back its last flight "
+          "is refused") {
+    HeldBack p;
+    InitiatorConfig cc;
+    cc.server = p.server_addr;
+    p.server = make_server({}, 1);   // the verifier without the CRL
+    p.client = make_client(cc, 2, "client_revoked.crt", "client_revoked.key");
+    REQUIRE(p.client->connect(p.now).ok());
+    p.to_server(p.out(*p.client, p.client_events));
+    p.to_client(p.out(*p.server, p.server_events));
+    std::vector<Sent> last_flight = p.out(*p.client, p.client_events);   // CERTIFICATE, CV, FINISHED
+    REQUIRE(!last_flight.empty());
+    // The administrator revokes the client and reloads the CRL while its flight is held back.
+    p.now += 200 * kMillisecond;
+    p.server->set_verifier(p.now, pki_verifier("ca.crt", "crl.pem"));
+    p.to_server(last_flight);
+    p.to_client(p.out(*p.server, p.server_events));
+    CHECK(p.count(p.server_events, EventType::established) == 0);
+    CHECK(p.server->sessions().empty());
+    const Event* closed = nullptr;
+    for (const Event& e : p.server_events) if (e.type == EventType::closed) closed = &e;
+    REQUIRE(closed != nullptr);
+    CHECK(closed->reason == Error::cert_revoked);
+}
+
+namespace {
+// Always the same bytes: every session ID it yields is the same one.
+class StuckRng final : public Rng {
+public:
+    void fill(MutableByteView out) noexcept override { std::fill(out.begin(), out.end(), std::uint8_t{0x42}); }
+};
+}  // namespace
+
+TEST_CASE("when no free session ID can be drawn, the INITIAL is refused and counted instead of looping") {
+    // (On the old code this test never returns: new_sid() drew for ever.)
+    auto made = Endpoint::make_responder(ResponderConfig{}, pki_identity("server.crt", "server.key"), pki_verifier(),
+                                         std::make_shared<StuckRng>());
+    REQUIRE(made.ok());
+    Endpoint& server = *made.value;
+    Bytes first = initial_for(1), second = initial_for(2);
+    CHECK(server.receive(kSecond, host_in_own_prefix(1), first).status == Error::ok);
+    (void)drain(server);
+    CHECK(server.stats().half_open == 1);
+    CHECK(server.receive(kSecond, host_in_own_prefix(2), second).status == Error::rate_limited);
+    CHECK(server.stats().unvalidated.no_session_id == 1);
+    CHECK(server.stats().half_open == 1);
+}
