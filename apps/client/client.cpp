@@ -112,8 +112,8 @@ void Client::connect() {
     ic.admission_key = load_admission_key(cfg_.admission_key_file, KeyPermissions::checked);
     ic.expected_server_name = cfg_.server_name;
     ic.server = peer_from_udp(*server);
-    ic.max_datagram = static_cast<std::uint16_t>((tun_ ? tun_->mtu() : kPppMtu + 2) + kDataOverhead);
-    ic.max_probe_datagram = ic.max_datagram;
+    // The handshake within a 1280-byte path, then path MTU probing up to a full inner packet.
+    apply_path_sizes(ic, tun_ ? tun_->mtu() : kPppMtu + 2);
     if (ppp_) ic.inner_protocols = 2;
     auto made = Endpoint::make_initiator(ic, *identity_, verifier_, std::make_shared<SystemRng>());
     wipe(ic.admission_key);   // the endpoint keeps its own copy and wipes it

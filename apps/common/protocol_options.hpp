@@ -4,7 +4,9 @@
 #include "toml_reader.hpp"
 
 #include <udpvpn/config.hpp>
+#include <udpvpn/endpoint.hpp>
 
+#include <algorithm>
 #include <vector>
 
 namespace udpvpn::app {
@@ -24,6 +26,17 @@ struct ProtocolOptions {
         c.timers.rekey_after_time = rekey_after_time;
     }
 };
+
+// Datagram sizes for tunnel packets of up to `largest_inner` bytes (docs/rfc-draft.txt §14, §20.3):
+// the handshake, and everything sent before path MTU probing has found more, stays within a
+// 1280-byte path (the draft's default max_datagram, 1232 bytes of UDP payload); probing searches up
+// to the datagram a full inner packet needs. Inner packets are sent whole whatever probing found.
+template <typename EndpointConfig>
+void apply_path_sizes(EndpointConfig& c, std::size_t largest_inner) {
+    c.max_datagram = CommonConfig{}.max_datagram;
+    c.max_probe_datagram = static_cast<std::uint16_t>(
+        std::min<std::size_t>(65507, std::max<std::size_t>(largest_inner + kDataOverhead, c.max_datagram)));
+}
 
 // Reads keepalive_interval, dead_peer_timeout, rekey_after_time and suites from [protocol] over
 // the defaults in `out`, and checks each. How dead_peer_timeout relates to the other timers is

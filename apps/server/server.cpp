@@ -60,15 +60,10 @@ ResponderConfig Server::responder_config() const {
     cfg_.protocol.apply_to(rc);
     rc.admission_key = load_admission_key(cfg_.admission_key_file, key_permissions());
     rc.max_sessions = cfg_.max_sessions;
-    // A full inner packet must fit one datagram (docs/rfc-draft.txt: DATA overhead 29 bytes).
-    rc.max_datagram = static_cast<std::uint16_t>(cfg_.mtu + kDataOverhead);
-    rc.max_probe_datagram = rc.max_datagram;
-    if (cfg_.mode == TunnelMode::ppp) {
-        // PPP frames: protocol field (2) + information up to pppd's mtu/mru (<= tunnel.mtu).
-        rc.inner_protocols = 2;
-        rc.max_datagram = static_cast<std::uint16_t>(cfg_.mtu + 2 + kDataOverhead);
-        rc.max_probe_datagram = rc.max_datagram;
-    }
+    // Handshake within a 1280-byte path; early data and probes up to a full inner packet. PPP
+    // frames: protocol field (2) + information up to pppd's mtu/mru (<= tunnel.mtu).
+    apply_path_sizes(rc, cfg_.mode == TunnelMode::ppp ? cfg_.mtu + 2u : cfg_.mtu);
+    if (cfg_.mode == TunnelMode::ppp) rc.inner_protocols = 2;
     return rc;
 }
 

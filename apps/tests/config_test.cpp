@@ -147,3 +147,21 @@ TEST_CASE("the test tunnel takes loopback host:port pairs only, both or neither"
     CHECK(error_of("listen = \"127.0.0.1:40001\"\n").find("needs both listen and peer") != std::string::npos);
     CHECK(error_of("listen = \"127.0.0.1\"\npeer = \"127.0.0.1:40002\"\n").find("test_tunnel.listen") != std::string::npos);
 }
+
+TEST_CASE("handshake datagrams fit a 1280-byte path and path MTU probing runs, with the defaults") {
+    // docs/rfc-draft.txt §14 and §20.3: 1232 bytes of UDP payload before probing, probes up to a
+    // full inner packet of tunnel.mtu (issue 10: the apps used to send 1449-byte handshake datagrams
+    // and turned probing off).
+    const auto server = parse_server_config("", "server.toml");
+    ResponderConfig rc;
+    apply_path_sizes(rc, server.mtu);
+    CHECK(rc.max_datagram == 1232);
+    CHECK(rc.max_datagram + 48 <= 1280);   // IPv6 + UDP headers
+    CHECK(rc.max_probe_datagram == 1420 + kDataOverhead);
+    InitiatorConfig ic;
+    apply_path_sizes(ic, 9000);
+    CHECK(ic.max_datagram == 1232);
+    CHECK(ic.max_probe_datagram == 9000 + kDataOverhead);
+    apply_path_sizes(ic, 1100);   // a small inner packet never lowers the base size
+    CHECK(ic.max_probe_datagram == 1232);
+}

@@ -23,6 +23,9 @@ tests/e2e/amplification.sh combines with what the victim counted.
   attacker.py memory   --server S:P --bind A --count N --size 65000
         N half-opens (RETRYs answered), each sent one forged HANDSHAKE datagram of SIZE bytes
         (its server session ID, garbage ciphertext)
+  attacker.py relay    --bind L:PORT --server S:P --max-size 1232 --seconds S
+        a path between one client and the server that drops every datagram larger than MAX_SIZE
+        bytes of UDP payload (a 1280-byte path that loses what does not fit, ICMP or not)
 """
 import argparse
 import json
@@ -301,10 +304,40 @@ def cmd_memory(a):
     c.report(**stats)
 
 
+def cmd_relay(a):
+    """Forwards datagrams both ways, dropping those over --max-size; counts sizes per direction."""
+    ip, port = addr(a.bind)
+    front, back = udp_socket(ip, port), udp_socket("0.0.0.0")
+    server = addr(a.server)
+    client = None
+    stats = {"up": {"largest": 0, "dropped": 0, "largest_dropped": 0, "datagrams": 0},
+             "down": {"largest": 0, "dropped": 0, "largest_dropped": 0, "datagrams": 0}}
+    end = time.monotonic() + a.seconds
+    while time.monotonic() < end:
+        r, _, _ = select.select([front, back], [], [], max(0.0, end - time.monotonic()))
+        for sock in r:
+            dg, src = sock.recvfrom(65536)
+            up = sock is front
+            if up:
+                client = src
+            st = stats["up" if up else "down"]
+            st["datagrams"] += 1
+            if len(dg) > a.max_size:
+                st["dropped"] += 1
+                st["largest_dropped"] = max(st["largest_dropped"], len(dg))
+                continue
+            st["largest"] = max(st["largest"], len(dg))
+            if up:
+                back.sendto(dg, server)
+            elif client:
+                front.sendto(dg, client)
+    print(json.dumps(stats), flush=True)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("listen", "follow", "fill", "capture", "replay", "flood", "memory"):
+    for name in ("listen", "follow", "fill", "capture", "replay", "flood", "memory", "relay"):
         q = sub.add_parser(name)
         q.add_argument("--server", default="192.168.101.1:51820")
         q.add_argument("--bind", default="0.0.0.0")
@@ -316,6 +349,7 @@ def main():
         q.add_argument("--size", type=int, default=65000)
         q.add_argument("--rate", type=float, default=1000)
         q.add_argument("--net", default="10.99")
+        q.add_argument("--max-size", type=int, default=1232)
         q.add_argument("--out")
         q.add_argument("--in")
     a = p.parse_args()
