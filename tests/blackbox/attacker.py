@@ -275,7 +275,7 @@ def cmd_memory(a):
     server = addr(a.server)
     s, c = udp_socket(a.bind), Counter()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
-    pending = {}
+    pending, opened = {}, {}
     stats = {"half_opens": 0, "forged": 0, "initials": 0}
     garbage = os.urandom(a.size - 9)
 
@@ -284,9 +284,15 @@ def cmd_memory(a):
             att = pending.get(dg[1:5])
             if att and not att.cookie and att.on_retry(dg):
                 send(s, c, att.initial(), server)
+        elif dg[0] == d.HANDSHAKE and "stream" not in stats and dg[1:5] in opened:
+            opened[dg[1:5]].on_handshake(dg)   # the first flight tells its size (flight_size_hint)
+            if opened[dg[1:5]].server_stream_len:
+                stats["stream"] = opened[dg[1:5]].server_stream_len
         elif dg[0] == d.SERVER_HELLO and len(dg) == 75:
             att = pending.pop(dg[1:5], None)
             if att and att.on_server_hello(dg):
+                if len(opened) < 8:
+                    opened[att.client_sid] = att
                 stats["half_opens"] += 1
                 forged = bytes([d.HANDSHAKE]) + att.server_sid + b"\0\0\0\0" + garbage
                 send(s, c, forged, server)
