@@ -167,3 +167,26 @@ TEST_CASE("the inner packet drop counters are read by reason and shown when not 
     CHECK_THROWS_AS(parse_status_reply(R"({"version":1,"sessions":[],"inner_drops":{"a":{"b":-1}}})"), CtlError);
     CHECK(parse_status_reply(kReply).inner_drops.empty());
 }
+
+TEST_CASE("the handshake refusal counters are read by reason and shown when not zero") {
+    const auto r = parse_status_reply(
+        R"({"version":1,"sessions":[],"inner_drops":{"to_clients":{"no_route":0}},)"
+        R"("handshake_refusals":{"wrong_address":40,"source_half_open":0,"bad_cookie":2}})");
+    REQUIRE(r.handshake_refusals.size() == 3);
+    const auto has = [&](const std::string& name, std::uint64_t n) {
+        return std::any_of(r.handshake_refusals.begin(), r.handshake_refusals.end(),
+                           [&](const DropCounter& d) { return d.name == name && d.count == n; });
+    };
+    CHECK(has("wrong_address", 40));
+    CHECK(has("bad_cookie", 2));
+    CHECK(has("source_half_open", 0));
+    const std::string table = format_status_table(r, 0);
+    CHECK(table.find("handshakes refused before validation: ") != std::string::npos);
+    CHECK(table.find("wrong_address 40") != std::string::npos);
+    CHECK(table.find("bad_cookie 2") != std::string::npos);
+    CHECK(table.find("source_half_open") == std::string::npos);
+    CHECK(table.find("inner packets dropped") == std::string::npos);
+    CHECK_THROWS_AS(parse_status_reply(R"({"version":1,"sessions":[],"handshake_refusals":[1]})"), CtlError);
+    CHECK_THROWS_AS(parse_status_reply(R"({"version":1,"sessions":[],"handshake_refusals":{"a":"x"}})"), CtlError);
+    CHECK(parse_status_reply(kReply).handshake_refusals.empty());
+}

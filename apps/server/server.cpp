@@ -553,6 +553,25 @@ void Server::write_inner_drops(JsonWriter& j) const {
     j.end_object();
 }
 
+// What the endpoint refused from peers whose address is not validated, by reason (since start).
+// One object of its own in the status reply, next to inner_drops.
+void Server::write_handshake_refusals(JsonWriter& j) const {
+    const UnvalidatedRefusals u = ep_ ? ep_->stats().unvalidated : UnvalidatedRefusals{};
+    j.key("handshake_refusals").begin_object();
+    j.field("oversized", u.oversized);
+    j.field("bad_cookie", u.bad_cookie);
+    j.field("replayed_cookie", u.replayed_cookie);
+    j.field("wrong_address", u.wrong_address);
+    j.field("source_half_open", u.source_half_open);
+    j.field("prefix_half_open", u.prefix_half_open);
+    j.field("source_rate", u.source_rate);
+    j.field("prefix_rate", u.prefix_rate);
+    j.field("table_full", u.table_full);
+    j.field("no_session_id", u.no_session_id);
+    j.field("over_budget", u.over_budget);
+    j.end_object();
+}
+
 std::string Server::status_json() const {
     const TimeNs now = monotonic_now();
     const auto unix_now = static_cast<std::int64_t>(std::time(nullptr));
@@ -600,6 +619,7 @@ std::string Server::status_json() const {
     }
     j.end_array();
     write_inner_drops(j);
+    write_handshake_refusals(j);
     j.end_object();
     return j.str();
 }

@@ -67,6 +67,7 @@ private:
     void arm_log_timer();
     KeyPermissions key_permissions() const;
     void write_inner_drops(JsonWriter& j) const;
+    void write_handshake_refusals(JsonWriter& j) const;
 
     asio::io_context& io_;
     ServerConfig cfg_;

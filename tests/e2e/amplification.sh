@@ -12,7 +12,9 @@
 # INITIALs answering RETRYs while a client connects from elsewhere), memory (finding 3: 4096
 # half-opens each fed a 65,000-byte forged HANDSHAKE datagram; the server's VmRSS growth).
 source "$(dirname "$0")/lib.sh"
-require_env python3
+require_env python3 socat
+CTL_BIN=${UDPVPN_CTL:-$SRC_ROOT/build/tools/udpvpnctl}
+[ -x "$CTL_BIN" ] || skip "udpvpnctl not built ($CTL_BIN)"
 ATTACKER=(python3 "$SRC_ROOT/tests/blackbox/attacker.py")
 python3 -c 'import cryptography' 2>/dev/null || skip "needs python3-cryptography"
 SCENARIOS=${*:-follow replay flood memory}
@@ -70,6 +72,13 @@ if [[ " $SCENARIOS " == *" follow "* ]]; then
   [ "$(jget "$att" received_by_type SERVER_HELLO)" -gt 0 ] || fail "follow: the attacker got no SERVER_HELLO"
   ratio "A (follow)" "$(jget "$att" received_total)" "$(jget "$att" sent "$A" bytes)"
   ratio "V (follow)" "$(jget "$vic" received_total)" "$(jget "$att" sent "$V" bytes)"
+  # The refusals are counted where an operator looks: the status socket and udpvpnctl.
+  refused=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("handshake_refusals", {}).get("wrong_address", 0))' "$(status)")
+  [ "$refused" -ge 1 ] && pass "status: handshake_refusals.wrong_address = $refused" \
+    || fail "status: the spoofed packets are not counted as handshake_refusals.wrong_address"
+  table=$(in_ns srv "$CTL_BIN" --socket "$WORK/server.sock" status 2>&1 || true)
+  grep -q "handshakes refused before validation: .*wrong_address $refused" <<<"$table" \
+    && pass "udpvpnctl status shows the refusals" || fail "udpvpnctl status: $table"
 fi
 
 if [[ " $SCENARIOS " == *" replay "* ]]; then

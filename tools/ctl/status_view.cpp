@@ -89,6 +89,13 @@ StatusReply parse_status_reply(std::string_view line) {
             }
         }
     }
+    if (auto h = doc.find("handshake_refusals"); h != doc.end() && !h->is_null()) {
+        if (!h->is_object()) throw CtlError("malformed status reply: \"handshake_refusals\" is not an object");
+        for (const auto& [reason, n] : h->items()) {
+            if (!n.is_number_unsigned()) throw CtlError("malformed status reply: refusal counter '" + reason + "' has the wrong type");
+            r.handshake_refusals.push_back({reason, n.get<std::uint64_t>()});
+        }
+    }
     return r;
 }
 
@@ -135,7 +142,11 @@ std::string format_status_table(const StatusReply& r, std::int64_t now_unix) {
     std::string drops;
     for (const auto& d : r.inner_drops)
         if (d.count) drops += (drops.empty() ? "" : ", ") + d.name + " " + std::to_string(d.count);
-    const std::string drop_line = drops.empty() ? "" : "inner packets dropped: " + drops + "\n";
+    std::string refusals;
+    for (const auto& d : r.handshake_refusals)
+        if (d.count) refusals += (refusals.empty() ? "" : ", ") + d.name + " " + std::to_string(d.count);
+    const std::string drop_line = (drops.empty() ? "" : "inner packets dropped: " + drops + "\n") +
+                                  (refusals.empty() ? "" : "handshakes refused before validation: " + refusals + "\n");
     if (r.sessions.empty()) return out + "no clients connected\n" + drop_line;
 
     const std::vector<std::string> header = {"IDENTITY", "INNER IPV4", "INNER IPV6", "OUTER",     "RX",

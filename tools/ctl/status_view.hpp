@@ -48,6 +48,7 @@ struct StatusReply {
     ServerStatus server;
     std::vector<SessionStatus> sessions;
     std::vector<DropCounter> inner_drops;   // in the reply's order; empty when the server sends none
+    std::vector<DropCounter> handshake_refusals;   // "handshake_refusals", by reason
 };
 
 // Parses one reply line. Unknown fields are ignored and missing ones keep their defaults (readers must
@@ -64,7 +65,8 @@ std::string human_bytes(std::uint64_t n);
 std::string human_duration(std::int64_t seconds);
 
 // A header line about the server, then one aligned row per session (or a line saying there is none),
-// then a line with the non-zero inner packet drop counters, if any.
+// then a line with the non-zero inner packet drop counters and one with the non-zero handshake
+// refusals, if any.
 std::string format_status_table(const StatusReply& reply, std::int64_t now_unix);
 
 }  // namespace udpvpn::ctl
