@@ -311,31 +311,47 @@ Result<PeerIdentity> X509Verifier::Impl::verify(std::span<const Bytes> chain, Ro
     return {std::move(id), Error::ok};
 }
 
-Result<Identity> load_identity_pem(std::string_view chain_pem, std::string_view key_pem) {
+Result<Identity> load_identity_pem(std::string_view chain_pem, std::string_view key_pem, std::string* why) {
     ossl::ErrorGuard guard;
     try {
+        auto refuse = [&](Error e, std::string text) -> Result<Identity> {
+            if (why) *why = std::move(text);
+            return {{}, e};
+        };
         std::vector<ossl::Ptr<X509>> certs;
-        if (!read_certs(chain_pem, certs) || certs.empty() || certs.size() > kMaxChainCerts)
-            return {{}, Error::invalid_argument};
+        if (!read_certs(chain_pem, certs)) return refuse(Error::invalid_argument, "the certificate chain is not valid PEM");
+        if (certs.empty()) return refuse(Error::invalid_argument, "no certificate found");
+        if (certs.size() > kMaxChainCerts)
+            return refuse(Error::invalid_argument, "more than 4 certificates in the chain");
         // Leaf first: each certificate must be issued by the next one.
         for (std::size_t i = 0; i + 1 < certs.size(); ++i)
             if (X509_check_issued(certs[i + 1].get(), certs[i].get()) != X509_V_OK)
-                return {{}, Error::invalid_argument};
+                return refuse(Error::invalid_argument, "certificate " + std::to_string(i + 2) +
+                                                           " of the chain did not issue certificate " +
+                                                           std::to_string(i + 1) + " (leaf first, then its issuer)");
+
+        EVP_PKEY* leaf_pub = X509_get0_pubkey(certs.front().get());
+        if (!leaf_pub) return refuse(Error::invalid_argument, "the leaf certificate's public key does not parse");
+        // The peer must be able to verify what we sign: same key types on both sides.
+        if (!make_peer_key(leaf_pub)) return refuse(Error::cert_unsupported_key, unsupported_key_text(leaf_pub));
 
         auto bio = pem_bio(key_pem);
-        if (!bio) return {{}, Error::invalid_argument};
+        if (!bio) return refuse(Error::invalid_argument, "the private key is empty or too large");
         ossl::Ptr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
-        EVP_PKEY* leaf_pub = X509_get0_pubkey(certs.front().get());
-        if (!key || !leaf_pub || EVP_PKEY_eq(leaf_pub, key.get()) != 1) return {{}, Error::invalid_argument};
-        // The peer must be able to verify what we sign: same key types on both sides.
-        if (!make_peer_key(leaf_pub)) return {{}, Error::invalid_argument};
+        if (!key) return refuse(Error::invalid_argument, "the private key is not an unencrypted PEM key");
+        if (EVP_PKEY_eq(leaf_pub, key.get()) != 1)
+            return refuse(Error::invalid_argument, "the private key (" + describe_key(key.get()) +
+                                                       ") does not match the leaf certificate (" +
+                                                       describe_key(leaf_pub) + ")");
         auto signer = make_signer(key.get());
-        if (!signer) return {{}, signer.error};
+        if (!signer)
+            return refuse(signer.error, signer.error == Error::cert_unsupported_key ? unsupported_key_text(key.get())
+                                                                                    : to_string(signer.error));
 
         Identity id;
         for (auto& c : certs) {
             id.chain.push_back(to_der(c.get()));
-            if (id.chain.back().empty()) return {{}, Error::internal};
+            if (id.chain.back().empty()) return refuse(Error::internal, "cannot encode the chain as DER");
         }
         id.signer = std::move(signer.value);
         return {std::move(id), Error::ok};

@@ -35,6 +35,8 @@ const char* to_string(Error e) noexcept {
     case Error::peer_closed: return "closed by the peer";
     case Error::closed_locally: return "closed locally";
     case Error::internal: return "internal error";
+    case Error::cert_unsupported_key:
+        return "unsupported certificate key (Ed25519, EC P-256 or RSA of 2048 to 4096 bits)";
     case Error::buffer_too_small: return "buffer too small";
     case Error::invalid_state: return "call not valid in this state";
     case Error::invalid_argument: return "invalid argument";

@@ -38,9 +38,6 @@ bool offers(ByteView raw_suites, Suite s) noexcept {
     return false;
 }
 
-// Upper bound of a CERTIFICATE_VERIFY signature (DER ECDSA P-256 is at most 72 bytes).
-std::size_t max_signature_size(SignatureScheme s) noexcept { return s == SignatureScheme::ed25519 ? 64 : 72; }
-
 Secret32 early_secret_for(const CommonConfig& c) noexcept {
     if (!c.admission_key) return derive_early_secret(nullptr);
     const Secret32 k{ByteView(*c.admission_key)};
@@ -562,7 +559,7 @@ ServerHandshake::ServerHandshake(const ResponderConfig& config, const Identity& 
     const std::size_t ee_size = kHsMsgHeaderSize + encode_extensions(ee, options.extra_extensions).size();
     // flight_size_hint: the stream size, with the signature at its maximum length (ECDSA varies).
     ee.flight_size_hint = static_cast<std::uint32_t>(ee_size + cert.size() + kHsMsgHeaderSize + 4 +
-                                                     max_signature_size(identity.signer->scheme()) +
+                                                     identity.signer->max_signature_size() +
                                                      kHsMsgHeaderSize + kFinishedSize);
     const Bytes ee_msg = encode_encrypted_extensions(encode_extensions(ee, options.extra_extensions));
     transcript_.update(ee_msg);

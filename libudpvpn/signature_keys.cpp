@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// CertificateVerify signing and verification keys: Ed25519 via libsodium, ECDSA P-256 via OpenSSL.
+// CertificateVerify signing and verification keys: Ed25519 via libsodium, ECDSA P-256 and RSA-PSS
+// via OpenSSL.
 #include "signature_keys.hpp"
 
 #include "openssl_util.hpp"
 #include "secret.hpp"
 
 #include <openssl/core_names.h>
+#include <openssl/rsa.h>
 #include <sodium.h>
 
 #include <array>
@@ -25,6 +27,22 @@ bool is_p256(EVP_PKEY* key) noexcept {
     std::size_t len = 0;
     if (EVP_PKEY_get_group_name(key, group, sizeof group, &len) != 1 || len >= sizeof group) return false;
     return std::strcmp(group, SN_X9_62_prime256v1) == 0;
+}
+
+// rsaEncryption keys of 2048..4096 bits. RSASSA-PSS-restricted keys (EVP_PKEY_RSA_PSS) are not
+// accepted: their parameters could contradict the one PSS profile the scheme fixes.
+bool is_supported_rsa(EVP_PKEY* key) noexcept {
+    if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) return false;
+    const int bits = EVP_PKEY_get_bits(key);
+    return bits >= static_cast<int>(kMinRsaBits) && bits <= static_cast<int>(kMaxRsaBits);
+}
+
+// TLS 1.3 rsa_pss_rsae_sha256: SHA-256, MGF1 with SHA-256, salt length = 32 (the digest length).
+// With RSA_PSS_SALTLEN_DIGEST a verifier also refuses any other salt length.
+bool set_pss(EVP_PKEY_CTX* pctx) noexcept {
+    return pctx != nullptr && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+           EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1 &&
+           EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) == 1;
 }
 
 ossl::Ptr<EVP_PKEY> up_ref(EVP_PKEY* key) noexcept {
@@ -71,10 +89,36 @@ private:
     ossl::Ptr<EVP_PKEY> key_;
 };
 
+class RsaPssPeerKey final : public PeerKey {
+public:
+    explicit RsaPssPeerKey(ossl::Ptr<EVP_PKEY> key) noexcept
+        : key_(std::move(key)), size_(static_cast<std::size_t>(EVP_PKEY_get_size(key_.get()))) {}
+    SignatureScheme scheme() const noexcept override { return SignatureScheme::rsa_pss_rsae_sha256; }
+    Error verify(ByteView message, ByteView signature) const noexcept override {
+        // An RSA signature is exactly as long as the modulus.
+        if (signature.size() != size_) return Error::bad_signature;
+        ossl::ErrorGuard guard;
+        ossl::Ptr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+        EVP_PKEY_CTX* pctx = nullptr;   // owned by ctx
+        if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, EVP_sha256(), nullptr, key_.get()) != 1 ||
+            !set_pss(pctx))
+            return Error::bad_signature;
+        return EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), data_or_empty(message),
+                                message.size()) == 1
+                   ? Error::ok
+                   : Error::bad_signature;
+    }
+
+private:
+    ossl::Ptr<EVP_PKEY> key_;
+    std::size_t size_;
+};
+
 class Ed25519Signer final : public Signer {
 public:
     explicit Ed25519Signer(const Secret<crypto_sign_SECRETKEYBYTES>& sk) noexcept : sk_(sk) {}
     SignatureScheme scheme() const noexcept override { return SignatureScheme::ed25519; }
+    std::size_t max_signature_size() const noexcept override { return kEd25519SignatureSize; }
     Error sign(ByteView message, Bytes& signature_out) const noexcept override {
         std::array<std::uint8_t, crypto_sign_BYTES> sig{};
         if (crypto_sign_detached(sig.data(), nullptr, data_or_empty(message), message.size(), sk_.data()) != 0)
@@ -95,6 +139,7 @@ class EcdsaP256Signer final : public Signer {
 public:
     explicit EcdsaP256Signer(ossl::Ptr<EVP_PKEY> key) noexcept : key_(std::move(key)) {}
     SignatureScheme scheme() const noexcept override { return SignatureScheme::ecdsa_p256_sha256; }
+    std::size_t max_signature_size() const noexcept override { return kMaxEcdsaP256SignatureSize; }
     // The nonce comes from OpenSSL's DRBG (deterministic RFC 6979 nonces need OpenSSL 3.2).
     Error sign(ByteView message, Bytes& signature_out) const noexcept override {
         ossl::ErrorGuard guard;
@@ -118,7 +163,65 @@ private:
     ossl::Ptr<EVP_PKEY> key_;
 };
 
+class RsaPssSigner final : public Signer {
+public:
+    explicit RsaPssSigner(ossl::Ptr<EVP_PKEY> key) noexcept
+        : key_(std::move(key)), size_(static_cast<std::size_t>(EVP_PKEY_get_size(key_.get()))) {}
+    SignatureScheme scheme() const noexcept override { return SignatureScheme::rsa_pss_rsae_sha256; }
+    std::size_t max_signature_size() const noexcept override { return size_; }
+    // PSS is randomized: the salt comes from OpenSSL's DRBG.
+    Error sign(ByteView message, Bytes& signature_out) const noexcept override {
+        ossl::ErrorGuard guard;
+        ossl::Ptr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+        EVP_PKEY_CTX* pctx = nullptr;   // owned by ctx
+        if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, EVP_sha256(), nullptr, key_.get()) != 1 ||
+            !set_pss(pctx))
+            return Error::internal;
+        std::array<unsigned char, kMaxRsaBits / 8> sig{};
+        std::size_t len = sig.size();
+        if (EVP_DigestSign(ctx.get(), sig.data(), &len, data_or_empty(message), message.size()) != 1 ||
+            len != size_)
+            return Error::internal;
+        try {
+            signature_out.insert(signature_out.end(), sig.begin(), sig.begin() + static_cast<std::ptrdiff_t>(len));
+        } catch (...) {
+            return Error::internal;
+        }
+        return Error::ok;
+    }
+
+private:
+    ossl::Ptr<EVP_PKEY> key_;
+    std::size_t size_;
+};
+
 }  // namespace
+
+std::string describe_key(EVP_PKEY* key) {
+    if (key == nullptr) return "no key";
+    switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_ED25519: return "Ed25519";
+    case EVP_PKEY_ED448: return "Ed448";
+    case EVP_PKEY_RSA: return "RSA-" + std::to_string(EVP_PKEY_get_bits(key));
+    case EVP_PKEY_RSA_PSS: return "RSASSA-PSS (id-RSASSA-PSS) " + std::to_string(EVP_PKEY_get_bits(key));
+    case EVP_PKEY_DSA: return "DSA-" + std::to_string(EVP_PKEY_get_bits(key));
+    case EVP_PKEY_EC: {
+        char group[64] = {};
+        std::size_t len = 0;
+        if (EVP_PKEY_get_group_name(key, group, sizeof group, &len) == 1 && len < sizeof group)
+            return std::string("EC ") + group;
+        return "EC (unknown curve)";
+    }
+    default: {
+        const char* name = OBJ_nid2sn(EVP_PKEY_get_base_id(key));
+        return name ? name : "unknown key type";
+    }
+    }
+}
+
+std::string unsupported_key_text(EVP_PKEY* key) {
+    return "unsupported key " + describe_key(key) + ": " + kSupportedKeysText;
+}
 
 Result<std::shared_ptr<const PeerKey>> make_peer_key(EVP_PKEY* pub) noexcept {
     if (pub == nullptr) return {{}, Error::cert_invalid};
@@ -136,10 +239,15 @@ Result<std::shared_ptr<const PeerKey>> make_peer_key(EVP_PKEY* pub) noexcept {
             if (!key) return {{}, Error::internal};
             return {std::make_shared<const EcdsaP256PeerKey>(std::move(key)), Error::ok};
         }
+        if (is_supported_rsa(pub)) {
+            auto key = up_ref(pub);
+            if (!key) return {{}, Error::internal};
+            return {std::make_shared<const RsaPssPeerKey>(std::move(key)), Error::ok};
+        }
     } catch (...) {
         return {{}, Error::internal};
     }
-    return {{}, Error::cert_invalid};
+    return {{}, Error::cert_unsupported_key};
 }
 
 Result<std::shared_ptr<const Signer>> make_signer(EVP_PKEY* priv) noexcept {
@@ -167,10 +275,15 @@ Result<std::shared_ptr<const Signer>> make_signer(EVP_PKEY* priv) noexcept {
             if (!key) return {{}, Error::internal};
             return {std::make_shared<const EcdsaP256Signer>(std::move(key)), Error::ok};
         }
+        if (is_supported_rsa(priv)) {
+            auto key = up_ref(priv);
+            if (!key) return {{}, Error::internal};
+            return {std::make_shared<const RsaPssSigner>(std::move(key)), Error::ok};
+        }
     } catch (...) {
         return {{}, Error::internal};
     }
-    return {{}, Error::invalid_argument};
+    return {{}, Error::cert_unsupported_key};
 }
 
 }  // namespace udpvpn

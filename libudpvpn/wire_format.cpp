@@ -275,6 +275,7 @@ std::uint16_t close_code_for(Error e) noexcept {
     case Error::crl_expired:
     case Error::cert_wrong_purpose:
     case Error::cert_name_mismatch:
+    case Error::cert_unsupported_key:
     case Error::cert_invalid: return 4;
     case Error::bad_signature: return 5;
     case Error::bad_finished: return 6;

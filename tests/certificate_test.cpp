@@ -3,11 +3,15 @@
 // (tests/pki) with the wall clock fixed at kTestTime.
 #include <doctest/doctest.h>
 
+#include "signature_keys.hpp"
 #include "test_pki.hpp"
+#include "vectors.hpp"
 
 #include <udpvpn/certificate.hpp>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include <string>
 
@@ -300,15 +304,116 @@ TEST_CASE("load_identity_pem loads a chain leaf first and rejects a chain out of
     CHECK(load_identity_pem(swapped, read_pki_file("long_server.key")).error == Error::invalid_argument);
 }
 
-TEST_CASE("load_identity_pem rejects unsupported keys, garbage and empty input") {
-    // RSA intermediates cannot sign CertificateVerify (Ed25519 / ECDSA P-256 only).
-    CHECK(load_identity_pem(read_pki_file("long_ca.crt"), read_pki_file("long_ca.key")).error ==
-          Error::invalid_argument);
+TEST_CASE("load_identity_pem rejects garbage and empty input") {
     CHECK(load_identity_pem("", read_pki_file("client.key")).error == Error::invalid_argument);
     CHECK(load_identity_pem(read_pki_file("client.crt"), "").error == Error::invalid_argument);
     CHECK(load_identity_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
                             read_pki_file("client.key"))
               .error == Error::invalid_argument);
+    CHECK(ERR_peek_error() == 0);
+}
+
+TEST_CASE("unsupported leaf keys are refused with a reason that names the key") {
+    for (auto [name, what] : {std::pair{"client_rsa1024", "RSA-1024"}, std::pair{"client_p384", "EC secp384r1"}}) {
+        CAPTURE(name);
+        std::string why;
+        auto id = load_identity_pem(read_pki_file(std::string(name) + ".crt"),
+                                    read_pki_file(std::string(name) + ".key"), &why);
+        CHECK(id.error == Error::cert_unsupported_key);
+        CHECK(why == std::string("unsupported key ") + what +
+                         ": leaf keys must be Ed25519, EC P-256 or RSA of 2048 to 4096 bits");
+        // A peer presenting such a certificate is refused for the same reason.
+        CHECK(verify_error(*make_verifier(), name, Role::client) == Error::cert_unsupported_key);
+    }
+    std::string why;
+    CHECK(load_identity_pem(read_pki_file("client_rsa.crt"), read_pki_file("client.key"), &why).error ==
+          Error::invalid_argument);
+    CHECK(why == "the private key (Ed25519) does not match the leaf certificate (RSA-2048)");
+    CHECK(ERR_peek_error() == 0);
+}
+
+TEST_CASE("RSA leaves of 2048 and 4096 bits sign and verify with RSA-PSS in both roles") {
+    auto v = make_verifier();
+    for (auto [name, role, bytes] : {std::tuple{"client_rsa", Role::client, 256u},
+                                     std::tuple{"server_rsa", Role::server, 512u}}) {
+        CAPTURE(name);
+        auto id = load_identity(name);
+        REQUIRE(id.signer);
+        CHECK(id.signer->scheme() == SignatureScheme::rsa_pss_rsae_sha256);
+        CHECK(id.signer->max_signature_size() == bytes);
+        auto r = v->verify(id.chain, role, role == Role::server ? kServerName : "");
+        REQUIRE(r.error == Error::ok);
+        REQUIRE(r.value.key->scheme() == SignatureScheme::rsa_pss_rsae_sha256);
+        const Bytes msg = text("udpvpn v1 client CertificateVerify");
+        Bytes a, b;
+        REQUIRE(id.signer->sign(msg, a) == Error::ok);
+        REQUIRE(id.signer->sign(msg, b) == Error::ok);
+        CHECK(a.size() == bytes);
+        CHECK(a != b);   // PSS is randomized
+        CHECK(r.value.key->verify(msg, a) == Error::ok);
+        CHECK(r.value.key->verify(msg, b) == Error::ok);
+        CHECK(r.value.key->verify(text("another message"), a) == Error::bad_signature);
+        Bytes flipped = a;
+        flipped[7] ^= 0x80;
+        CHECK(r.value.key->verify(msg, flipped) == Error::bad_signature);
+        CHECK(r.value.key->verify(msg, ByteView(a).first(bytes - 1)) == Error::bad_signature);
+        Bytes longer = a;
+        longer.push_back(0);
+        CHECK(r.value.key->verify(msg, longer) == Error::bad_signature);
+        CHECK(r.value.key->verify(msg, {}) == Error::bad_signature);
+    }
+    CHECK(ERR_peek_error() == 0);
+}
+
+TEST_CASE("an RSA key verifies RSA-PSS with a 32-byte salt only, never PKCS #1 v1.5") {
+    // Signatures made with OpenSSL directly by client_rsa's key, with other paddings.
+    const std::string pem = read_pki_file("client_rsa.key");
+    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    REQUIRE(bio);
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    REQUIRE(key);
+    const Bytes msg = text("content");
+    auto sign_with = [&](int padding, int saltlen) {
+        EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+        EVP_PKEY_CTX* pctx = nullptr;
+        Bytes sig(512);
+        std::size_t len = sig.size();
+        REQUIRE(EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), nullptr, key) == 1);
+        REQUIRE(EVP_PKEY_CTX_set_rsa_padding(pctx, padding) == 1);
+        if (padding == RSA_PKCS1_PSS_PADDING) REQUIRE(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, saltlen) == 1);
+        REQUIRE(EVP_DigestSign(ctx, sig.data(), &len, msg.data(), msg.size()) == 1);
+        EVP_MD_CTX_free(ctx);
+        sig.resize(len);
+        return sig;
+    };
+    auto peer = make_verifier()->verify(pki_chain("client_rsa"), Role::client, "");
+    REQUIRE(peer.ok());
+    CHECK(peer.value.key->verify(msg, sign_with(RSA_PKCS1_PSS_PADDING, 32)) == Error::ok);
+    CHECK(peer.value.key->verify(msg, sign_with(RSA_PKCS1_PSS_PADDING, 0)) == Error::bad_signature);
+    CHECK(peer.value.key->verify(msg, sign_with(RSA_PKCS1_PSS_PADDING, 64)) == Error::bad_signature);
+    CHECK(peer.value.key->verify(msg, sign_with(RSA_PKCS1_PADDING, 0)) == Error::bad_signature);
+    EVP_PKEY_free(key);
+    ERR_clear_error();
+}
+
+TEST_CASE("signature vectors: RSA-PSS verify-only cases verify or are refused as listed") {
+    const auto cases = test::load_vectors("signature.vec");
+    REQUIRE(cases.size() >= 2);
+    for (const auto& c : cases) {
+        CAPTURE(c.name());
+        CHECK(c.hex("scheme") == Bytes{0x08, 0x04});
+        const Bytes spki = c.hex("public_key");
+        const unsigned char* p = spki.data();
+        EVP_PKEY* pub = d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size()));
+        REQUIRE(pub);
+        auto key = make_peer_key(pub);
+        EVP_PKEY_free(pub);
+        REQUIRE(key.ok());
+        CHECK(key.value->scheme() == SignatureScheme::rsa_pss_rsae_sha256);
+        const Error want = c.expect_fail() ? Error::bad_signature : Error::ok;
+        CHECK(key.value->verify(c.hex("content"), c.hex("signature")) == want);
+    }
     CHECK(ERR_peek_error() == 0);
 }
 

@@ -272,6 +272,30 @@ TEST_CASE("full handshake with ECDSA P-256 identities") {
     CHECK(h.amplification_ok);
 }
 
+TEST_CASE("full handshake with RSA identities: an RSA-2048 client and an RSA-4096 server sign with RSA-PSS") {
+    Harness h;
+    h.client_id = load_identity("client_rsa");
+    h.server_id = load_identity("server_rsa");
+    h.run();
+    INFO(h.client->failure_text(), " / ", (h.server ? h.server->failure_text() : "no server"));
+    REQUIRE(h.completed());
+    check_same_keys(h);
+    CHECK(h.server->result().peer.common_name == "frank");
+    CHECK(h.server->result().peer.key->scheme() == SignatureScheme::rsa_pss_rsae_sha256);
+    CHECK(h.client->result().peer.key->scheme() == SignatureScheme::rsa_pss_rsae_sha256);
+    CHECK(h.max_datagram_seen <= 1232);
+    CHECK(h.amplification_ok);
+    // Mixed: an RSA client with an Ed25519 server, an Ed25519 client with the RSA server.
+    Harness a;
+    a.client_id = load_identity("client_rsa");
+    a.run();
+    CHECK(a.completed());
+    Harness b;
+    b.server_id = load_identity("server_rsa");
+    b.run();
+    CHECK(b.completed());
+}
+
 TEST_CASE("RSA-4096 three-certificate chains fit 1232-byte datagrams and respect the 3x budget") {
     Harness h;
     h.client_id = load_identity("long_client");
@@ -587,6 +611,14 @@ TEST_CASE("a CertificateVerify signed by a key that is not the certificate's fai
         h.server_id.signer = load_identity("server_ecdsa").signer;   // Ed25519 certificate, ECDSA signature
         h.run();
         CHECK(h.client->failure() == Error::bad_signature);
+    }
+    SUBCASE("an RSA certificate with a signature by another RSA key") {
+        Harness h;
+        h.client_id = load_identity("client_rsa");
+        h.client_id.signer = load_identity("server_rsa").signer;   // RSA-PSS, but the wrong key (and size)
+        h.run();
+        REQUIRE(h.server);
+        CHECK(h.server->failure() == Error::bad_signature);
     }
 }
 

@@ -36,6 +36,7 @@ ORDER = [
     ("control_channel.vec", "Control Channel Payloads"),
     ("config_push.vec", "CONFIG Message Bodies"),
     ("hdlc_framing.vec", "HDLC-like Framing (Informative)"),
+    ("signature.vec", "CERTIFICATE_VERIFY Signatures"),
 ]
 
 INTRO = """\

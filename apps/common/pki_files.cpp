@@ -21,7 +21,7 @@ namespace udpvpn::app {
 namespace {
 
 // The key types load_identity_pem takes; named in the "unsupported key type" message.
-constexpr const char* kSupportedKeyTypes = "Ed25519 and EC P-256";
+constexpr const char* kSupportedKeyTypes = "Ed25519, EC P-256 and RSA of 2048 to 4096 bits";
 constexpr std::size_t kMaxChain = 4;   // docs/rfc-draft.txt 8.3: the leaf and up to 3 CAs
 
 struct ErrorMark {
@@ -270,12 +270,14 @@ Identity load_identity(const std::string& cert_file, const std::string& key_file
             fail("pki.key", key_file + " does not match the certificate in pki.cert (" + cert_file + ", " +
                                 name_of(X509_get_subject_name(certs.front().get())) +
                                 "); give the key that certificate was issued for");
-        auto id = load_identity_pem(chain_pem, key.str());
+        std::string why;
+        auto id = load_identity_pem(chain_pem, key.str(), &why);
         if (!id) {
-            if (id.error == Error::invalid_argument)
+            if (id.error == Error::cert_unsupported_key || id.error == Error::invalid_argument)
                 fail("pki.key", key_file + ": unsupported key type " + key_type(pkey.get()) + " (udpvpn takes " +
                                     kSupportedKeyTypes + ")");
-            fail("pki.cert", "cannot load " + cert_file + " with " + key_file + ": " + to_string(id.error));
+            fail("pki.cert", "cannot load " + cert_file + " with " + key_file + ": " +
+                                 (why.empty() ? std::string(to_string(id.error)) : why));
         }
         return id.value;
     }

@@ -13,8 +13,13 @@
 
 namespace udpvpn {
 
-// Signature schemes for CertificateVerify (docs/rfc-draft.txt): TLS code points.
-enum class SignatureScheme : std::uint16_t { ed25519 = 0x0807, ecdsa_p256_sha256 = 0x0403 };
+// Signature schemes for CertificateVerify (docs/rfc-draft.txt, Section 5.3): TLS 1.3 code points.
+// rsa_pss_rsae_sha256: RSASSA-PSS, SHA-256, MGF1-SHA-256, 32-byte salt, by an rsaEncryption key.
+enum class SignatureScheme : std::uint16_t {
+    ed25519 = 0x0807,
+    ecdsa_p256_sha256 = 0x0403,
+    rsa_pss_rsae_sha256 = 0x0804,
+};
 
 // The public key of a verified leaf certificate; verifies CertificateVerify signatures.
 class PeerKey {
@@ -60,8 +65,9 @@ struct VerifierPolicy {
 // cert_unknown_ca (no path to a trust anchor), cert_revoked, crl_expired (policy.reject_expired_crl),
 // cert_wrong_purpose (EKU of the leaf, see below), cert_name_mismatch (Role::server only: SAN dNSName,
 // or iPAddress for an IP literal; the subject CN only if the leaf has no DNS SAN), cert_invalid
-// (anything else: unparsable DER, bad signature in the chain, more than 4 certificates, a leaf key
-// that is neither Ed25519 nor EC P-256, a CRL missing under policy.require_crl, ...), internal.
+// (anything else: unparsable DER, bad signature in the chain, more than 4 certificates, a CRL
+// missing under policy.require_crl, ...), cert_unsupported_key (a leaf key that is not Ed25519,
+// EC P-256 or RSA of 2048..4096 bits), internal.
 // Purpose: a leaf with extendedKeyUsage must list serverAuth (Role::server) / clientAuth
 // (Role::client); a leaf without extendedKeyUsage is accepted for either role only if it has a
 // keyUsage extension that includes digitalSignature; a keyUsage without digitalSignature is refused.
@@ -91,7 +97,10 @@ class Signer {
 public:
     virtual ~Signer() = default;
     virtual SignatureScheme scheme() const noexcept = 0;
-    // Appends the signature to signature_out (Ed25519: 64 bytes; ECDSA: DER, at most 72 bytes).
+    // The longest signature sign() can produce (Ed25519 64, ECDSA 72, RSA the modulus size).
+    virtual std::size_t max_signature_size() const noexcept = 0;
+    // Appends the signature to signature_out (Ed25519: 64 bytes; ECDSA: DER, at most 72 bytes;
+    // RSA-PSS: exactly the modulus size).
     // Appends nothing on failure. Error::ok or Error::internal. Thread-safe.
     virtual Error sign(ByteView message, Bytes& signature_out) const noexcept = 0;
 };
@@ -103,11 +112,15 @@ struct Identity {
 };
 
 // Loads a PEM chain (leaf first, each certificate issued by the next, at most 4) and a PEM private
-// key (PKCS#8 Ed25519 or EC P-256, unencrypted). Fails with invalid_argument if the key does not
-// match the leaf, the key type is unsupported, the chain is out of order or a PEM does not parse.
-// Nothing is validated against a CA or a clock here: that is the peer's verifier's job.
+// key (unencrypted; PKCS#8 Ed25519, EC P-256 or RSA of 2048..4096 bits, or a traditional RSA / EC
+// key). Fails with cert_unsupported_key if the leaf's key is of another type or size, and with
+// invalid_argument if the key does not match the leaf, the chain is out of order or a PEM does not
+// parse. `why` (optional) receives one sentence naming the problem ("unsupported key RSA-1024:
+// leaf keys must be Ed25519, EC P-256 or RSA of 2048 to 4096 bits"). Nothing is validated against
+// a CA or a clock here: that is the peer's verifier's job.
 // The key bytes copied out of OpenSSL are wiped; key_pem itself belongs to the caller, who should
 // wipe it (sodium_memzero) once this returns.
-Result<Identity> load_identity_pem(std::string_view chain_pem, std::string_view key_pem);
+Result<Identity> load_identity_pem(std::string_view chain_pem, std::string_view key_pem,
+                                   std::string* why = nullptr);
 
 }  // namespace udpvpn

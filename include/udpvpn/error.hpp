@@ -40,6 +40,7 @@ enum class Error : int {
     peer_closed,            // the peer sent DISCONNECT / CLOSE
     closed_locally,         // the caller closed the session
     internal,
+    cert_unsupported_key,   // leaf key not Ed25519, EC P-256 or RSA 2048..4096 bits
 
     // --- misuse: the caller did something wrong; nothing happened.
     buffer_too_small = 200,

@@ -19,7 +19,10 @@ keygen() {  # keygen TYPE OUTFILE   (PKCS#8 PEM)
     case $1 in
     ed25519) openssl genpkey -algorithm ed25519 -out "$2" ;;
     p256)    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$2" ;;
+    rsa1024) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$2" 2>/dev/null ;;
+    rsa2048) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$2" 2>/dev/null ;;
     rsa4096) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out "$2" 2>/dev/null ;;
+    p384)    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$2" ;;
     esac
 }
 
@@ -73,6 +76,24 @@ crl() {  # crl CA OUTFILE LAST NEXT
 
 O="/O=udpvpn tests"
 
+# RSA leaves (RSA-PSS in CertificateVerify) and leaf keys the protocol refuses. A function so that
+# `./generate.sh --add-rsa` can add them to a committed PKI without regenerating the rest.
+add_rsa_and_unsupported_leaves() {
+    leaf ca client_rsa rsa2048 "/CN=frank$O" v3_client
+    openssl rsa -in "$OUT/client_rsa.key" -traditional -outform DER -out "$OUT/client_rsa_pkcs1.der" 2>/dev/null
+    SAN_DNS=vpn.example.test leaf ca server_rsa rsa4096 "/CN=vpn.example.test$O" v3_server
+    leaf ca client_rsa1024 rsa1024 "/CN=grace$O" v3_client
+    leaf ca client_p384 p384 "/CN=heidi$O" v3_client
+}
+
+if [ "${1:-}" = --add-rsa ]; then   # sign with the committed root instead of a new one
+    new_ca_dir ca 1100
+    cp "$OUT/ca.crt" "$OUT/ca.key" "$WORK/ca/"
+    add_rsa_and_unsupported_leaves
+    echo "RSA and unsupported-key leaves added to $OUT"
+    exit 0
+fi
+
 # --- Ed25519 root and its leaves ----------------------------------------------------------------
 root_ca ca ed25519 "/CN=udpvpn test root CA$O" 1000
 SAN_DNS=vpn.example.test   leaf ca server ed25519 "/CN=vpn.example.test$O" v3_server
@@ -87,6 +108,7 @@ leaf ca client_revoked ed25519 "/CN=eve$O" v3_client
 leaf ca client_as_server ed25519 "/CN=mallory$O" v3_client_as_server
 leaf ca noeku ed25519 "/CN=vpn.example.test$O" v3_noeku
 leaf ca noeku_nosig ed25519 "/CN=vpn.example.test$O" v3_noeku_nosig
+add_rsa_and_unsupported_leaves
 
 # CRLs of the root, both listing client_revoked: one valid at kTestTime, one expired (2026-01-01).
 CA_DIR=$WORK/ca openssl ca -revoke "$WORK/client_revoked.pem" -crl_reason keyCompromise 2>/dev/null

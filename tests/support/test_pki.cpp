@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "test_pki.hpp"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -31,8 +35,24 @@ std::string read_pki_file(std::string_view file) {
 }
 
 std::vector<Bytes> pki_chain(std::string_view name) {
-    // load_identity_pem does the PEM -> DER work; the key is the matching one from the same PKI.
-    return load_identity(name).chain;
+    // Read directly (not through load_identity_pem), so chains with keys the library refuses load too.
+    const std::string pem = read_pki_file(std::string(name) + ".crt");
+    ERR_set_mark();   // the end of the PEM input queues an error: drop ours, keep the caller's
+    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    if (!bio) die("out of memory");
+    std::vector<Bytes> chain;
+    while (X509* x = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+        const int len = i2d_X509(x, nullptr);
+        Bytes der(len > 0 ? static_cast<std::size_t>(len) : 0);
+        unsigned char* p = der.data();
+        if (len <= 0 || i2d_X509(x, &p) != len) die("cannot encode " + std::string(name) + ".crt");
+        chain.push_back(std::move(der));
+        X509_free(x);
+    }
+    BIO_free(bio);
+    ERR_pop_to_mark();
+    if (chain.empty()) die("no certificate in " + std::string(name) + ".crt");
+    return chain;
 }
 
 Identity load_identity(std::string_view name) {

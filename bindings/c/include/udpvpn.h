@@ -108,6 +108,7 @@ enum udpvpn_error {
     UDPVPN_ERR_PEER_CLOSED = -116,
     UDPVPN_ERR_CLOSED_LOCALLY = -117,
     UDPVPN_ERR_INTERNAL = -118,
+    UDPVPN_ERR_CERT_UNSUPPORTED_KEY = -119, /* leaf key not Ed25519, EC P-256 or RSA 2048..4096 */
 
     UDPVPN_ERR_BUFFER_TOO_SMALL = -200,
     UDPVPN_ERR_INVALID_STATE = -201,
@@ -155,14 +156,17 @@ typedef struct udpvpn_addr {
 typedef struct udpvpn_identity udpvpn_identity;
 
 /* Loads our certificate chain (leaf first, each issued by the next, at most 4) and the leaf's
- * private key (unencrypted PKCS#8 Ed25519 or EC P-256; DER may also be a SEC1 EC key).
+ * private key (unencrypted PKCS#8 Ed25519, EC P-256 or RSA of 2048 to 4096 bits, which signs with
+ * RSA-PSS; PEM may also be a traditional "RSA PRIVATE KEY" or "EC PRIVATE KEY", DER a PKCS#1 RSA
+ * or SEC1 EC key).
  * Each input is PEM (text containing "-----BEGIN") or DER (the chain: DER certificates
  * concatenated). Borrows both buffers for the call only; the key buffer stays the caller's, who
  * should wipe it once this returns (the library wipes its own copies). On success *out is a new identity owned
  * by the caller (udpvpn_identity_free); endpoints keep their own reference, so it may be freed
  * right after creating them.
  * Errors: INVALID_ARGUMENT (NULL out, empty input, unparsable PEM/DER, chain out of order, key not
- * matching the leaf, unsupported key type), NO_MEMORY, INTERNAL. *out is NULL on error. */
+ * matching the leaf), CERT_UNSUPPORTED_KEY (any other key type, or RSA outside 2048..4096 bits),
+ * NO_MEMORY, INTERNAL. *out is NULL on error. */
 UDPVPN_API int udpvpn_identity_new(udpvpn_identity **out, const uint8_t *chain, size_t chain_len,
                                    const uint8_t *key, size_t key_len);
 

@@ -45,6 +45,7 @@ static_assert(code(Error::cert_revoked) == UDPVPN_ERR_CERT_REVOKED);
 static_assert(code(Error::cert_unknown_ca) == UDPVPN_ERR_CERT_UNKNOWN_CA);
 static_assert(code(Error::closed_locally) == UDPVPN_ERR_CLOSED_LOCALLY);
 static_assert(code(Error::internal) == UDPVPN_ERR_INTERNAL);
+static_assert(code(Error::cert_unsupported_key) == UDPVPN_ERR_CERT_UNSUPPORTED_KEY);
 static_assert(code(Error::buffer_too_small) == UDPVPN_ERR_BUFFER_TOO_SMALL);
 static_assert(code(Error::queue_full) == UDPVPN_ERR_QUEUE_FULL);
 static_assert(udpvpn::kDataOverhead == UDPVPN_DATA_OVERHEAD);
@@ -166,7 +167,8 @@ bool der_list_to_pem(const std::uint8_t* in, std::size_t n, std::string_view lab
 }
 
 // A DER private key: PKCS#8 PrivateKeyInfo / OneAsymmetricKey (version, then AlgorithmIdentifier,
-// a SEQUENCE) or SEC1 ECPrivateKey (version 1, then the key as an OCTET STRING).
+// a SEQUENCE), SEC1 ECPrivateKey (version 1, then the key as an OCTET STRING) or PKCS#1
+// RSAPrivateKey (version 0, then the modulus as an INTEGER).
 std::string_view der_key_label(const std::uint8_t* in, std::size_t n) noexcept {
     const std::size_t outer = der_sequence_length(in, n);
     if (outer != n || n < 2) return {};
@@ -177,6 +179,7 @@ std::string_view der_key_label(const std::uint8_t* in, std::size_t n) noexcept {
     const std::uint8_t version = body[2], next = body[3];
     if (next == 0x30 && (version == 0 || version == 1)) return "PRIVATE KEY";
     if (next == 0x04 && version == 1) return "EC PRIVATE KEY";
+    if (next == 0x02 && version == 0) return "RSA PRIVATE KEY";
     return {};
 }
 

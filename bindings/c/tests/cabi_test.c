@@ -592,6 +592,47 @@ static void test_der_credentials(void) {
     for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i) free(all[i].data);
 }
 
+static void test_rsa_identities(void) {
+    current_test = "RSA leaves (RSA-PSS) in both roles; unsupported keys get CERT_UNSUPPORTED_KEY";
+    /* Client: RSA-2048 from DER (a PKCS#1 RSAPrivateKey); server: RSA-4096 from PEM (PKCS#8). */
+    buffer crt = read_pki("client_rsa.crt"), key = read_pki("client_rsa_pkcs1.der");
+    buffer crt_der = pem_to_der(crt);
+    udpvpn_identity *cid = NULL;
+    CHECK_RC(udpvpn_identity_new(&cid, crt_der.data, crt_der.len, key.data, key.len), UDPVPN_OK);
+    udpvpn_identity *sid = identity("server_rsa");
+    udpvpn_verifier *v = verifier("ca.crt", NULL);
+    if (cid && sid && v) {
+        world w;
+        world_init(&w, cid, v, sid, v);
+        CHECK_RC(udpvpn_endpoint_connect(w.client.ep, w.now, &w.client_session), UDPVPN_OK);
+        pump(&w, w.now + 5 * UDPVPN_NS_PER_SECOND);
+        const udpvpn_event *se = find_event(&w.server, UDPVPN_EVENT_ESTABLISHED);
+        CHECK(se != NULL);
+        if (se) CHECK(strcmp(se->peer_common_name, "frank") == 0);
+        CHECK(find_event(&w.client, UDPVPN_EVENT_ESTABLISHED) != NULL);
+        world_free(&w);
+    }
+    const char *unsupported[] = {"client_rsa1024", "client_p384"};
+    for (size_t i = 0; i < 2; ++i) {
+        char c_name[64], k_name[64];
+        snprintf(c_name, sizeof c_name, "%s.crt", unsupported[i]);
+        snprintf(k_name, sizeof k_name, "%s.key", unsupported[i]);
+        buffer uc = read_pki(c_name), uk = read_pki(k_name);
+        udpvpn_identity *bad = (udpvpn_identity *)&bad;
+        CHECK_RC(udpvpn_identity_new(&bad, uc.data, uc.len, uk.data, uk.len), UDPVPN_ERR_CERT_UNSUPPORTED_KEY);
+        CHECK(bad == NULL);
+        free(uc.data);
+        free(uk.data);
+    }
+    CHECK(strstr(udpvpn_strerror(UDPVPN_ERR_CERT_UNSUPPORTED_KEY), "RSA of 2048 to 4096 bits") != NULL);
+    udpvpn_identity_free(cid);
+    udpvpn_identity_free(sid);
+    udpvpn_verifier_free(v);
+    free(crt.data);
+    free(key.data);
+    free(crt_der.data);
+}
+
 static int count_events(const side *s, int type) {
     int n = 0;
     for (int i = 0; i < s->events.n; ++i) n += s->events.list[i].type == type;
@@ -885,6 +926,7 @@ int main(void) {
     test_control_channel();
     test_too_small_buffers();
     test_der_credentials();
+    test_rsa_identities();
     test_unknown_ca();
     test_revoked_client();
     test_credential_errors();
