@@ -2,11 +2,12 @@
 // X.509 chain verification (OpenSSL 3) and loading our own identity from PEM.
 //
 // Purpose policy (for the leaf, on top of OpenSSL's SSL client/server purpose check):
-//   - with an extendedKeyUsage extension, it must list serverAuth for Role::server peers and
-//     clientAuth for Role::client peers;
-//   - with no extendedKeyUsage at all, the certificate is accepted for either role only if it has a
-//     keyUsage extension that includes digitalSignature: the peer proves possession of the key by a
-//     signature (CertificateVerify), so a certificate that states no purpose at all is refused;
+//   - it must have an extendedKeyUsage extension listing serverAuth for Role::server peers and
+//     clientAuth for Role::client peers: a CA that signs both kinds cannot have a client pass as
+//     the server, or a server certificate used as a client;
+//   - only under policy.allow_missing_eku is a leaf with no extendedKeyUsage at all accepted for
+//     either role, and then only with a keyUsage extension that includes digitalSignature (the
+//     peer proves possession of the key by a signature, CertificateVerify);
 //   - a keyUsage extension without digitalSignature is always refused.
 // Every violation is Error::cert_wrong_purpose.
 #include <udpvpn/certificate.hpp>
@@ -113,19 +114,20 @@ int verify_callback(int ok, X509_STORE_CTX* ctx) {
     return 0;
 }
 
-Error check_leaf_purpose(X509* leaf, Role role) noexcept {
+Error check_leaf_purpose(X509* leaf, Role role, bool allow_missing_eku) noexcept {
     const std::uint32_t flags = X509_get_extension_flags(leaf);
     if (flags & EXFLAG_INVALID) return Error::cert_invalid;
     const bool has_ku = (flags & EXFLAG_KUSAGE) != 0;
     const bool has_eku = (flags & EXFLAG_XKUSAGE) != 0;
     if (has_ku && (X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE) == 0) return Error::cert_wrong_purpose;
-    if (!has_eku) return has_ku ? Error::ok : Error::cert_wrong_purpose;
+    if (!has_eku) return allow_missing_eku && has_ku ? Error::ok : Error::cert_wrong_purpose;
     const std::uint32_t wanted = role == Role::server ? XKU_SSL_SERVER : XKU_SSL_CLIENT;
     return (X509_get_extended_key_usage(leaf) & wanted) != 0 ? Error::ok : Error::cert_wrong_purpose;
 }
 
-// SAN dNSName (or iPAddress for an IP literal); the subject CN only when the certificate has no
-// DNS SAN at all (X509_check_host's default). No partial wildcards ("a*.example").
+// SAN dNSName (or iPAddress for an IP literal), never the subject CN (RFC 9525): a CN is free text
+// that a CA may copy from any request, and with a CN fallback a certificate without DNS SANs
+// would match by its CN. No partial wildcards ("a*.example").
 Error check_name(X509* leaf, std::string_view name) noexcept {
     if (name.empty()) return Error::ok;
     if (name.find('\0') != std::string_view::npos) return Error::cert_name_mismatch;
@@ -139,7 +141,8 @@ Error check_name(X509* leaf, std::string_view name) noexcept {
         ASN1_OCTET_STRING_free(ip);
         return X509_check_ip_asc(leaf, z.c_str(), 0) == 1 ? Error::ok : Error::cert_name_mismatch;
     }
-    return X509_check_host(leaf, z.data(), z.size(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, nullptr) == 1
+    return X509_check_host(leaf, z.data(), z.size(),
+                           X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, nullptr) == 1
                ? Error::ok
                : Error::cert_name_mismatch;
 }
@@ -296,13 +299,14 @@ Result<PeerIdentity> X509Verifier::Impl::verify(std::span<const Bytes> chain, Ro
     if (X509_verify_cert(ctx.get()) != 1)
         return fail_claiming(map_verify_error(X509_STORE_CTX_get_error(ctx.get())), leaf);
 
-    if (Error e = check_leaf_purpose(leaf, role); e != Error::ok) return fail_claiming(e, leaf);
+    if (Error e = check_leaf_purpose(leaf, role, policy.allow_missing_eku); e != Error::ok)
+        return fail_claiming(e, leaf);
     if (role == Role::server)
         if (Error e = check_name(leaf, expected_name); e != Error::ok) return fail_claiming(e, leaf);
 
     PeerIdentity id;
     auto key = make_peer_key(X509_get0_pubkey(leaf));
-    if (!key) return fail(key.error);
+    if (!key) return fail_claiming(key.error, leaf);
     id.key = std::move(key.value);
     if (!common_name(leaf, id.common_name) || !dns_names(leaf, id.dns_names) ||
         !to_unix(X509_get0_notAfter(leaf), id.not_after_unix))

@@ -810,7 +810,9 @@ private:
 Result<std::unique_ptr<Endpoint>> Endpoint::make_initiator(InitiatorConfig config, Identity identity,
                                                            std::shared_ptr<const CertificateVerifier> verifier,
                                                            std::shared_ptr<Rng> rng) {
-    if (!rng || !verifier || identity.chain.empty() || !identity.signer || config.suites.empty()) {
+    // No server name means any certificate of the CA could act as this server: only on request.
+    const bool name_ok = !config.expected_server_name.empty() || config.allow_any_server_name;
+    if (!rng || !verifier || identity.chain.empty() || !identity.signer || config.suites.empty() || !name_ok) {
         wipe_admission_key(config);
         return {nullptr, Error::invalid_argument};
     }

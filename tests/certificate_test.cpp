@@ -172,12 +172,20 @@ TEST_CASE("a server certificate presented as a client is rejected as wrong purpo
     CHECK(verify_error(*make_verifier(), "server", Role::client) == Error::cert_wrong_purpose);
 }
 
-TEST_CASE("a leaf without EKU is accepted for either role only if key usage allows signatures") {
-    auto v = make_verifier();
+TEST_CASE("a leaf without EKU is refused for both roles unless the policy allows missing EKUs") {
+    auto strict = make_verifier();
+    CHECK(verify_error(*strict, "noeku", Role::server) == Error::cert_wrong_purpose);
+    CHECK(verify_error(*strict, "noeku", Role::client) == Error::cert_wrong_purpose);
+    VerifierPolicy relaxed;
+    relaxed.allow_missing_eku = true;
+    auto v = make_verifier("ca", {}, relaxed);
     CHECK(verify_error(*v, "noeku", Role::server) == Error::ok);
     CHECK(verify_error(*v, "noeku", Role::client) == Error::ok);
+    // Even relaxed: key usage must allow signatures, and an EKU that is present must fit the role.
     CHECK(verify_error(*v, "noeku_nosig", Role::server) == Error::cert_wrong_purpose);
     CHECK(verify_error(*v, "noeku_nosig", Role::client) == Error::cert_wrong_purpose);
+    CHECK(verify_error(*v, "client_as_server", Role::server) == Error::cert_wrong_purpose);
+    CHECK(verify_error(*v, "server", Role::client) == Error::cert_wrong_purpose);
 }
 
 TEST_CASE("a server certificate for another name is rejected as name mismatch") {
@@ -190,12 +198,14 @@ TEST_CASE("a server certificate for another name is rejected as name mismatch") 
     CHECK(verify_error(*v, "server_othername", Role::server, "") == Error::ok);
 }
 
-TEST_CASE("the server name matches the CN only when the certificate has no DNS SAN") {
+TEST_CASE("the server name is matched against SANs only, never the subject CN") {
     auto v = make_verifier();
-    CHECK(verify_error(*v, "server_cn_only", Role::server) == Error::ok);
+    // server_cn_only: CN=vpn.example.test and no SAN at all.
+    CHECK(verify_error(*v, "server_cn_only", Role::server) == Error::cert_name_mismatch);
     CHECK(verify_error(*v, "server_cn_only", Role::server, "other.example.test") == Error::cert_name_mismatch);
     // server_othername has CN=other.example.test *and* a SAN: the SAN decides.
     CHECK(verify_error(*v, "server_othername", Role::server, "vpn.example.test") == Error::cert_name_mismatch);
+    CHECK(verify_error(*v, "server_othername", Role::server, "other.example.test") == Error::ok);
 }
 
 TEST_CASE("a three-certificate RSA-4096 chain to an Ed25519 leaf verifies through both intermediates") {

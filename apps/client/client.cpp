@@ -35,7 +35,7 @@ Client::~Client() = default;
 
 void Client::start(std::unique_ptr<TunDevice> tun) {
     const KeyPermissions perms = cfg_.strict_key_permissions ? KeyPermissions::refuse : KeyPermissions::warn;
-    verifier_ = load_verifier(cfg_.ca_file, cfg_.crl_file, false);
+    verifier_ = load_verifier(cfg_.ca_file, cfg_.crl_file, false, cfg_.allow_missing_eku);
     identity_ = load_identity(cfg_.cert_file, cfg_.key_file, perms);
     check_admission_key_file(cfg_.admission_key_file, perms);   // fail early on a bad file
 
@@ -374,7 +374,7 @@ void Client::reload() {
             throw ConfigError("pki.crl: removed from " + cfg_.path + "; revocation checks would stop (restart the "
                               "client to run without a CRL)");
         const KeyPermissions perms = next.strict_key_permissions ? KeyPermissions::refuse : KeyPermissions::warn;
-        verifier = load_verifier(next.ca_file, next.crl_file, false);
+        verifier = load_verifier(next.ca_file, next.crl_file, false, next.allow_missing_eku);
         identity = load_identity(next.cert_file, next.key_file, perms);
         check_admission_key_file(next.admission_key_file, perms);
     } catch (const std::exception& e) {

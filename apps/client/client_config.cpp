@@ -31,6 +31,7 @@ static ClientConfig read(TomlReader& r) {
     c.cert_file = r.string("pki.cert", c.cert_file);
     c.key_file = r.string("pki.key", c.key_file);
     c.crl_file = r.string("pki.crl", "");
+    c.allow_missing_eku = r.boolean("pki.allow_missing_eku", false);
     c.admission_key_file = r.string("pki.admission_key", "");
     c.strict_key_permissions = r.boolean("pki.strict_key_permissions", false);
 

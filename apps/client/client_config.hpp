@@ -25,6 +25,7 @@ struct ClientConfig {
     std::string cert_file = "/etc/udpvpn/client.crt";
     std::string key_file = "/etc/udpvpn/client.key";
     std::string crl_file;
+    bool allow_missing_eku = false;          // accept a server leaf without extendedKeyUsage
     std::string admission_key_file;
     bool strict_key_permissions = false;     // a key readable by group/others: error, not warning
     // [tunnel]

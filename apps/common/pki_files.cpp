@@ -212,7 +212,8 @@ void check_exposure(const std::string& option, const std::string& path, KeyPermi
 
 }  // namespace
 
-LoadedVerifier load_verifier_files(const std::string& ca_file, const std::string& crl_file, bool require_crl) {
+LoadedVerifier load_verifier_files(const std::string& ca_file, const std::string& crl_file, bool require_crl,
+                                   bool allow_missing_eku) {
     const std::string ca_text = read_config_file(ca_file, "pki.ca", "the CA certificate(s)");
     const std::string ca_pem = credential_pem(ca_text, "pki.ca", ca_file, CredentialKind::certificate, "a CA certificate");
     const auto cas = read_certs(ca_pem, "pki.ca", ca_file);
@@ -230,6 +231,7 @@ LoadedVerifier load_verifier_files(const std::string& ca_file, const std::string
     }
     VerifierPolicy policy;
     policy.require_crl = require_crl;
+    policy.allow_missing_eku = allow_missing_eku;
     auto v = X509Verifier::create(ca_pem, crl_pem, policy, [] { return static_cast<std::int64_t>(std::time(nullptr)); });
     if (!v) fail("pki.ca", "cannot use " + ca_file + (crl_file.empty() ? "" : " with " + crl_file) + ": " + to_string(v.error));
     out.verifier = v.value;
@@ -237,8 +239,8 @@ LoadedVerifier load_verifier_files(const std::string& ca_file, const std::string
 }
 
 std::shared_ptr<const CertificateVerifier> load_verifier(const std::string& ca_file, const std::string& crl_file,
-                                                         bool require_crl) {
-    return load_verifier_files(ca_file, crl_file, require_crl).verifier;
+                                                         bool require_crl, bool allow_missing_eku) {
+    return load_verifier_files(ca_file, crl_file, require_crl, allow_missing_eku).verifier;
 }
 
 Identity load_identity(const std::string& cert_file, const std::string& key_file, KeyPermissions permissions) {

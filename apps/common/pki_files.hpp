@@ -26,9 +26,11 @@ struct LoadedVerifier {
 
 // CA bundle + optional CRL -> verifier with the wall clock. Throws ConfigError. An expired CRL is
 // an error under require_crl and a warning otherwise (every client checked against it is refused).
-LoadedVerifier load_verifier_files(const std::string& ca_file, const std::string& crl_file, bool require_crl);
+// allow_missing_eku: pki.allow_missing_eku (VerifierPolicy::allow_missing_eku).
+LoadedVerifier load_verifier_files(const std::string& ca_file, const std::string& crl_file, bool require_crl,
+                                   bool allow_missing_eku = false);
 std::shared_ptr<const CertificateVerifier> load_verifier(const std::string& ca_file, const std::string& crl_file,
-                                                         bool require_crl);
+                                                         bool require_crl, bool allow_missing_eku = false);
 
 // How a private key file readable by others than its owner is treated (`checked`: not looked at
 // again, for a file read once more after start-up checked it).

@@ -83,7 +83,7 @@ void Server::setup_device() {
 void Server::start(std::unique_ptr<TunDevice> tun) {
     started_ = monotonic_now();
     started_unix_ = static_cast<std::int64_t>(std::time(nullptr));
-    auto verifier = load_verifier(cfg_.ca_file, cfg_.crl_file, cfg_.require_crl);
+    auto verifier = load_verifier(cfg_.ca_file, cfg_.crl_file, cfg_.require_crl, cfg_.allow_missing_eku);
     auto identity = load_identity(cfg_.cert_file, cfg_.key_file, key_permissions());
     if (std::string problem = check_user_group(cfg_.user, cfg_.group); !problem.empty()) throw ConfigError(problem);
     ResponderConfig rc = responder_config();
@@ -455,7 +455,7 @@ void Server::reload() {
                               "server to run without a CRL)");
         if (cfg_.require_crl && !next.require_crl)
             throw ConfigError("pki.require_crl: turned off in " + cfg_.path + "; that needs a restart");
-        verifier = load_verifier(next.ca_file, next.crl_file, next.require_crl);
+        verifier = load_verifier(next.ca_file, next.crl_file, next.require_crl, next.allow_missing_eku);
     } catch (const std::exception& e) {
         UVLOG_ERROR("reload refused, keeping the running configuration, CA and CRL: %s", e.what());
         return;
@@ -473,6 +473,7 @@ void Server::reload() {
     cfg_.ca_file = next.ca_file;
     cfg_.crl_file = next.crl_file;
     cfg_.require_crl = next.require_crl;
+    cfg_.allow_missing_eku = next.allow_missing_eku;
     pool4_.clear_fixed();
     pool6_.clear_fixed();
     for (const auto& [name, f] : cfg_.fixed) {

@@ -15,7 +15,7 @@ namespace udpvpn::app {
 
 void check_server_startup(const ServerConfig& cfg) {
     const KeyPermissions perms = cfg.strict_key_permissions ? KeyPermissions::refuse : KeyPermissions::warn;
-    load_verifier(cfg.ca_file, cfg.crl_file, cfg.require_crl);
+    load_verifier(cfg.ca_file, cfg.crl_file, cfg.require_crl, cfg.allow_missing_eku);
     load_identity(cfg.cert_file, cfg.key_file, perms);
     check_admission_key_file(cfg.admission_key_file, perms);
     if (cfg.mode == TunnelMode::ip && !cfg.test_tunnel.enabled())

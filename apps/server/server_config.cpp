@@ -37,6 +37,7 @@ static ServerConfig read(TomlReader& r) {
     c.key_file = r.string("pki.key", c.key_file);
     c.crl_file = r.string("pki.crl", "");
     c.require_crl = r.boolean("pki.require_crl", false);
+    c.allow_missing_eku = r.boolean("pki.allow_missing_eku", false);
     c.admission_key_file = r.string("pki.admission_key", "");
     c.strict_key_permissions = r.boolean("pki.strict_key_permissions", false);
 

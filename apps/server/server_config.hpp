@@ -34,6 +34,7 @@ struct ServerConfig {
     std::string key_file = "/etc/udpvpn/server.key";
     std::string crl_file;                      // "" = no CRL
     bool require_crl = false;
+    bool allow_missing_eku = false;            // accept client leaves without extendedKeyUsage
     std::string admission_key_file;            // 32 raw bytes or 64 hex digits; "" = none
     bool strict_key_permissions = false;       // a key readable by group/others: error, not warning
     // [tunnel]

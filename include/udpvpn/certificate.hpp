@@ -45,7 +45,8 @@ public:
     virtual ~CertificateVerifier() = default;
     // chain: DER certificates, leaf first (intermediates follow, the root may be omitted).
     // role: what the peer claims to be (EKU serverAuth for Role::server, clientAuth for Role::client).
-    // expected_name: for servers, the name the client was told to expect ("" = no name check).
+    // expected_name: for servers, the name the client was told to expect ("" = no name check; the
+    // endpoint passes "" only when InitiatorConfig::allow_any_server_name says so).
     // Returns the identity, or one of the cert_* / crl_expired errors naming the reason; a chain
     // whose leaf parsed but failed verification also carries the subject CN the leaf claims in
     // value.common_name (unverified: for log lines only, everything else empty).
@@ -57,6 +58,10 @@ public:
 struct VerifierPolicy {
     bool require_crl = false;             // every CA in the chain must have a CRL loaded
     bool reject_expired_crl = true;       // a CRL past nextUpdate fails with crl_expired
+    // A leaf without extendedKeyUsage is refused by default (cert_wrong_purpose). true accepts it for
+    // either role if its keyUsage includes digitalSignature: for old PKIs that issue no EKU, where
+    // any certificate of the CA may then act as server or client.
+    bool allow_missing_eku = false;
 };
 
 // The OpenSSL implementation. `wall_clock` returns Unix seconds (the verifier never reads a clock
@@ -64,13 +69,14 @@ struct VerifierPolicy {
 // verify() errors: cert_expired, cert_not_yet_valid (any certificate of the chain at wall_clock()),
 // cert_unknown_ca (no path to a trust anchor), cert_revoked, crl_expired (policy.reject_expired_crl),
 // cert_wrong_purpose (EKU of the leaf, see below), cert_name_mismatch (Role::server only: SAN dNSName,
-// or iPAddress for an IP literal; the subject CN only if the leaf has no DNS SAN), cert_invalid
+// or iPAddress for an IP literal; never the subject CN), cert_invalid
 // (anything else: unparsable DER, bad signature in the chain, more than 4 certificates, a CRL
 // missing under policy.require_crl, ...), cert_unsupported_key (a leaf key that is not Ed25519,
 // EC P-256 or RSA of 2048..4096 bits), internal.
-// Purpose: a leaf with extendedKeyUsage must list serverAuth (Role::server) / clientAuth
-// (Role::client); a leaf without extendedKeyUsage is accepted for either role only if it has a
-// keyUsage extension that includes digitalSignature; a keyUsage without digitalSignature is refused.
+// Purpose: the leaf's extendedKeyUsage must list serverAuth (Role::server) / clientAuth
+// (Role::client); a leaf without extendedKeyUsage is refused unless policy.allow_missing_eku, and
+// then accepted for either role only if it has a keyUsage extension that includes
+// digitalSignature; a keyUsage without digitalSignature is always refused.
 // CRLs: when any CRL is loaded, every certificate of the chain is checked against its issuer's CRL;
 // an issuer without a CRL is tolerated unless policy.require_crl. Thread-safe (X509_STORE is shared
 // read-only; wall_clock must be thread-safe too). No OpenSSL error is left queued.

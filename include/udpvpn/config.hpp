@@ -33,7 +33,11 @@ struct CommonConfig {
 };
 
 struct InitiatorConfig : CommonConfig {
-    std::string expected_server_name;        // "" = accept any name the CA vouches for
+    // The name the server's certificate must carry (a SAN dNSName, or an iPAddress for an IP
+    // literal). Required: make_initiator refuses "" unless allow_any_server_name is set, which
+    // accepts any server certificate the CA vouches for (EKU serverAuth still required).
+    std::string expected_server_name;
+    bool allow_any_server_name = false;
     PeerAddress server;
     std::uint8_t pad_datagrams = 3;          // PAD datagrams after INITIAL (raises server budget)
 };

@@ -93,7 +93,8 @@ struct EndpointStats {
 
 class Endpoint {
 public:
-    // A client endpoint. Call connect() to start the handshake.
+    // A client endpoint. Call connect() to start the handshake. invalid_argument if config has no
+    // expected_server_name and does not set allow_any_server_name, or a required argument is missing.
     static Result<std::unique_ptr<Endpoint>> make_initiator(InitiatorConfig config, Identity identity,
                                                             std::shared_ptr<const CertificateVerifier> verifier,
                                                             std::shared_ptr<Rng> rng);

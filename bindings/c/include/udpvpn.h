@@ -185,6 +185,10 @@ typedef int64_t (*udpvpn_wall_clock_fn)(void *user);
 
 #define UDPVPN_VERIFY_REQUIRE_CRL 1u          /* every CA of a chain must have a CRL loaded */
 #define UDPVPN_VERIFY_ALLOW_EXPIRED_CRL 2u    /* a CRL past nextUpdate is still used, not an error */
+/* A peer leaf without extendedKeyUsage is accepted for either role if its keyUsage includes
+ * digitalSignature (old PKIs that issue no EKU). Without this flag it is refused
+ * (UDPVPN_ERR_CERT_WRONG_PURPOSE): a server certificate needs serverAuth, a client one clientAuth. */
+#define UDPVPN_VERIFY_ALLOW_NO_EKU 4u
 
 /* Trust anchors `ca` (one or more CA certificates, PEM or concatenated DER; required) and
  * revocation lists `crl` (zero or more CRLs, PEM or concatenated DER; crl_len 0 = none).
@@ -233,8 +237,11 @@ typedef struct udpvpn_config {
 
     /* client only */
     uint8_t pad_datagrams;                /* default 3 */
-    const char *expected_server_name;     /* NUL-terminated; NULL or "" = any name the CA vouches
-                                             for. Borrowed for the udpvpn_client_new() call. */
+    const char *expected_server_name;     /* NUL-terminated: the name (SAN dNSName, or iPAddress for
+                                             an IP literal) the server certificate must carry; the
+                                             subject CN is never used. Required unless
+                                             allow_any_server_name is set. Borrowed for the
+                                             udpvpn_client_new() call. */
     udpvpn_addr server;                   /* reported as the destination of client datagrams */
 
     /* server only */
@@ -248,6 +255,13 @@ typedef struct udpvpn_config {
      * is borrowed for the endpoint's life. */
     udpvpn_random_fn random;
     void *random_user;
+
+    /* Appended after ABI 1's first layout. */
+    int allow_any_server_name;            /* client: nonzero accepts any server certificate the CA
+                                             vouches for (EKU serverAuth) when expected_server_name
+                                             is NULL or "": an explicit opt-out of the name check.
+                                             Default 0: udpvpn_client_new() then refuses a missing
+                                             name with INVALID_ARGUMENT. */
 } udpvpn_config;
 
 /* Sets config->size and every default. Errors: INVALID_ARGUMENT (NULL). */
@@ -262,8 +276,9 @@ typedef struct udpvpn_endpoint udpvpn_endpoint;
  * endpoint (many sessions, demultiplexed by session ID). `config` and the strings it points to are
  * borrowed for the call; the endpoint takes its own references to `identity` and `verifier`.
  * On success *out is a new endpoint owned by the caller (udpvpn_endpoint_free).
- * Errors: INVALID_ARGUMENT (NULL argument, config->size too small, a field out of range),
- * NO_MEMORY, INTERNAL. *out is NULL on error. */
+ * Errors: INVALID_ARGUMENT (NULL argument, config->size too small, a field out of range, a client
+ * without expected_server_name or allow_any_server_name), NO_MEMORY, INTERNAL. *out is NULL on
+ * error. */
 UDPVPN_API int udpvpn_client_new(udpvpn_endpoint **out, const udpvpn_config *config,
                                  const udpvpn_identity *identity, const udpvpn_verifier *verifier);
 UDPVPN_API int udpvpn_server_new(udpvpn_endpoint **out, const udpvpn_config *config,

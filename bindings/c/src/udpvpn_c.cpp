@@ -57,7 +57,7 @@ static_assert(sizeof(udpvpn::EndpointStats{}.dropped) == sizeof(udpvpn_stats{}.d
 
 // Sizes of the first released layouts (ABI 1): a caller's `size` may not be smaller. When a field
 // is appended, these stay as they are.
-constexpr std::size_t kConfigV1 = sizeof(udpvpn_config);
+constexpr std::size_t kConfigV1 = offsetof(udpvpn_config, allow_any_server_name);
 constexpr std::size_t kReceivedV1 = sizeof(udpvpn_received);
 constexpr std::size_t kEventV1 = sizeof(udpvpn_event);
 constexpr std::size_t kConfigPushV1 = sizeof(udpvpn_config_push);
@@ -390,6 +390,7 @@ int new_endpoint(udpvpn_endpoint** out, const udpvpn_config* config, const udpvp
                 if (n > 253) return UDPVPN_ERR_INVALID_ARGUMENT;   // longest DNS name
                 ic.expected_server_name.assign(c.expected_server_name, n);
             }
+            ic.allow_any_server_name = c.allow_any_server_name != 0;   // make_initiator refuses "" without it
             if (c.server.len > UDPVPN_ADDR_MAX) return UDPVPN_ERR_INVALID_ARGUMENT;
             ic.server = to_cpp(c.server);
             ic.pad_datagrams = c.pad_datagrams;
@@ -604,7 +605,7 @@ int udpvpn_verifier_new(udpvpn_verifier** out, const std::uint8_t* ca, std::size
     *out = nullptr;
     if (ca == nullptr || ca_len == 0 || bad_buffer(crl, crl_len) || wall_clock == nullptr ||
         ca_len > kMaxCredentialInput || crl_len > kMaxCredentialInput ||
-        (flags & ~(UDPVPN_VERIFY_REQUIRE_CRL | UDPVPN_VERIFY_ALLOW_EXPIRED_CRL)) != 0)
+        (flags & ~(UDPVPN_VERIFY_REQUIRE_CRL | UDPVPN_VERIFY_ALLOW_EXPIRED_CRL | UDPVPN_VERIFY_ALLOW_NO_EKU)) != 0)
         return UDPVPN_ERR_INVALID_ARGUMENT;
     return guarded([&]() -> int {
         std::string ca_storage, crl_storage;
@@ -615,6 +616,7 @@ int udpvpn_verifier_new(udpvpn_verifier** out, const std::uint8_t* ca, std::size
         udpvpn::VerifierPolicy policy;
         policy.require_crl = (flags & UDPVPN_VERIFY_REQUIRE_CRL) != 0;
         policy.reject_expired_crl = (flags & UDPVPN_VERIFY_ALLOW_EXPIRED_CRL) == 0;
+        policy.allow_missing_eku = (flags & UDPVPN_VERIFY_ALLOW_NO_EKU) != 0;
         auto v = udpvpn::X509Verifier::create(ca_pem, crl_pem, policy,
                                               [wall_clock, user] { return wall_clock(user); });
         if (!v) return code(v.error);

@@ -633,6 +633,40 @@ static void test_rsa_identities(void) {
     free(crt_der.data);
 }
 
+static int count_events(const side *s, int type);
+
+static void test_strict_defaults(void) {
+    current_test = "strict defaults: no-EKU leaves refused unless UDPVPN_VERIFY_ALLOW_NO_EKU";
+    udpvpn_identity *noeku = identity("noeku"), *cid = identity("client"), *sid = identity("server");
+    buffer ca = read_pki("ca.crt");
+    udpvpn_verifier *strict = verifier("ca.crt", NULL), *relaxed = NULL;
+    CHECK_RC(udpvpn_verifier_new(&relaxed, ca.data, ca.len, NULL, 0, UDPVPN_VERIFY_ALLOW_NO_EKU, fixed_clock,
+                                 &test_time),
+             UDPVPN_OK);
+    /* noeku as the server: the strict client refuses it with WRONG_PURPOSE, the relaxed one connects. */
+    for (int relax = 0; relax < 2; ++relax) {
+        world w;
+        world_init(&w, cid, relax ? relaxed : strict, noeku, strict);
+        CHECK_RC(udpvpn_endpoint_connect(w.client.ep, w.now, &w.client_session), UDPVPN_OK);
+        pump(&w, w.now + 5 * UDPVPN_NS_PER_SECOND);
+        if (relax) {
+            CHECK(find_event(&w.client, UDPVPN_EVENT_ESTABLISHED) != NULL);
+        } else {
+            const udpvpn_event *closed = find_event(&w.client, UDPVPN_EVENT_CLOSED);
+            CHECK(closed != NULL);
+            if (closed) CHECK(closed->reason == UDPVPN_ERR_CERT_WRONG_PURPOSE);
+            CHECK(count_events(&w.server, UDPVPN_EVENT_ESTABLISHED) == 0);
+        }
+        world_free(&w);
+    }
+    udpvpn_identity_free(noeku);
+    udpvpn_identity_free(cid);
+    udpvpn_identity_free(sid);
+    udpvpn_verifier_free(strict);
+    udpvpn_verifier_free(relaxed);
+    free(ca.data);
+}
+
 static int count_events(const side *s, int type) {
     int n = 0;
     for (int i = 0; i < s->events.n; ++i) n += s->events.list[i].type == type;
@@ -785,8 +819,14 @@ static void test_misuse(void) {
 
     /* Config: out-of-range fields and struct sizes. */
     udpvpn_config bad = c;
-    bad.size = sizeof bad - 8;
+    bad.size = offsetof(udpvpn_config, allow_any_server_name) - 8;   /* below the first layout */
     CHECK_RC(udpvpn_server_new(&ep, &bad, sid, v), UDPVPN_ERR_INVALID_ARGUMENT);
+    /* The first released layout (a program built before allow_any_server_name) still works. */
+    bad = c;
+    bad.size = offsetof(udpvpn_config, allow_any_server_name);
+    CHECK_RC(udpvpn_server_new(&ep, &bad, sid, v), UDPVPN_OK);
+    udpvpn_endpoint_free(ep);
+    ep = NULL;
     bad = c;
     bad.n_suites = 0;
     CHECK_RC(udpvpn_server_new(&ep, &bad, sid, v), UDPVPN_ERR_INVALID_ARGUMENT);
@@ -818,6 +858,17 @@ static void test_misuse(void) {
 
     udpvpn_endpoint *server = NULL, *client = NULL;
     CHECK_RC(udpvpn_server_new(&server, &c, sid, v), UDPVPN_OK);
+    /* A client needs the server's name, or an explicit opt-out of the name check. */
+    c.expected_server_name = NULL;
+    CHECK_RC(udpvpn_client_new(&client, &c, cid, v), UDPVPN_ERR_INVALID_ARGUMENT);
+    CHECK(client == NULL);
+    c.expected_server_name = "";
+    CHECK_RC(udpvpn_client_new(&client, &c, cid, v), UDPVPN_ERR_INVALID_ARGUMENT);
+    c.allow_any_server_name = 1;
+    CHECK_RC(udpvpn_client_new(&client, &c, cid, v), UDPVPN_OK);
+    udpvpn_endpoint_free(client);
+    client = NULL;
+    c.allow_any_server_name = 0;
     c.expected_server_name = "vpn.example.test";
     CHECK_RC(udpvpn_client_new(&client, &c, cid, v), UDPVPN_OK);
 
@@ -927,6 +978,7 @@ int main(void) {
     test_too_small_buffers();
     test_der_credentials();
     test_rsa_identities();
+    test_strict_defaults();
     test_unknown_ca();
     test_revoked_client();
     test_credential_errors();
