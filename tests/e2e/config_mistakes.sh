@@ -48,7 +48,7 @@ check() {
   else
     fail "--check-config: $name: exit $rc (want $want), output: $out"
   fi
-  TABLE+=("$name | $(grep -E -- "$re" <<<"$out" | head -1 | sed -E 's/^.*udpvpn-server\[[0-9]+\] //; s#'"$WORK"'#W#g')")
+  TABLE+=("$name | $({ grep -E -- "$re" <<<"$out" || echo "(no such line) $out"; } | head -1 | sed -E 's/^.*udpvpn-server\[[0-9]+\] //; s#'"$WORK"'#W#g')")
   if [ "$want" -ne 0 ]; then
     rc=0; out=$(in_ns srv timeout 10 "$SERVER_BIN" --config "$cfg" 2>&1) || rc=$?
     { [ "$rc" -eq 1 ] && grep -qE -- "$re" <<<"$out" && ! grep -q "listening on" <<<"$out"; } \
