@@ -163,19 +163,25 @@ bool common_name(X509* leaf, std::string& out) {
     return !has_nul(out);
 }
 
-bool dns_names(X509* leaf, std::vector<std::string>& out) {
+// subjectAltName dNSName, rfc822Name and URI entries (all IA5Strings).
+bool alt_names(X509* leaf, PeerIdentity& id) {
     int crit = 0;
     ossl::Ptr<GENERAL_NAMES> names(
         static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(leaf, NID_subject_alt_name, &crit, nullptr)));
     if (!names) return crit == -1;  // -1: absent; anything else: duplicated or unparsable
     for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
         const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
-        if (gn == nullptr || gn->type != GEN_DNS) continue;
-        const ASN1_IA5STRING* s = gn->d.dNSName;
+        if (gn == nullptr) continue;
+        std::vector<std::string>* out = gn->type == GEN_DNS     ? &id.dns_names
+                                        : gn->type == GEN_EMAIL ? &id.email_names
+                                        : gn->type == GEN_URI   ? &id.uri_names
+                                                                : nullptr;
+        if (out == nullptr) continue;
+        const ASN1_IA5STRING* s = gn->d.ia5;   // dNSName, rfc822Name and URI share the IA5String arm
         const int len = ASN1_STRING_length(s);
         if (len < 0) return false;
-        out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<std::size_t>(len));
-        if (has_nul(out.back())) return false;
+        out->emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<std::size_t>(len));
+        if (has_nul(out->back())) return false;
     }
     return true;
 }
@@ -185,6 +191,18 @@ Result<PeerIdentity> fail_claiming(Error e, X509* leaf) {
     PeerIdentity id;
     if (!common_name(leaf, id.common_name)) id.common_name.clear();
     return {std::move(id), e};
+}
+
+// RFC 4514 form (the most specific RDN first, special characters and control bytes escaped, UTF-8).
+bool name_string(X509_NAME* name, std::string& out) {
+    ossl::Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+    if (!bio || name == nullptr) return false;
+    if (X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) return false;
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio.get(), &data);
+    if (len < 0 || (len > 0 && data == nullptr)) return false;
+    out.assign(data, static_cast<std::size_t>(len));
+    return !has_nul(out);
 }
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
@@ -308,8 +326,9 @@ Result<PeerIdentity> X509Verifier::Impl::verify(std::span<const Bytes> chain, Ro
     auto key = make_peer_key(X509_get0_pubkey(leaf));
     if (!key) return fail_claiming(key.error, leaf);
     id.key = std::move(key.value);
-    if (!common_name(leaf, id.common_name) || !dns_names(leaf, id.dns_names) ||
-        !to_unix(X509_get0_notAfter(leaf), id.not_after_unix))
+    if (!common_name(leaf, id.common_name) || !alt_names(leaf, id) ||
+        !name_string(X509_get_subject_name(leaf), id.subject) ||
+        !name_string(X509_get_issuer_name(leaf), id.issuer) || !to_unix(X509_get0_notAfter(leaf), id.not_after_unix))
         return fail(Error::cert_invalid);
     id.fingerprint_sha256 = sha256_hex(chain.front());
     return {std::move(id), Error::ok};

@@ -337,6 +337,9 @@ void Session::on_rekey_resp(TimeNs now, ByteView body) {
 
 void Session::report_rekeyed(TimeNs now, std::uint32_t epoch) {
     last_handshake_ = now;
+    // A CRL loaded since, or a certificate expired mid-session, ends the session at the next rekey
+    // at the latest (the endpoint re-verifies when next_reverify() is due: at once).
+    if (config_.reverify_on_rekey) next_reverify_ = now;
     Event e;
     e.type = EventType::rekeyed;
     e.epoch = epoch;

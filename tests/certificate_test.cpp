@@ -56,6 +56,13 @@ TEST_CASE("a valid client chain is accepted with its common name") {
     REQUIRE(r.error == Error::ok);
     CHECK(r.value.common_name == "alice");
     CHECK(r.value.dns_names.empty());
+    // Subject and issuer in RFC 4514 form; the same CN from another CA has another issuer.
+    CHECK(r.value.subject == "O=udpvpn tests,CN=alice");
+    CHECK(r.value.issuer == "O=udpvpn tests,CN=udpvpn test root CA");
+    auto other = make_verifier("other_ca")->verify(pki_chain("client_otherca"), Role::client, "");
+    REQUIRE(other.ok());
+    CHECK(other.value.subject == r.value.subject);
+    CHECK(other.value.issuer == "O=udpvpn tests,CN=udpvpn unrelated CA");
 }
 
 TEST_CASE("the fingerprint is the SHA-256 of the leaf DER and differs between certificates") {

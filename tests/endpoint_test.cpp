@@ -111,6 +111,34 @@ TEST_CASE("a client revoked while connected is cut off when the CRL is reloaded"
     CHECK(cc->text.find("revoked") != std::string::npos);
 }
 
+TEST_CASE("a certificate that expires mid-session ends the session at the next rekey") {
+    // The server's verifier reads a clock the test moves past the client certificate's notAfter
+    // (2045-01-01); nothing reloads anything.
+    auto clock = std::make_shared<std::int64_t>(kPkiTime);
+    auto v = X509Verifier::create(pki_file("ca.crt"), "", {}, [clock] { return *clock; });
+    REQUIRE(v.ok());
+    for (bool on_rekey : {true, false}) {
+        CAPTURE(on_rekey);
+        *clock = kPkiTime;
+        ResponderConfig sc;
+        sc.reverify_on_rekey = on_rekey;
+        Pair p({}, sc, "client.crt", "client.key", v.value);
+        REQUIRE(p.establish());
+        *clock = 2398377600;   // 2046-01-01
+        p.w.run_for(150 * kSecond);   // one rekey (after 120 s), well before reverify_interval (1 h)
+        CHECK(p.client->count(EventType::rekeyed) + p.server->count(EventType::rekeyed) >= 1);
+        const Event* closed = p.server->last(EventType::closed);
+        if (on_rekey) {
+            REQUIRE(closed);
+            CHECK(closed->reason == Error::cert_expired);
+            CHECK(p.server->endpoint->sessions().empty());
+        } else {
+            CHECK(closed == nullptr);
+            CHECK(p.server->endpoint->sessions().size() == 1);
+        }
+    }
+}
+
 TEST_CASE("idle sessions stay up on keepalives and a dead peer is detected") {
     Pair p;
     REQUIRE(p.establish());

@@ -9,6 +9,9 @@ void read_protocol_options(TomlReader& r, ProtocolOptions& p) {
     p.keepalive_interval = r.duration("protocol.keepalive_interval", p.keepalive_interval);
     p.dead_peer_timeout = r.duration("protocol.dead_peer_timeout", p.dead_peer_timeout);
     p.rekey_after_time = r.duration("protocol.rekey_after_time", p.rekey_after_time);
+    p.reverify_interval = r.duration("protocol.reverify_interval", p.reverify_interval);
+    if (p.reverify_interval < kSecond) r.fail("protocol.reverify_interval", "must be at least 1s");
+    p.reverify_on_rekey = r.boolean("protocol.reverify_on_rekey", p.reverify_on_rekey);
     if (p.keepalive_interval < kSecond) r.fail("protocol.keepalive_interval", "must be at least 1s");
     if (p.rekey_after_time < 10 * kSecond || p.rekey_after_time > 150 * kSecond)
         r.fail("protocol.rekey_after_time", "must be between 10s and 150s (keys are refused after 180s)");

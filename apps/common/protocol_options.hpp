@@ -15,6 +15,8 @@ struct ProtocolOptions {
     TimeNs keepalive_interval = 10 * kSecond;
     TimeNs dead_peer_timeout = 45 * kSecond;
     TimeNs rekey_after_time = 120 * kSecond;
+    TimeNs reverify_interval = 3600 * kSecond;   // re-check the peer's certificate this often...
+    bool reverify_on_rekey = true;               // ... and after every rekey
     std::vector<Suite> suites{Suite::chacha20_poly1305, Suite::aes256_gcm};
 
     // Into the library's configuration (ResponderConfig or InitiatorConfig).
@@ -24,6 +26,8 @@ struct ProtocolOptions {
         c.timers.keepalive_interval = keepalive_interval;
         c.timers.dead_peer_timeout = dead_peer_timeout;
         c.timers.rekey_after_time = rekey_after_time;
+        c.timers.reverify_interval = reverify_interval;
+        c.reverify_on_rekey = reverify_on_rekey;
     }
 };
 
@@ -38,7 +42,8 @@ void apply_path_sizes(EndpointConfig& c, std::size_t largest_inner) {
         std::min<std::size_t>(65507, std::max<std::size_t>(largest_inner + kDataOverhead, c.max_datagram)));
 }
 
-// Reads keepalive_interval, dead_peer_timeout, rekey_after_time and suites from [protocol] over
+// Reads keepalive_interval, dead_peer_timeout, rekey_after_time, reverify_interval,
+// reverify_on_rekey and suites from [protocol] over
 // the defaults in `out`, and checks each. How dead_peer_timeout relates to the other timers is
 // the caller's to check (the server's keepalive, the client's ping). Throws ConfigError.
 void read_protocol_options(TomlReader& r, ProtocolOptions& out);

@@ -21,9 +21,6 @@ namespace udpvpn::app {
 constexpr int kSocketBuffer = 8 << 20;
 constexpr int kTunReadBatch = 64;
 
-static std::string identity_of(const PeerIdentity& p) {
-    return p.common_name.empty() ? p.fingerprint_sha256 : p.common_name;
-}
 
 static std::string printable_name(const std::string& name) {
     std::string out;
@@ -187,19 +184,27 @@ void Server::on_established(const Event& ev) {
     Client c;
     c.session = ev.session;
     c.peer = ev.peer;
-    c.identity = identity_of(ev.peer);
     c.outer = ev.address;
     c.suite = ev.suite;
     c.peer.key.reset();
+    const auto who = client_identity(ev.peer, cfg_.identity_mode);
+    if (!who) {
+        UVLOG_WARN("refusing client %s from %s: its certificate has no subjectAltName for server.identity = \"%s\"",
+                   ev.peer.common_name.c_str(), peer_to_string(c.outer).c_str(), identity_mode_name(cfg_.identity_mode));
+        ep_->close(now, ev.session, Error::closed_locally, "the certificate lacks the name this server identifies clients by");
+        return;
+    }
+    c.identity = who->name;
+    c.key = who->key;
 
     // server.max_sessions_per_identity sessions per identity (1 by default). At the limit the
     // oldest is replaced by a reconnection, or kept against a second machine (identity_clash.hpp).
-    if (auto held = by_identity_.find(c.identity);
+    if (auto held = by_identity_.find(c.key);
         held != by_identity_.end() && held->second.size() >= cfg_.max_sessions_per_identity) {
         const SessionId old_sid = held->second.front();
         const auto info = ep_->session_info(old_sid);
         const PeerAddress holder = info ? info->address : clients_[old_sid].outer;
-        const auto d = clashes_.decide(c.identity, holder, c.outer, now);
+        const auto d = clashes_.decide(c.key, holder, c.outer, now);
         const std::string old_from = peer_to_string(holder), new_from = peer_to_string(c.outer);
         switch (d.verdict) {
         case IdentityClashes::Verdict::clash:
@@ -233,7 +238,14 @@ void Server::on_established(const Event& ev) {
 
     const auto fixed = cfg_.fixed.find(c.identity);
     FixedAddress f = fixed != cfg_.fixed.end() ? fixed->second : FixedAddress{};
-    if (by_identity_.count(c.identity)) f = FixedAddress{};   // a further session: the fixed one is taken
+    if (fixed != cfg_.fixed.end() && !f.issuer.empty() && f.issuer != c.peer.issuer) {
+        // [clients.<name>] pins another CA: this is a namesake, not the client the entry is for.
+        UVLOG_INFO("client %s from %s: issuer \"%s\" is not the one [clients.%s] pins (\"%s\"); no fixed address",
+                   c.identity.c_str(), peer_to_string(c.outer).c_str(), c.peer.issuer.c_str(), c.identity.c_str(),
+                   f.issuer.c_str());
+        f = FixedAddress{};
+    }
+    if (by_identity_.count(c.key)) f = FixedAddress{};   // a further session: the fixed one is taken
     if (cfg_.ipv4_pool) c.ipv4 = pool4_.allocate(f.ipv4);
     if (cfg_.ipv6_pool) c.ipv6 = pool6_.allocate(f.ipv6);
     if ((cfg_.ipv4_pool && !c.ipv4) || (cfg_.ipv6_pool && !c.ipv6)) {
@@ -247,7 +259,7 @@ void Server::on_established(const Event& ev) {
 
     if (ppp_) {
         if (c.ipv4) by_v4_[c.ipv4->addr] = ev.session;
-        by_identity_[c.identity].push_back(ev.session);
+        by_identity_[c.key].push_back(ev.session);
         const SessionId sid = ev.session;
         clients_[sid] = std::move(c);
         if (start_pppd(clients_[sid])) {
@@ -280,7 +292,7 @@ void Server::on_established(const Event& ev) {
         else push.dns4.push_back(to_push4(d).addr);
     }
     push.mtu = cfg_.mtu;
-    by_identity_[c.identity].push_back(ev.session);
+    by_identity_[c.key].push_back(ev.session);
     const std::string v4 = c.ipv4 ? to_string(*c.ipv4, false) : "-";
     const std::string v6 = c.ipv6 ? to_string(*c.ipv6, false) : "-";
     clients_[ev.session] = std::move(c);
@@ -361,7 +373,7 @@ void Server::forget(SessionId sid) {
         by_v6_.erase(c.ipv6->addr);
         pool6_.release(*c.ipv6);
     }
-    if (auto bi = by_identity_.find(c.identity); bi != by_identity_.end()) {
+    if (auto bi = by_identity_.find(c.key); bi != by_identity_.end()) {
         std::erase(bi->second, sid);
         if (bi->second.empty()) by_identity_.erase(bi);
     }
@@ -461,8 +473,9 @@ void Server::reload() {
         return;
     }
     if (next.port != cfg_.port || next.listen_address != cfg_.listen_address || next.device != cfg_.device ||
-        next.mtu != cfg_.mtu || !(next.ipv4_pool == cfg_.ipv4_pool) || !(next.ipv6_pool == cfg_.ipv6_pool))
-        UVLOG_WARN("reload: listen address, device, mtu and pools change only on restart");
+        next.mtu != cfg_.mtu || !(next.ipv4_pool == cfg_.ipv4_pool) || !(next.ipv6_pool == cfg_.ipv6_pool) ||
+        next.identity_mode != cfg_.identity_mode)
+        UVLOG_WARN("reload: listen address, device, mtu, pools and server.identity change only on restart");
     log_set_level(next.log_level);
     cfg_.log_level = next.log_level;
     cfg_.client_to_client = next.client_to_client;
@@ -600,6 +613,8 @@ std::string Server::status_json() const {
         j.begin_object();
         j.field("session", hex_sid(sid));
         j.field("identity", c.identity);
+        j.field("issuer", c.peer.issuer);
+        j.field("subject", c.peer.subject);
         j.field("fingerprint", c.peer.fingerprint_sha256);
         j.field("inner_ipv4", c.ipv4 ? to_string(*c.ipv4, false) : std::string());
         j.field("inner_ipv6", c.ipv6 ? to_string(*c.ipv6, false) : std::string());

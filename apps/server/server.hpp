@@ -6,6 +6,7 @@
 #include "json_writer.hpp"
 #include "control_socket.hpp"
 #include "endpoint_driver.hpp"
+#include "client_identity.hpp"
 #include "identity_clash.hpp"
 #include "log_limiter.hpp"
 #include "pki_files.hpp"
@@ -44,7 +45,8 @@ public:
 private:
     struct Client {
         SessionId session = 0;
-        std::string identity;
+        std::string identity;   // the name logs, pppd and [clients.<name>] use
+        std::string key;        // issuer + subject (server.identity): what one client is
         PeerIdentity peer;
         PeerAddress outer;
         std::optional<IpPrefix> ipv4, ipv6;
@@ -81,7 +83,7 @@ private:
     AddressPool pool4_, pool6_;
     std::map<SessionId, Client> clients_;
     std::map<AddrKey, SessionId> by_v4_, by_v6_;
-    std::map<std::string, std::vector<SessionId>> by_identity_;   // oldest first
+    std::map<std::string, std::vector<SessionId>> by_identity_;   // by Client::key, oldest first
     IdentityClashes clashes_;
     std::vector<std::uint8_t> tun_buf_;
     TimeNs started_ = 0;

@@ -27,6 +27,8 @@ static ServerConfig read(TomlReader& r) {
         c.port = hp->port;
     }
     c.port = static_cast<std::uint16_t>(r.integer("server.port", c.port, 1, 65535));
+    if (!parse_identity_mode(r.string("server.identity", "subject"), c.identity_mode))
+        r.fail("server.identity", "expected subject, san-dns, san-email, san-uri or fingerprint");
     c.max_sessions_per_identity =
         static_cast<std::size_t>(r.integer("server.max_sessions_per_identity", 1, 1, 1024));
     const std::string level = r.string("server.log_level", "info");
@@ -77,6 +79,7 @@ static ServerConfig read(TomlReader& r) {
         FixedAddress f;
         f.ipv4 = r.address(base + ".ipv4");
         f.ipv6 = r.address(base + ".ipv6");
+        f.issuer = r.string(base + ".issuer", "");
         if (f.ipv4 && (f.ipv4->v6 || !c.ipv4_pool || !c.ipv4_pool->contains(*f.ipv4)))
             r.fail(base + ".ipv4", "must be an IPv4 address inside tunnel.ipv4_pool");
         if (f.ipv6 && (!f.ipv6->v6 || !c.ipv6_pool || !c.ipv6_pool->contains(*f.ipv6)))

@@ -7,6 +7,7 @@
 #include "protocol_options.hpp"
 #include "tunnel_backend.hpp"
 #include "suite_names.hpp"
+#include "client_identity.hpp"
 
 #include <udpvpn/config.hpp>
 
@@ -19,6 +20,7 @@ namespace udpvpn::app {
 
 struct FixedAddress {
     std::optional<IpPrefix> ipv4, ipv6;   // host addresses inside the pools
+    std::string issuer;                   // "" or the RFC 4514 issuer DN the client's CA must have
 };
 
 struct ServerConfig {
@@ -47,6 +49,7 @@ struct ServerConfig {
     std::vector<IpPrefix> push_dns;
     bool client_to_client = false;
     std::map<std::string, FixedAddress> fixed; // [clients.<identity>]
+    IdentityMode identity_mode = IdentityMode::subject;   // server.identity; restart to change
     TunnelMode mode = TunnelMode::ip;          // tunnel.mode
     // PPP mode: one pppd per session ([ppp]); tunnel.ipv4_pool, when set in the file, hands each
     // client its address through IPCP (pppd's local:remote option).

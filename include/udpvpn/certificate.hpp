@@ -33,7 +33,13 @@ public:
 // What the handshake learns about a peer whose chain verified.
 struct PeerIdentity {
     std::string common_name;              // subject CN of the leaf ("" if none)
+    // The leaf's subject and issuer names, RFC 4514 strings ("CN=alice,O=example"). Together they
+    // name the certificate's holder as its CA does: two CAs may both issue a "CN=alice".
+    std::string subject;
+    std::string issuer;
     std::vector<std::string> dns_names;   // subjectAltName dNSName entries
+    std::vector<std::string> email_names; // subjectAltName rfc822Name entries
+    std::vector<std::string> uri_names;   // subjectAltName uniformResourceIdentifier entries
     std::string fingerprint_sha256;       // hex of SHA-256 over the leaf DER
     std::int64_t not_after_unix = 0;
     std::shared_ptr<const PeerKey> key;

@@ -30,6 +30,9 @@ struct CommonConfig {
     std::uint16_t max_datagram = 1232;       // UDP payload we may send before PMTU discovery
     std::uint16_t max_probe_datagram = 1452; // PMTU probing upper bound (0 = no probing)
     std::uint8_t inner_protocols = 1;        // bit 0: IP, bit 1: PPP
+    // Re-verify the peer's chain after every rekey (docs/rfc-draft.txt 12.6), on top of
+    // timers.reverify_interval: an expired or newly revoked certificate lasts one rekey interval.
+    bool reverify_on_rekey = true;
 };
 
 struct InitiatorConfig : CommonConfig {

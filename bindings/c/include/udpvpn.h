@@ -227,7 +227,7 @@ typedef struct udpvpn_config {
     uint64_t dead_peer_timeout;           /* default 45 s */
     uint64_t handshake_timeout;           /* default 10 s */
     uint64_t handshake_pto;               /* default 300 ms */
-    uint64_t reverify_interval;           /* default 1 h */
+    uint64_t reverify_interval;           /* default 1 h (see also reverify_on_rekey) */
     uint64_t control_rto;                 /* default 300 ms */
     uint64_t rekey_after_packets;         /* 0 = suite default */
     uint64_t reject_after_packets;        /* 0 = suite default */
@@ -262,6 +262,8 @@ typedef struct udpvpn_config {
                                              is NULL or "": an explicit opt-out of the name check.
                                              Default 0: udpvpn_client_new() then refuses a missing
                                              name with INVALID_ARGUMENT. */
+    int reverify_on_rekey;                /* both: nonzero re-verifies the peer's chain after every
+                                             rekey, on top of reverify_interval; default 1 */
 } udpvpn_config;
 
 /* Sets config->size and every default. Errors: INVALID_ARGUMENT (NULL). */
@@ -464,14 +466,22 @@ UDPVPN_API int udpvpn_endpoint_session_info(const udpvpn_endpoint *endpoint, uin
 enum udpvpn_peer_field {
     UDPVPN_PEER_COMMON_NAME = 1,          /* subject CN of the verified leaf ("" if none) */
     UDPVPN_PEER_FINGERPRINT = 2,          /* hex SHA-256 over the leaf DER (64 characters) */
-    UDPVPN_PEER_DNS_NAME = 3              /* the index-th subjectAltName dNSName */
+    UDPVPN_PEER_DNS_NAME = 3,             /* the index-th subjectAltName dNSName */
+    /* The leaf's subject and issuer distinguished names, RFC 4514 strings ("CN=alice,OU=ops,
+     * O=example"). issuer + subject name the holder as its CA does; base access decisions on
+     * both (two CAs may each issue a "CN=alice"), or on the fingerprint. */
+    UDPVPN_PEER_SUBJECT = 4,
+    UDPVPN_PEER_ISSUER = 5,
+    UDPVPN_PEER_EMAIL = 6,                /* the index-th subjectAltName rfc822Name */
+    UDPVPN_PEER_URI = 7                   /* the index-th subjectAltName URI */
 };
 
 /* The verified peer identity of an established session, as a NUL-terminated string copied into
- * `buf`. `index` selects among DNS names (must be 0 for the other fields). *len = the string
+ * `buf`. `index` selects among DNS names, e-mail addresses and URIs (must be 0 for the other
+ * fields). *len = the string
  * length without the NUL (on BUFFER_TOO_SMALL: the buffer size needed, NUL included).
  * Errors: INVALID_ARGUMENT (NULL endpoint/len, buf NULL with cap > 0, unknown field, index != 0),
- * NOT_FOUND (no such session, or no DNS name at `index`), INVALID_STATE (not established yet),
+ * NOT_FOUND (no such session, or no such name at `index`), INVALID_STATE (not established yet),
  * BUFFER_TOO_SMALL, NO_MEMORY, INTERNAL. */
 UDPVPN_API int udpvpn_endpoint_peer_identity(const udpvpn_endpoint *endpoint, uint32_t session,
                                              int field, size_t index, char *buf, size_t cap,

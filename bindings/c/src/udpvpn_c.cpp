@@ -346,6 +346,7 @@ bool fill_common(const udpvpn_config& c, udpvpn::CommonConfig& out) {
     out.timers.handshake_pto = c.handshake_pto;
     out.timers.reverify_interval = c.reverify_interval;
     out.timers.control_rto = c.control_rto;
+    out.reverify_on_rekey = c.reverify_on_rekey != 0;
     out.rekey_after_packets = c.rekey_after_packets;
     out.reject_after_packets = c.reject_after_packets;
     // INITIAL is at least 1200 bytes (docs/rfc-draft.txt, Section 7.1).
@@ -647,6 +648,7 @@ int udpvpn_config_init(udpvpn_config* c) {
     c->handshake_pto = ic.timers.handshake_pto;
     c->reverify_interval = ic.timers.reverify_interval;
     c->control_rto = ic.timers.control_rto;
+    c->reverify_on_rekey = ic.reverify_on_rekey ? 1 : 0;
     c->rekey_after_packets = ic.rekey_after_packets;
     c->reject_after_packets = ic.reject_after_packets;
     c->max_datagram = ic.max_datagram;
@@ -903,9 +905,9 @@ int udpvpn_endpoint_session_info(const udpvpn_endpoint* endpoint, std::uint32_t 
 int udpvpn_endpoint_peer_identity(const udpvpn_endpoint* endpoint, std::uint32_t session, int field,
                                   std::size_t index, char* buf, std::size_t cap, std::size_t* len) {
     if (len == nullptr || bad_buffer(buf, cap)) return UDPVPN_ERR_INVALID_ARGUMENT;
-    if (field != UDPVPN_PEER_COMMON_NAME && field != UDPVPN_PEER_FINGERPRINT && field != UDPVPN_PEER_DNS_NAME)
-        return UDPVPN_ERR_INVALID_ARGUMENT;
-    if (field != UDPVPN_PEER_DNS_NAME && index != 0) return UDPVPN_ERR_INVALID_ARGUMENT;
+    if (field < UDPVPN_PEER_COMMON_NAME || field > UDPVPN_PEER_URI) return UDPVPN_ERR_INVALID_ARGUMENT;
+    const bool listed = field == UDPVPN_PEER_DNS_NAME || field == UDPVPN_PEER_EMAIL || field == UDPVPN_PEER_URI;
+    if (!listed && index != 0) return UDPVPN_ERR_INVALID_ARGUMENT;
     return with_endpoint_const(endpoint, [&](const udpvpn_endpoint& h) -> int {
         const auto i = h.core->session_info(session);
         if (!i) return UDPVPN_ERR_NOT_FOUND;
@@ -913,9 +915,15 @@ int udpvpn_endpoint_peer_identity(const udpvpn_endpoint* endpoint, std::uint32_t
         switch (field) {
         case UDPVPN_PEER_COMMON_NAME: return copy_string(i->peer.common_name, buf, cap, len);
         case UDPVPN_PEER_FINGERPRINT: return copy_string(i->peer.fingerprint_sha256, buf, cap, len);
-        default:
-            if (index >= i->peer.dns_names.size()) return UDPVPN_ERR_NOT_FOUND;
-            return copy_string(i->peer.dns_names[index], buf, cap, len);
+        case UDPVPN_PEER_SUBJECT: return copy_string(i->peer.subject, buf, cap, len);
+        case UDPVPN_PEER_ISSUER: return copy_string(i->peer.issuer, buf, cap, len);
+        default: {
+            const auto& list = field == UDPVPN_PEER_DNS_NAME ? i->peer.dns_names
+                               : field == UDPVPN_PEER_EMAIL  ? i->peer.email_names
+                                                             : i->peer.uri_names;
+            if (index >= list.size()) return UDPVPN_ERR_NOT_FOUND;
+            return copy_string(list[index], buf, cap, len);
+        }
         }
     });
 }

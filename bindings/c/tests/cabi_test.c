@@ -394,6 +394,24 @@ static void test_handshake_and_data_both_ways(void) {
                                            sizeof fp, &len),
              UDPVPN_OK);
     CHECK(len == 64);
+    /* Issuer and subject: what names the client within its CA (RFC 4514). */
+    CHECK_RC(udpvpn_endpoint_peer_identity(w.server.ep, w.server_session, UDPVPN_PEER_SUBJECT, 0, name,
+                                           sizeof name, &len),
+             UDPVPN_OK);
+    CHECK(strcmp(name, "O=udpvpn tests,CN=alice") == 0);
+    CHECK_RC(udpvpn_endpoint_peer_identity(w.server.ep, w.server_session, UDPVPN_PEER_ISSUER, 0, name,
+                                           sizeof name, &len),
+             UDPVPN_OK);
+    CHECK(strcmp(name, "O=udpvpn tests,CN=udpvpn test root CA") == 0);
+    CHECK_RC(udpvpn_endpoint_peer_identity(w.server.ep, w.server_session, UDPVPN_PEER_EMAIL, 0, name,
+                                           sizeof name, &len),
+             UDPVPN_ERR_NOT_FOUND);
+    CHECK_RC(udpvpn_endpoint_peer_identity(w.server.ep, w.server_session, UDPVPN_PEER_URI, 0, name,
+                                           sizeof name, &len),
+             UDPVPN_ERR_NOT_FOUND);
+    CHECK_RC(udpvpn_endpoint_peer_identity(w.server.ep, w.server_session, UDPVPN_PEER_ISSUER, 1, name,
+                                           sizeof name, &len),
+             UDPVPN_ERR_INVALID_ARGUMENT);
 
     udpvpn_session_info info;
     info.size = sizeof info;
@@ -810,6 +828,9 @@ static void test_misuse(void) {
     udpvpn_verifier *v = verifier("ca.crt", NULL);
     udpvpn_config c;
     udpvpn_config_init(&c);
+    /* Safe defaults of the appended fields: a server name is required, rekeys re-verify. */
+    CHECK(c.allow_any_server_name == 0);
+    CHECK(c.reverify_on_rekey == 1);
     udpvpn_endpoint *ep = (udpvpn_endpoint *)&ep;
     CHECK_RC(udpvpn_client_new(&ep, NULL, cid, v), UDPVPN_ERR_INVALID_ARGUMENT);
     CHECK(ep == NULL);
