@@ -8,7 +8,8 @@
 // and waits for the server's ACK of its DISCONNECT.
 //
 // usage: first-packets-client SERVER_PORT TUNNEL_PEER_PORT PKI_DIR COUNT
-// Prints one line per failed session and a summary; exit 0 when every session delivered all.
+// Prints one line per failed session and a summary; exit 0 when every session delivered all its
+// packets and received the server's CONFIG.
 #include <udpvpn/certificate.hpp>
 #include <udpvpn/endpoint.hpp>
 #include <udpvpn/rng.hpp>
@@ -161,7 +162,7 @@ int main(int argc, char** argv) {
     run.server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     run.server_peer = peer_of(run.server);
 
-    int delivered_sessions = 0, delivered_packets = 0, handshakes = 0;
+    int delivered_sessions = 0, delivered_packets = 0, handshakes = 0, configs = 0;
     for (int i = 0; i < count; ++i) {
         auto id = load_identity_pem(slurp(pki + "/client.crt"), slurp(pki + "/client.key"));
         if (!id) {
@@ -198,12 +199,14 @@ int main(int argc, char** argv) {
         }
         ++handshakes;
         // Wait (serving the session) until the packets come out of the server's tunnel.
+        // The server's CONFIG comes at once too (docs/rfc-draft.txt, "CONFIG").
         std::set<int> seen;
+        bool config = false;
         const TimeNs wait_until = now_ns() + 1 * kSecond;   // loopback: they come within milliseconds
-        while (static_cast<int>(seen.size()) < kPackets && now_ns() < wait_until) {
+        while ((static_cast<int>(seen.size()) < kPackets || !config) && now_ns() < wait_until) {
             run.service(5);
             run.send_out();
-            while (run.ep->poll_event()) {}
+            while (auto e = run.ep->poll_event()) config |= e->type == EventType::config_received;
             std::uint8_t in[2048];
             for (;;) {
                 const ssize_t n = recv(run.tunnel, in, sizeof in, MSG_DONTWAIT);
@@ -213,6 +216,7 @@ int main(int argc, char** argv) {
                 if (std::sscanf(text.c_str(), "first %d %d", &si, &k) == 2 && si == i) seen.insert(k);
             }
         }
+        configs += config;
         delivered_packets += static_cast<int>(seen.size());
         if (static_cast<int>(seen.size()) == kPackets) ++delivered_sessions;
         else std::printf("session %d: %zu of %d first packets delivered\n", i, seen.size(), kPackets);
@@ -229,7 +233,8 @@ int main(int argc, char** argv) {
         }
         close(run.sock);
     }
-    std::printf("handshakes %d/%d, sessions with all %d first packets delivered %d/%d, packets %d/%d\n", handshakes,
-                count, kPackets, delivered_sessions, count, delivered_packets, count * kPackets);
-    return delivered_sessions == count ? 0 : 1;
+    std::printf("handshakes %d/%d, sessions with all %d first packets delivered %d/%d, packets %d/%d, "
+                "CONFIG received %d/%d\n", handshakes, count, kPackets, delivered_sessions, count, delivered_packets,
+                count * kPackets, configs, count);
+    return delivered_sessions == count && configs == count ? 0 : 1;
 }
