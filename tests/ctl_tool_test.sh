@@ -60,7 +60,7 @@ serve ok
 run "status prints a table" 0 status --socket "$WORK/s.sock"
 has request '^\{"command":"status"\}$' "the request is the documented JSON line"
 has out '^IDENTITY +INNER IPV4' "table header"
-has out '^alice +10\.77\.0\.2 +fd77::2 +192\.0\.2\.10:40000 +2\.0 KiB +4\.0 KiB +2 +3 +7s ago +chacha20-poly1305$' \
+has out '^alice +10\.77\.0\.2 +fd77::2 +192\.0\.2\.10:40000 +2\.0 KiB +4\.0 KiB +2 +3 +7s ago +chacha20-poly1305 +-$' \
   "one row with the session's fields"
 has out 'udpvpn-server on \[::\]:51820' "server line"
 run "--socket before the command works too" 0 --socket "$WORK/s.sock" status

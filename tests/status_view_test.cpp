@@ -16,7 +16,8 @@ namespace {
 const char* kReply =
     R"({"version":1,"server":{"listen":"[::]:51820","device":"udpvpn0","ipv4":"10.77.0.1/24","ipv6":"fd77::1/64",)"
     R"("pid":1234,"uptime_s":3600,"sessions":2,"client_to_client":false},"sessions":[)"
-    R"({"session":"0a1b2c3d","identity":"alice","fingerprint":"ab12","inner_ipv4":"10.77.0.2","inner_ipv6":"fd77::2",)"
+    R"({"session":"0a1b2c3d","identity":"alice","issuer":"CN=Example CA","subject":"O=ops,CN=alice",)"
+    R"("fingerprint":"ab12","inner_ipv4":"10.77.0.2","inner_ipv6":"fd77::2",)"
     R"("outer":"192.0.2.10:40000","rx_bytes":123,"rx_packets":4,"tx_bytes":1572864,"tx_packets":5,)"
     R"("established_unix":1700000000,"last_handshake_unix":1700000100,"last_handshake_age_s":12,)"
     R"("cipher":"chacha20-poly1305","epoch":3},)"
@@ -38,6 +39,9 @@ TEST_CASE("the documented reply parses into every session field") {
     const SessionStatus& a = r.sessions[0];
     CHECK(a.session == "0a1b2c3d");
     CHECK(a.identity == "alice");
+    CHECK(a.issuer == "CN=Example CA");
+    CHECK(a.subject == "O=ops,CN=alice");
+    CHECK(r.sessions[1].issuer.empty());   // an older server sends none
     CHECK(a.fingerprint == "ab12");
     CHECK(a.inner_ipv4 == "10.77.0.2");
     CHECK(a.inner_ipv6 == "fd77::2");
@@ -99,7 +103,8 @@ TEST_CASE("the table has a header and one row per client with addresses, counter
     const auto alice = t.find("alice");
     REQUIRE(alice != std::string::npos);
     const std::string row = t.substr(alice, t.find('\n', alice) - alice);
-    for (const char* want : {"10.77.0.2", "fd77::2", "192.0.2.10:40000", "123 B", "1.5 MiB", "12s ago", "chacha20-poly1305"}) {
+    for (const char* want : {"10.77.0.2", "fd77::2", "192.0.2.10:40000", "123 B", "1.5 MiB", "12s ago", "chacha20-poly1305",
+                             "CN=Example CA"}) {
         CAPTURE(want);
         CHECK(row.find(want) != std::string::npos);
     }

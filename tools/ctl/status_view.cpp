@@ -63,6 +63,9 @@ StatusReply parse_status_reply(std::string_view line) {
         SessionStatus s;
         s.session = field<std::string>(j, "session");
         s.identity = field<std::string>(j, "identity");
+        // Servers before issue 14 send no issuer or subject.
+        if (j.contains("issuer")) s.issuer = field<std::string>(j, "issuer");
+        if (j.contains("subject")) s.subject = field<std::string>(j, "subject");
         s.fingerprint = field<std::string>(j, "fingerprint");
         s.inner_ipv4 = field<std::string>(j, "inner_ipv4");
         s.inner_ipv6 = field<std::string>(j, "inner_ipv6");
@@ -150,7 +153,8 @@ std::string format_status_table(const StatusReply& r, std::int64_t now_unix) {
     if (r.sessions.empty()) return out + "no clients connected\n" + drop_line;
 
     const std::vector<std::string> header = {"IDENTITY", "INNER IPV4", "INNER IPV6", "OUTER",     "RX",
-                                             "TX",       "RX PKTS",    "TX PKTS",    "HANDSHAKE", "CIPHER"};
+                                             "TX",       "RX PKTS",    "TX PKTS",    "HANDSHAKE", "CIPHER",
+                                             "ISSUER"};
     std::vector<std::vector<std::string>> rows{header};
     for (const auto& s : r.sessions) {
         const std::int64_t age = s.last_handshake_age_s ? *s.last_handshake_age_s
@@ -160,7 +164,7 @@ std::string format_status_table(const StatusReply& r, std::int64_t now_unix) {
         rows.push_back({dash(s.identity), dash(s.inner_ipv4), dash(s.inner_ipv6), dash(s.outer),
                         human_bytes(s.rx_bytes), human_bytes(s.tx_bytes), std::to_string(s.rx_packets),
                         std::to_string(s.tx_packets), age < 0 ? "-" : human_duration(age) + " ago",
-                        dash(s.cipher)});
+                        dash(s.cipher), dash(s.issuer)});
     }
     std::vector<std::size_t> width(header.size(), 0);
     for (const auto& row : rows)

@@ -18,6 +18,8 @@ struct CtlError : std::runtime_error {
 struct SessionStatus {
     std::string session;          // 8 hex digits
     std::string identity;
+    std::string issuer;           // "" from servers that do not send it
+    std::string subject;
     std::string fingerprint;
     std::string inner_ipv4;       // "" when none
     std::string inner_ipv6;
