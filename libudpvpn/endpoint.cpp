@@ -5,6 +5,7 @@
 #include "data_packet.hpp"
 #include "handshake.hpp"
 #include "session.hpp"
+#include "source_limits.hpp"
 #include "wire_format.hpp"
 
 #include <udpvpn/endpoint.hpp>
@@ -362,7 +363,7 @@ class Responder final : public EndpointBase {
 public:
     Responder(const ResponderConfig& c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
         : config_(c), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)),
-          gate_(config_, *rng_) {}
+          gate_(config_, *rng_), limits_(config_) {}
     ~Responder() override { wipe_admission_key(config_); }
 
     Result<SessionId> connect(TimeNs) override { return {0, Error::invalid_state}; }
@@ -482,6 +483,7 @@ public:
             auto h = half_open_.find(sid);
             if (h == half_open_.end()) return Error::not_found;
             by_eph_.erase(h->second.client_eph);   // else a stale index entry outlives the session
+            limits_.release(now, h->second.from, h->second.cookie);
             half_open_.erase(h);
             stats_.half_open = half_open_.size();
             return Error::ok;
@@ -540,6 +542,7 @@ private:
     struct HalfOpen {
         std::unique_ptr<ServerHandshake> handshake;
         PeerAddress from;
+        bool cookie = false;   // opened with a valid cookie: counted as proven in limits_
         std::array<std::uint8_t, 32> client_eph{};
         std::vector<Bytes> early;   // DATA that arrived before the client was authenticated
     };
@@ -549,6 +552,11 @@ private:
         TimeNs tail_until = 0;
         TimeNs established_at = 0;
     };
+
+    Received refuse(std::uint64_t& reason) {
+        reason++;
+        return drop(Error::rate_limited);
+    }
 
     void mark_ready(SessionId sid) {
         if (ready_set_.insert(sid).second) ready_.push_back(sid);
@@ -624,27 +632,48 @@ private:
                 stats_.unvalidated.table_full++;
                 return drop(Error::rate_limited);
             }
+            // Per-host and per-prefix limits (§10.4): over one, a source without a cookie is asked
+            // for one (RETRY, no state), a source with a cookie is refused.
+            switch (limits_.admit(now, from, v.cookie_valid)) {
+            case SourceLimits::Verdict::open: break;
+            case SourceLimits::Verdict::retry:
+                if (const std::size_t n = gate_.retry(now, from, v.client_sid, v.client_eph_pub, retry);
+                    n > 0 && stateless_.size() < kMaxStatelessQueue) {
+                    stateless_.emplace_back(from, Bytes(retry, retry + n));
+                    stats_.retries_sent++;
+                }
+                return {};
+            case SourceLimits::Verdict::source_half_open: return refuse(stats_.unvalidated.source_half_open);
+            case SourceLimits::Verdict::prefix_half_open: return refuse(stats_.unvalidated.prefix_half_open);
+            case SourceLimits::Verdict::source_rate: return refuse(stats_.unvalidated.source_rate);
+            case SourceLimits::Verdict::prefix_rate: return refuse(stats_.unvalidated.prefix_rate);
+            case SourceLimits::Verdict::table_full: return refuse(stats_.unvalidated.table_full);
+            }
             if (v.cookie_valid) {
                 // A cookie opens one half-open session only: a captured cookie-bearing INITIAL
                 // replayed while the cookie lives opens nothing (§10.3).
                 switch (gate_.claim_cookie(v.cookie)) {
                 case CookieJar::Claim::first: break;
                 case CookieJar::Claim::replayed:
+                    limits_.release(now, from, true, true);
                     stats_.unvalidated.replayed_cookie++;
                     return drop(Error::replayed);
                 case CookieJar::Claim::full:
+                    limits_.release(now, from, true, true);
                     stats_.unvalidated.table_full++;
                     return drop(Error::rate_limited);
                 }
             }
             const SessionId sid = new_sid();
             if (sid == 0) {
+                limits_.release(now, from, v.cookie_valid, true);
                 stats_.unvalidated.no_session_id++;
                 return drop(Error::rate_limited);
             }
             HalfOpen h;
             h.handshake = std::make_unique<ServerHandshake>(config_, identity_, verifier_, *rng_, sid, v, d, from, now);
             h.from = from;
+            h.cookie = v.cookie_valid;
             h.client_eph = v.client_eph_pub;
             by_eph_[v.client_eph_pub] = sid;
             half_open_.emplace(sid, std::move(h));
@@ -734,6 +763,7 @@ private:
         auto node = half_open_.extract(sid);
         HalfOpen& h = node.mapped();
         by_eph_.erase(h.client_eph);
+        limits_.release(now, h.from, h.cookie);
         const HandshakeResult& r = h.handshake->result();
         SessionParams p;
         p.role = Role::server;
@@ -789,6 +819,7 @@ private:
             if (!n.ok() || n.value == 0) break;
             stateless_.emplace_back(it->second.from, Bytes(buf, buf + n.value));
         }
+        limits_.release(now_, it->second.from, it->second.cookie);
         half_open_.erase(it);
     }
 
@@ -797,6 +828,7 @@ private:
     std::shared_ptr<const CertificateVerifier> verifier_;
     std::shared_ptr<Rng> rng_;
     ResponderGate gate_;
+    SourceLimits limits_;
     std::unordered_map<SessionId, HalfOpen> half_open_;
     std::map<std::array<std::uint8_t, 32>, SessionId> by_eph_;
     std::unordered_map<SessionId, Live> sessions_;

@@ -455,17 +455,22 @@ ResponderGate::Verdict ResponderGate::classify(TimeNs now, const PeerAddress& fr
         v.cookie_valid = true;
         std::memcpy(v.cookie.data(), p.value.cookie.data(), kCookieSize);
     } else if (half_open_count >= config_.cookie_threshold) {
-        RetryFields rf;
-        rf.client_sid = v.client_sid;
-        rf.cookie = cookies_.make(now, from, v.client_sid, v.client_eph_pub);
-        auto n = encode_retry(rf, retry_out);
-        if (!n.ok()) return drop(Error::buffer_too_small);
+        v.retry_size = retry(now, from, v.client_sid, v.client_eph_pub, retry_out);
+        if (v.retry_size == 0) return drop(Error::buffer_too_small);
         v.kind = Verdict::retry;
-        v.retry_size = n.value;
         return v;
     }
     v.kind = Verdict::accept;
     return v;
+}
+
+std::size_t ResponderGate::retry(TimeNs now, const PeerAddress& from, SessionId client_sid,
+                                 const PublicKey32& client_eph_pub, MutableByteView out) noexcept {
+    RetryFields rf;
+    rf.client_sid = client_sid;
+    rf.cookie = cookies_.make(now, from, client_sid, client_eph_pub);
+    auto n = encode_retry(rf, out);
+    return n.ok() ? n.value : 0;
 }
 
 // =================================================================================================

@@ -201,6 +201,9 @@ public:
     // carries client_eph_pub: if that session is already half-open, route the datagram to it instead.
     Verdict classify(TimeNs now, const PeerAddress& from, ByteView datagram, std::size_t half_open_count,
                      MutableByteView retry_out);
+    // A RETRY for this client at this address into `out` (its size; 0 if `out` is too small).
+    std::size_t retry(TimeNs now, const PeerAddress& from, SessionId client_sid, const PublicKey32& client_eph_pub,
+                      MutableByteView out) noexcept;
     // A valid cookie is about to open a new half-open session (§10.3): first use, or a replay of
     // one that already opened one, or no room left to remember it (2 x max_half_open per bucket).
     CookieJar::Claim claim_cookie(const Cookie& cookie) { return cookies_.claim(cookie, 2 * config_.max_half_open); }

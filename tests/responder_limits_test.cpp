@@ -368,3 +368,122 @@ TEST_CASE("when no free session ID can be drawn, the INITIAL is refused and coun
     CHECK(server.stats().unvalidated.no_session_id == 1);
     CHECK(server.stats().half_open == 1);
 }
+
+namespace {
+
+// A flood of INITIALs from `source(i)` that answers every RETRY with its cookie, interleaved with a
+// real client from elsewhere; returns whether that client got in.
+template <typename Source>
+bool legit_client_gets_in_during_flood(Source source, std::size_t& attacker_half_open, Ledger& ledger) {
+    ResponderConfig sc;   // defaults
+    auto server = make_server(sc, 1);
+    InitiatorConfig cc;
+    cc.server = address("server");
+    auto client = make_client(cc, 2);
+    const PeerAddress home = PeerAddress::ipv4({198, 51, 100, 9}, 40000);
+    TimeNs now = kSecond;
+    std::uint32_t next = 1;
+    auto flood = [&](int n) {
+        for (int k = 0; k < n; ++k, ++next) {
+            const PeerAddress from = source(next);
+            Bytes ini = initial_for(next);
+            ledger.in(from, ini.size());
+            (void)server->receive(now, from, ini);
+            for (const Sent& s : drain(*server)) {
+                ledger.tx[key(s.to)] += s.bytes.size();
+                if (s.bytes[0] != kRetry || !(s.to == from)) continue;
+                Bytes again = initial_for(next, parse_retry(s.bytes).value.cookie);
+                ledger.in(from, again.size());
+                (void)server->receive(now, from, again);
+                ledger.out(drain(*server));
+            }
+            now += 200 * 1000;   // 5000 INITIALs per second
+        }
+    };
+    flood(5000);   // one second: far more than the 4096 half-open slots
+    attacker_half_open = server->stats().half_open;
+    bool in = false;
+    REQUIRE(client->connect(now).ok());
+    for (int round = 0; round < 400 && !in; ++round) {
+        for (Sent& s : drain(*client)) (void)server->receive(now, home, s.bytes);
+        for (Sent& s : drain(*server)) {
+            ledger.tx[key(s.to)] += s.bytes.size();
+            if (s.to == home) (void)client->receive(now, cc.server, s.bytes);
+        }
+        flood(50);
+        while (auto e = client->poll_event()) in |= e->type == EventType::established;
+        if (client->next_deadline() <= now) client->handle_timeout(now);
+        if (server->next_deadline() <= now) server->handle_timeout(now);
+    }
+    // And the server, too, has it as a session by now.
+    for (Sent& s : drain(*client)) (void)server->receive(now, home, s.bytes);
+    return in && !server->sessions().empty();
+}
+
+}  // namespace
+
+TEST_CASE("one host that answers RETRY cookies cannot take the half-open slots of others") {
+    std::size_t held = 0;
+    Ledger ledger;
+    const bool in = legit_client_gets_in_during_flood(
+        [](std::uint32_t i) { return PeerAddress::ipv4({203, 0, 113, 5}, static_cast<std::uint16_t>(1024 + i % 60000)); },
+        held, ledger);
+    MESSAGE("half-open sessions held by the flooding host: ", held);
+    CHECK(held <= 2 * ResponderConfig{}.max_half_open_per_source);
+    CHECK(in);
+}
+
+TEST_CASE("one /24 that answers RETRY cookies cannot take the half-open slots of others") {
+    std::size_t held = 0;
+    Ledger ledger;
+    const bool in = legit_client_gets_in_during_flood(
+        [](std::uint32_t i) { return PeerAddress::ipv4({203, 0, 113, static_cast<std::uint8_t>(i)}, 5000); }, held, ledger);
+    MESSAGE("half-open sessions held by the flooding /24: ", held);
+    CHECK(held <= 2 * ResponderConfig{}.max_half_open_per_prefix);
+    CHECK(in);
+    for (const auto& [k, tx] : ledger.tx) {
+        if (ledger.rx[k] == 0) continue;   // the legitimate client (validated) is not in rx
+        CHECK(tx <= 3 * ledger.rx[k]);
+    }
+}
+
+TEST_CASE("one IPv6 /56 is one prefix, and a forger who fills a victim's quota only makes it show a cookie") {
+    ResponderConfig sc;
+    sc.cookie_threshold = sc.max_half_open;
+    auto server = make_server(sc, 1);
+    auto v6 = [](std::uint8_t subnet, std::uint8_t host) {
+        std::array<std::uint8_t, 16> ip{0x20, 0x01, 0x0d, 0xb8, 0, 0x56, 0, subnet, 0, 0, 0, 0, 0, 0, 0, host};
+        return PeerAddress::ipv6(ip, 443);
+    };
+    // Hosts of 2001:db8:56::/56 (its /64 subnets vary in byte 7): at most 128 sessions without a cookie.
+    std::uint32_t i = 1;
+    TimeNs now = kSecond;
+    std::size_t retries = 0;
+    for (; i <= 400; ++i) {
+        Bytes ini = initial_for(i);
+        (void)server->receive(now, v6(static_cast<std::uint8_t>(i), static_cast<std::uint8_t>(i >> 8)), ini);
+        for (const Sent& s : drain(*server)) retries += s.bytes[0] == kRetry;
+        now += 100 * kMillisecond;
+    }
+    CHECK(server->stats().half_open == sc.max_half_open_per_prefix);
+    CHECK(retries == 400 - sc.max_half_open_per_prefix);
+    // Forged INITIALs from a victim's address fill its quota; the victim then gets a RETRY, and its
+    // cookie gets it in.
+    const PeerAddress victim = PeerAddress::ipv4({192, 0, 2, 1}, 7777);
+    for (std::uint32_t k = 0; k < 40; ++k, ++i) {
+        Bytes ini = initial_for(i);
+        (void)server->receive(now, victim, ini);
+        (void)drain(*server);
+        now += 100 * kMillisecond;
+    }
+    now += 1500 * kMillisecond;   // the rate buckets refill; the forged sessions are still half-open
+    Bytes mine = initial_for(9999);
+    (void)server->receive(now, victim, mine);
+    std::vector<Sent> r = drain(*server);
+    REQUIRE(r.size() == 1);
+    REQUIRE(r[0].bytes[0] == kRetry);
+    Bytes with_cookie = initial_for(9999, parse_retry(r[0].bytes).value.cookie);
+    const std::size_t before = server->stats().half_open;
+    CHECK(server->receive(now, victim, with_cookie).status == Error::ok);
+    CHECK(server->stats().half_open == before + 1);
+}

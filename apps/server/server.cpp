@@ -57,6 +57,12 @@ ResponderConfig Server::responder_config() const {
     cfg_.protocol.apply_to(rc);
     rc.admission_key = load_admission_key(cfg_.admission_key_file, key_permissions());
     rc.max_sessions = cfg_.max_sessions;
+    rc.max_half_open = cfg_.unvalidated_limits.max_half_open;
+    rc.cookie_threshold = cfg_.unvalidated_limits.cookie_threshold;
+    rc.max_half_open_per_source = cfg_.unvalidated_limits.max_half_open_per_source;
+    rc.max_half_open_per_prefix = cfg_.unvalidated_limits.max_half_open_per_prefix;
+    rc.handshake_rate_per_source = cfg_.unvalidated_limits.handshake_rate_per_source;
+    rc.handshake_rate_per_prefix = cfg_.unvalidated_limits.handshake_rate_per_prefix;
     // Handshake within a 1280-byte path; early data and probes up to a full inner packet. PPP
     // frames: protocol field (2) + information up to pppd's mtu/mru (<= tunnel.mtu).
     apply_path_sizes(rc, cfg_.mode == TunnelMode::ppp ? cfg_.mtu + 2u : cfg_.mtu);

@@ -95,6 +95,13 @@ static ServerConfig read(TomlReader& r) {
         r.fail("privileges.user", "must be empty in PPP mode (the server starts pppd, which needs root)");
 
     c.max_sessions = static_cast<std::size_t>(r.integer("protocol.max_sessions", 65536, 1, 1 << 24));
+    ResponderConfig& u = c.unvalidated_limits;
+    u.max_half_open = static_cast<std::size_t>(r.integer("protocol.max_half_open", 4096, 1, 1 << 20));
+    u.cookie_threshold = static_cast<std::size_t>(r.integer("protocol.cookie_threshold", 256, 0, 1 << 20));
+    u.max_half_open_per_source = static_cast<std::size_t>(r.integer("protocol.max_half_open_per_source", 32, 0, 1 << 20));
+    u.max_half_open_per_prefix = static_cast<std::size_t>(r.integer("protocol.max_half_open_per_prefix", 128, 0, 1 << 20));
+    u.handshake_rate_per_source = static_cast<std::uint32_t>(r.integer("protocol.handshake_rate_per_source", 10, 0, 1 << 20));
+    u.handshake_rate_per_prefix = static_cast<std::uint32_t>(r.integer("protocol.handshake_rate_per_prefix", 50, 0, 1 << 20));
     read_protocol_options(r, c.protocol);
     if (c.protocol.dead_peer_timeout <= c.protocol.keepalive_interval)
         r.fail("protocol.dead_peer_timeout", "must be longer than keepalive_interval");

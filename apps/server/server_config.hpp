@@ -62,6 +62,8 @@ struct ServerConfig {
     std::string user, group;
     // [protocol]
     std::size_t max_sessions = 65536;
+    // Peers not authenticated yet (docs/rfc-draft.txt, Section 10.4; udpvpn.conf(5)), [protocol].
+    ResponderConfig unvalidated_limits;   // only max_half_open, cookie_threshold and the per-source ones
     ProtocolOptions protocol;
 };
 

@@ -50,6 +50,13 @@ struct ResponderConfig : CommonConfig {
     std::size_t max_sessions = 65536;
     std::size_t max_half_open = 4096;
     std::size_t cookie_threshold = 256;      // half-open count from which INITIAL needs a cookie
+    // Per source host (its IP address, any port) and per prefix (IPv4 /24, IPv6 /56), for addresses
+    // in the PeerAddress::ipv4/ipv6 encoding (docs/rfc-draft.txt, Section 10.4). 0 = no limit.
+    // Over a limit, an INITIAL without a cookie gets a RETRY; with a valid cookie it is refused.
+    std::size_t max_half_open_per_source = 32;    // half-open sessions one host may hold
+    std::size_t max_half_open_per_prefix = 128;   // ... one /24 or /56
+    std::uint32_t handshake_rate_per_source = 10; // new half-open sessions per second (burst as many)
+    std::uint32_t handshake_rate_per_prefix = 50;
     std::size_t early_data_limit = 16;
 };
 
