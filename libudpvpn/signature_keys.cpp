@@ -21,6 +21,16 @@ namespace {
 const unsigned char kEmpty[1] = {0};
 const unsigned char* data_or_empty(ByteView b) noexcept { return b.empty() ? kEmpty : b.data(); }
 
+// Appends a finished signature; allocation failure is an internal error, never an exception.
+Error append_signature(const unsigned char* sig, std::size_t len, Bytes& out) noexcept {
+    try {
+        out.insert(out.end(), sig, sig + len);
+    } catch (...) {
+        return Error::internal;
+    }
+    return Error::ok;
+}
+
 bool is_p256(EVP_PKEY* key) noexcept {
     if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC) return false;
     char group[64] = {};
@@ -123,12 +133,7 @@ public:
         std::array<std::uint8_t, crypto_sign_BYTES> sig{};
         if (crypto_sign_detached(sig.data(), nullptr, data_or_empty(message), message.size(), sk_.data()) != 0)
             return Error::internal;
-        try {
-            signature_out.insert(signature_out.end(), sig.begin(), sig.end());
-        } catch (...) {
-            return Error::internal;
-        }
-        return Error::ok;
+        return append_signature(sig.data(), sig.size(), signature_out);
     }
 
 private:
@@ -151,12 +156,7 @@ public:
         if (EVP_DigestSign(ctx.get(), sig.data(), &len, data_or_empty(message), message.size()) != 1 ||
             len == 0 || len > sig.size())
             return Error::internal;
-        try {
-            signature_out.insert(signature_out.end(), sig.begin(), sig.begin() + static_cast<std::ptrdiff_t>(len));
-        } catch (...) {
-            return Error::internal;
-        }
-        return Error::ok;
+        return append_signature(sig.data(), len, signature_out);
     }
 
 private:
@@ -182,12 +182,7 @@ public:
         if (EVP_DigestSign(ctx.get(), sig.data(), &len, data_or_empty(message), message.size()) != 1 ||
             len != size_)
             return Error::internal;
-        try {
-            signature_out.insert(signature_out.end(), sig.begin(), sig.begin() + static_cast<std::ptrdiff_t>(len));
-        } catch (...) {
-            return Error::internal;
-        }
-        return Error::ok;
+        return append_signature(sig.data(), len, signature_out);
     }
 
 private:
