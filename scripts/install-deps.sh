@@ -9,6 +9,7 @@ pkgs=(
   iproute2 iputils-ping iperf3 openssl socat procps kmod python3 python3-cryptography
   qemu-system-x86 busybox-static ppp xz-utils
   openvpn wireguard-go wireguard-tools
+  prometheus   # promtool: tests/e2e/metrics.sh checks the server's exposition with it
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -52,9 +52,11 @@ void EndpointDriver::on_readable() {
         asio::error_code ec;
         const std::size_t n = sock_.socket.receive_from(asio::buffer(rx_), from, 0, ec);
         if (ec) break;   // would_block, or an ICMP error surfaced on the socket: nothing to read
+        ++traffic_.udp_in_datagrams;
+        traffic_.udp_in_bytes += n;
         if (!ep_) continue;
         const Received r = ep_->receive(monotonic_now(), peer_from_udp(from), MutableByteView(rx_.data(), n));
-        if (r.status == Error::ok && r.has_inner && hooks_.on_inner) hooks_.on_inner(r.session, r.protocol, r.inner);
+        if (r.status == Error::ok && r.has_inner) deliver(r.session, r.protocol, r.inner);
     }
     drain();
 }
@@ -68,8 +70,16 @@ bool EndpointDriver::send_inner(SessionId session, InnerProtocol protocol, ByteV
         drain();
         return false;
     }
+    ++traffic_.inner_out_packets;
+    traffic_.inner_out_bytes += packet.size();
     send_datagram(ByteView(tx_.data(), s.size), s.to);
     return true;
+}
+
+void EndpointDriver::deliver(SessionId session, InnerProtocol protocol, ByteView packet) {
+    ++traffic_.inner_in_packets;
+    traffic_.inner_in_bytes += packet.size();
+    if (hooks_.on_inner) hooks_.on_inner(session, protocol, packet);
 }
 
 void EndpointDriver::flush() { drain(); }
@@ -80,7 +90,12 @@ void EndpointDriver::send_datagram(ByteView data, const PeerAddress& to) {
     asio::error_code ec;
     sock_.socket.send_to(asio::buffer(data.data(), data.size()), ep, 0, ec);
     // UDP: a full send buffer or an unreachable peer loses this datagram; the protocol recovers.
-    if (ec) ++send_errors_;
+    if (ec) {
+        ++send_errors_;
+        return;
+    }
+    ++traffic_.udp_out_datagrams;
+    traffic_.udp_out_bytes += data.size();
 }
 
 void EndpointDriver::drain() {
@@ -99,7 +114,7 @@ void EndpointDriver::drain() {
             const auto r = ep_->poll_inner(MutableByteView(inner_));
             if (!r.ok() || r.value.size == 0) break;
             more = true;
-            if (hooks_.on_inner) hooks_.on_inner(r.value.session, r.value.protocol, ByteView(inner_.data(), r.value.size));
+            deliver(r.value.session, r.value.protocol, ByteView(inner_.data(), r.value.size));
         }
         while (ep_) {
             PeerAddress to;

@@ -41,6 +41,14 @@ public:
 
     std::uint64_t send_errors() const noexcept { return send_errors_; }
 
+    // What passed through since start (the server's metrics): UDP datagrams as the socket saw
+    // them, and inner packets handed to the application or sealed for a peer.
+    struct Traffic {
+        std::uint64_t udp_in_datagrams = 0, udp_in_bytes = 0, udp_out_datagrams = 0, udp_out_bytes = 0;
+        std::uint64_t inner_in_packets = 0, inner_in_bytes = 0, inner_out_packets = 0, inner_out_bytes = 0;
+    };
+    const Traffic& traffic() const noexcept { return traffic_; }
+
 private:
     void arm_read();
     void on_readable();
@@ -58,6 +66,8 @@ private:
     bool reading_ = false;
     std::vector<std::uint8_t> rx_, tx_, inner_;
     std::uint64_t send_errors_ = 0;
+    Traffic traffic_;
+    void deliver(SessionId session, InnerProtocol protocol, ByteView packet);
 };
 
 }  // namespace udpvpn::app

@@ -122,6 +122,11 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
                                       err);
         if (!status_) throw std::runtime_error(err);
     }
+    if (!cfg_.metrics_address.empty()) {
+        metrics_ = MetricsListener::open(io_, cfg_.metrics_address, cfg_.metrics_port,
+                                         [this] { return metrics_text(); }, err);
+        if (!metrics_) throw std::runtime_error(err);
+    }
 
     err = drop_privileges(cfg_.user, cfg_.group);
     if (!err.empty()) throw std::runtime_error(err);
@@ -165,6 +170,7 @@ void Server::on_event(const Event& ev) {
         break;
     }
     case EventType::rekeyed: {
+        ++counters_.rekeys;
         auto it = clients_.find(ev.session);
         if (it != clients_.end())
             UVLOG_DEBUG("client %s rekeyed to epoch %llu", it->second.identity.c_str(), (unsigned long long)ev.epoch);
@@ -183,6 +189,7 @@ void Server::on_established(const Event& ev) {
         // timeout, so it comes back to whoever listens on this port next (a restart).
         UVLOG_INFO("client %s from %s: refused, server shutting down", ev.peer.common_name.c_str(),
                    peer_to_string(ev.address).c_str());
+        ++counters_.refused_shutting_down;
         ep_->close(monotonic_now(), ev.session, Error::closed_locally, "server shutting down");
         return;
     }
@@ -197,6 +204,7 @@ void Server::on_established(const Event& ev) {
     if (!who) {
         UVLOG_WARN("refusing client %s from %s: its certificate has no subjectAltName for server.identity = \"%s\"",
                    ev.peer.common_name.c_str(), peer_to_string(c.outer).c_str(), identity_mode_name(cfg_.identity_mode));
+        ++counters_.refused_no_identity_name;
         ep_->close(now, ev.session, Error::closed_locally, "the certificate lacks the name this server identifies clients by");
         return;
     }
@@ -225,6 +233,7 @@ void Server::on_established(const Event& ev) {
                 UVLOG_INFO("refusing client %s from %s: the identity is in use from %s (for %llu s more)",
                            c.identity.c_str(), new_from.c_str(), old_from.c_str(),
                            static_cast<unsigned long long>(d.hold / kSecond));
+            ++counters_.refused_identity_in_use;
             ep_->close(now, ev.session, Error::closed_locally,
                        "identity " + c.identity + " is in use from another address; retry later");
             return;
@@ -257,6 +266,7 @@ void Server::on_established(const Event& ev) {
     if ((cfg_.ipv4_pool && !c.ipv4) || (cfg_.ipv6_pool && !c.ipv6)) {
         const char* why = (f.ipv4 || f.ipv6) ? "its fixed address is in use" : "the address pool is exhausted";
         UVLOG_WARN("refusing client %s from %s: %s", c.identity.c_str(), peer_to_string(c.outer).c_str(), why);
+        ++((f.ipv4 || f.ipv6) ? counters_.refused_fixed_address_in_use : counters_.refused_pool_exhausted);
         if (c.ipv4) pool4_.release(*c.ipv4);
         if (c.ipv6) pool6_.release(*c.ipv6);
         ep_->close(now, ev.session, Error::closed_locally, why);
@@ -316,6 +326,7 @@ bool Server::start_pppd(const Client& c) {
     const std::string err = ppp_->open(c.session, c.identity, addresses);
     if (err.empty()) return true;
     UVLOG_ERROR("client %s: %s", c.identity.c_str(), err.c_str());
+    ++counters_.refused_pppd_failed;
     const SessionId sid = c.session;
     forget(sid);
     ep_->close(monotonic_now(), sid, Error::closed_locally, err);
@@ -340,6 +351,7 @@ void Server::on_closed(const Event& ev) {
         const std::string who = ev.peer.common_name.empty() ? "" : " " + printable_name(ev.peer.common_name);
         const std::string from = ev.address.len ? " from " + peer_to_string(ev.address) : "";
         if (ev.reason == Error::closed_locally) return;   // sessions we replaced or refused: logged already
+        ++counters_.handshakes_failed[ev.reason];
         // Per reason at most a few lines per window, then a summary: a flood of spoofed INITIALs
         // or of clients stalling after RETRY must not become a flood of log lines.
         const std::string kind = std::string("refused client: ") + to_string(ev.reason);
@@ -348,6 +360,7 @@ void Server::on_closed(const Event& ev) {
             UVLOG_WARN("refused client%s%s: %s%s", who.c_str(), from.c_str(), to_string(ev.reason), text.c_str());
         return;
     }
+    ++counters_.closed[ev.reason];
     UVLOG_NOTICE("client %s (%s) disconnected: %s%s", it->second.identity.c_str(),
                  peer_to_string(it->second.outer).c_str(), to_string(ev.reason), text.c_str());
     forget(ev.session);
@@ -532,6 +545,7 @@ void Server::shutdown(std::function<void()> done) {
         if (((!ep_ || ep_->sessions().empty()) && !ppp_busy) || monotonic_now() >= *deadline) {
             tun_watch_.reset();
             status_.reset();
+            metrics_.reset();
             log_timer_.cancel();
             flush_log_summaries();
             done();

@@ -9,6 +9,8 @@
 #include "client_identity.hpp"
 #include "identity_clash.hpp"
 #include "log_limiter.hpp"
+#include "metrics_listener.hpp"
+#include "prometheus_text.hpp"
 #include "pki_files.hpp"
 #include "ppp_sessions.hpp"
 #include "server_config.hpp"
@@ -40,6 +42,8 @@ public:
     void shutdown(std::function<void()> done);
 
     std::string status_json() const;
+    // Prometheus text exposition of the counters below and the endpoint's (server_metrics.cpp).
+    std::string metrics_text() const;
     std::uint16_t port() const;
 
 private:
@@ -70,6 +74,7 @@ private:
     KeyPermissions key_permissions() const;
     void write_inner_drops(JsonWriter& j) const;
     void write_handshake_refusals(JsonWriter& j) const;
+    void write_rule_metrics(PrometheusText& m) const;
 
     asio::io_context& io_;
     ServerConfig cfg_;
@@ -79,6 +84,7 @@ private:
     std::unique_ptr<EndpointDriver> driver_;
     std::unique_ptr<ReadWatch> tun_watch_;
     std::unique_ptr<ControlSocket> status_;
+    std::unique_ptr<MetricsListener> metrics_;   // [metrics] listen, off by default
     std::unique_ptr<PppSessions> ppp_;   // PPP mode (tunnel.mode = "ppp") instead of tun_
     AddressPool pool4_, pool6_;
     std::map<SessionId, Client> clients_;
@@ -108,6 +114,19 @@ private:
         std::uint64_t to_client_malformed = 0;    // not a parseable IP packet
         std::uint64_t seal_failed = 0;            // the client's session refused it (closing, key limit)
     } inner_drops_;
+    // Session events since start, for the metrics (the endpoint counts handshakes and drops).
+    struct SessionCounters {
+        std::uint64_t rekeys = 0;
+        std::map<Error, std::uint64_t> handshakes_failed;   // closed before `established`, by reason
+        std::map<Error, std::uint64_t> closed;              // sessions of clients that ended, by reason
+        // Completed handshakes the server itself refused, by reason.
+        std::uint64_t refused_no_identity_name = 0;      // the certificate lacks the server.identity name
+        std::uint64_t refused_identity_in_use = 0;       // identity held from another address
+        std::uint64_t refused_fixed_address_in_use = 0;
+        std::uint64_t refused_pool_exhausted = 0;
+        std::uint64_t refused_shutting_down = 0;
+        std::uint64_t refused_pppd_failed = 0;
+    } counters_;
 };
 
 }  // namespace udpvpn::app

@@ -89,6 +89,15 @@ static ServerConfig read(TomlReader& r) {
 
     c.status_socket = r.string("status.socket", c.status_socket);
     c.status_group = r.string("status.group", "");
+    const std::string metrics = r.string("metrics.listen", "");
+    if (!metrics.empty()) {
+        // An IP literal and a port: a scraper reaches it, nothing else should (no name lookups).
+        auto hp = parse_host_port(metrics, 0);
+        if (!hp || hp->port == 0 || !parse_address(hp->host))
+            r.fail("metrics.listen", "expected an IP address and a port such as \"127.0.0.1:9557\" or \"[::1]:9557\"");
+        c.metrics_address = hp->host;
+        c.metrics_port = hp->port;
+    }
     c.user = r.string("privileges.user", "");
     c.group = r.string("privileges.group", "");
     if (c.mode == TunnelMode::ppp && !c.user.empty())

@@ -58,6 +58,9 @@ struct ServerConfig {
     // [status]
     std::string status_socket = "/run/udpvpn/server.sock";
     std::string status_group;
+    // [metrics]: Prometheus text on http://<address>:<port>/metrics; off when the address is "".
+    std::string metrics_address;
+    std::uint16_t metrics_port = 0;
     // [privileges]
     std::string user, group;
     // [protocol]

@@ -165,3 +165,17 @@ TEST_CASE("handshake datagrams fit a 1280-byte path and path MTU probing runs, w
     apply_path_sizes(ic, 1100);   // a small inner packet never lowers the base size
     CHECK(ic.max_probe_datagram == 1232);
 }
+
+TEST_CASE("metrics: off unless [metrics] listen names an IP address and a port") {
+    CHECK(parse_server_config("", "server.toml").metrics_address.empty());
+    const auto c = parse_server_config("[metrics]\nlisten = \"127.0.0.1:9557\"\n", "server.toml");
+    CHECK(c.metrics_address == "127.0.0.1");
+    CHECK(c.metrics_port == 9557);
+    const auto v6 = parse_server_config("[metrics]\nlisten = \"[::1]:9100\"\n", "server.toml");
+    CHECK(v6.metrics_address == "::1");
+    CHECK(v6.metrics_port == 9100);
+    for (const char* bad : {"127.0.0.1", "localhost:9557", "127.0.0.1:0", ":9557", "[::1]"}) {
+        CAPTURE(bad);
+        CHECK(error_of(std::string("[metrics]\nlisten = \"") + bad + "\"\n").find("metrics.listen") != std::string::npos);
+    }
+}
