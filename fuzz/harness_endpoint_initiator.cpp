@@ -70,7 +70,7 @@ struct Harness {
     std::uint32_t forged_pn = 0x10000;
     std::vector<Bytes> to_server, sent_by_server;
     fuzz::SealedSet sealed_by_server, sealed_by_client;
-    Bytes buf = Bytes(70000);
+    Bytes& buf = fuzz::datagram_buffer();
 
     Harness(std::uint8_t flags) : scfg(make_scfg(flags)), gate(scfg, gate_rng) {
         if (flags & 1) ccfg.admission_key = scfg.admission_key;

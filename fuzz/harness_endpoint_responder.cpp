@@ -18,6 +18,8 @@
 //      holder spoofs it and receives nothing there)
 //     6 API calls on both sides (bytes[0] picks)  7 the client moves to address bytes[0] % 4
 //   op bits 3..4: address A; op bits 6..7: advance the clock by 0, 50 ms, 1 s or 11 s, firing timers.
+// In the libFuzzer build (the fuzzing-build seam, fuzz/README.md) a CERTIFICATE_VERIFY whose
+// signature begins with "udpvpn-fuzz-sig!" verifies, so op 4 can forge the client's whole flight.
 // Invariants: no crash or sanitizer report; no misuse error from the packet path; no datagram larger
 // than we may send; an address the client never received at gets at most 3x the bytes the server
 // received from that address (whatever the key holder sent from elsewhere or forged from it); half-open
@@ -78,7 +80,7 @@ struct Harness {
 
     std::array<std::uint64_t, kAddresses> rx{}, tx{};
     std::array<bool, kAddresses> owned{};
-    Bytes buf = Bytes(70000);
+    Bytes& buf = fuzz::datagram_buffer();
 
     explicit Harness(std::uint8_t flags) {
         if (flags & 1) {

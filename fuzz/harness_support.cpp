@@ -46,6 +46,11 @@ const Pki& pki() {
     return *p;
 }
 
+Bytes& datagram_buffer() {
+    static Bytes* b = new Bytes(70000);
+    return *b;
+}
+
 void check(bool ok, const char* what) {
     if (ok) return;
     std::fprintf(stderr, "invariant broken: %s\n", what);

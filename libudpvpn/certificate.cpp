@@ -12,6 +12,7 @@
 // Every violation is Error::cert_wrong_purpose.
 #include <udpvpn/certificate.hpp>
 
+#include "fuzzing_seam.hpp"
 #include "openssl_util.hpp"
 #include "signature_keys.hpp"
 
@@ -20,6 +21,10 @@
 
 #include <climits>
 #include <ctime>
+#ifdef UDPVPN_FUZZING_BUILD
+#include <map>
+#include <mutex>
+#endif
 
 namespace udpvpn {
 namespace {
@@ -240,6 +245,27 @@ struct X509Verifier::Impl {
     bool crl_check = false;
 
     Result<PeerIdentity> verify(std::span<const Bytes> chain, Role role, std::string_view expected_name) const;
+
+#ifdef UDPVPN_FUZZING_BUILD
+    // The fuzzing-build seam (fuzzing_seam.hpp): the last results, by chain, role, name and time.
+    static constexpr std::size_t kMemoSize = 64;
+    mutable std::mutex memo_mutex;
+    mutable std::map<std::string, Result<PeerIdentity>> memo;
+    Result<PeerIdentity> memoized_verify(std::span<const Bytes> chain, Role role, std::string_view expected_name) const {
+        std::string key = std::to_string(static_cast<int>(role)) + '/' + std::to_string(wall_clock()) + '/' +
+                          std::to_string(expected_name.size()) + '/' + std::string(expected_name);
+        for (const Bytes& der : chain) key += '/' + std::to_string(der.size()) + '/' + std::string(der.begin(), der.end());
+        {
+            std::lock_guard<std::mutex> lock(memo_mutex);
+            if (auto it = memo.find(key); it != memo.end()) return it->second;
+        }
+        Result<PeerIdentity> r = verify(chain, role, expected_name);
+        std::lock_guard<std::mutex> lock(memo_mutex);
+        if (memo.size() >= kMemoSize) memo.clear();
+        memo.emplace(std::move(key), r);
+        return r;
+    }
+#endif
 };
 
 X509Verifier::X509Verifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -278,7 +304,11 @@ Result<std::shared_ptr<X509Verifier>> X509Verifier::create(std::string_view ca_p
 Result<PeerIdentity> X509Verifier::verify(std::span<const Bytes> chain, Role role,
                                           std::string_view expected_name) const {
     try {
+#ifdef UDPVPN_FUZZING_BUILD
+        return impl_->memoized_verify(chain, role, expected_name);
+#else
         return impl_->verify(chain, role, expected_name);
+#endif
     } catch (...) {
         return fail(Error::internal);
     }

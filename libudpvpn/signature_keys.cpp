@@ -3,6 +3,7 @@
 // via OpenSSL.
 #include "signature_keys.hpp"
 
+#include "fuzzing_seam.hpp"
 #include "openssl_util.hpp"
 #include "secret.hpp"
 
@@ -190,6 +191,52 @@ private:
     std::size_t size_;
 };
 
+#ifdef UDPVPN_FUZZING_BUILD
+// The fuzzing-build seam (fuzzing_seam.hpp): stand-ins for a real key's signer and verifier, of
+// the same scheme and signature length. Never compiled outside sanitizer fuzz builds.
+std::size_t stand_in_size(SignatureScheme scheme, EVP_PKEY* key) noexcept {
+    if (scheme == SignatureScheme::rsa_pss_rsae_sha256) return static_cast<std::size_t>(EVP_PKEY_get_size(key));
+    return kEd25519SignatureSize;   // Ed25519, and a 64-byte "DER" for ECDSA
+}
+
+class StandInPeerKey final : public PeerKey {
+public:
+    StandInPeerKey(SignatureScheme scheme, std::size_t size) noexcept : scheme_(scheme), size_(size) {}
+    SignatureScheme scheme() const noexcept override { return scheme_; }
+    Error verify(ByteView, ByteView signature) const noexcept override {
+        const bool length_ok = scheme_ == SignatureScheme::ecdsa_p256_sha256
+                                   ? signature.size() >= fuzzing::kStandInSignature.size() &&
+                                         signature.size() <= kMaxEcdsaP256SignatureSize
+                                   : signature.size() == size_;
+        // memcmp, so that libFuzzer's comparison hooks teach the fuzzer the expected bytes.
+        if (!length_ok || std::memcmp(signature.data(), fuzzing::kStandInSignature.data(),
+                                      fuzzing::kStandInSignature.size()) != 0)
+            return Error::bad_signature;
+        return Error::ok;
+    }
+
+private:
+    SignatureScheme scheme_;
+    std::size_t size_;
+};
+
+class StandInSigner final : public Signer {
+public:
+    StandInSigner(SignatureScheme scheme, std::size_t size) noexcept : scheme_(scheme), size_(size) {}
+    SignatureScheme scheme() const noexcept override { return scheme_; }
+    std::size_t max_signature_size() const noexcept override { return size_; }
+    Error sign(ByteView, Bytes& signature_out) const noexcept override {
+        std::array<std::uint8_t, kMaxRsaBits / 8> sig{};
+        std::memcpy(sig.data(), fuzzing::kStandInSignature.data(), fuzzing::kStandInSignature.size());
+        return append_signature(sig.data(), size_, signature_out);
+    }
+
+private:
+    SignatureScheme scheme_;
+    std::size_t size_;
+};
+#endif
+
 }  // namespace
 
 std::string describe_key(EVP_PKEY* key) {
@@ -218,7 +265,9 @@ std::string unsupported_key_text(EVP_PKEY* key) {
     return "unsupported key " + describe_key(key) + ": " + kSupportedKeysText;
 }
 
-Result<std::shared_ptr<const PeerKey>> make_peer_key(EVP_PKEY* pub) noexcept {
+namespace {
+
+Result<std::shared_ptr<const PeerKey>> make_real_peer_key(EVP_PKEY* pub) noexcept {
     if (pub == nullptr) return {{}, Error::cert_invalid};
     ossl::ErrorGuard guard;
     try {
@@ -245,7 +294,7 @@ Result<std::shared_ptr<const PeerKey>> make_peer_key(EVP_PKEY* pub) noexcept {
     return {{}, Error::cert_unsupported_key};
 }
 
-Result<std::shared_ptr<const Signer>> make_signer(EVP_PKEY* priv) noexcept {
+Result<std::shared_ptr<const Signer>> make_real_signer(EVP_PKEY* priv) noexcept {
     if (priv == nullptr) return {{}, Error::invalid_argument};
     ossl::ErrorGuard guard;
     try {
@@ -279,6 +328,38 @@ Result<std::shared_ptr<const Signer>> make_signer(EVP_PKEY* priv) noexcept {
         return {{}, Error::internal};
     }
     return {{}, Error::cert_unsupported_key};
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const PeerKey>> make_peer_key(EVP_PKEY* pub) noexcept {
+    auto key = make_real_peer_key(pub);
+#ifdef UDPVPN_FUZZING_BUILD
+    if (key) {
+        try {
+            const SignatureScheme scheme = key.value->scheme();
+            return {std::make_shared<const StandInPeerKey>(scheme, stand_in_size(scheme, pub)), Error::ok};
+        } catch (...) {
+            return {{}, Error::internal};
+        }
+    }
+#endif
+    return key;
+}
+
+Result<std::shared_ptr<const Signer>> make_signer(EVP_PKEY* priv) noexcept {
+    auto signer = make_real_signer(priv);
+#ifdef UDPVPN_FUZZING_BUILD
+    if (signer) {
+        try {
+            const SignatureScheme scheme = signer.value->scheme();
+            return {std::make_shared<const StandInSigner>(scheme, stand_in_size(scheme, priv)), Error::ok};
+        } catch (...) {
+            return {{}, Error::internal};
+        }
+    }
+#endif
+    return signer;
 }
 
 }  // namespace udpvpn
