@@ -294,7 +294,7 @@ Result<std::shared_ptr<X509Verifier>> X509Verifier::create(std::string_view ca_p
             if (X509_STORE_add_crl(impl->store.get(), crl.get()) != 1) return {{}, Error::invalid_argument};
         impl->policy = policy;
         impl->wall_clock = std::move(wall_clock);
-        impl->crl_check = !crls.empty() || policy.require_crl;
+        impl->crl_check = (!crls.empty() || policy.require_crl) && !UDPVPN_FAULT(policy, crl_ignored);
         return {std::shared_ptr<X509Verifier>(new X509Verifier(std::move(impl))), Error::ok};
     } catch (...) {
         return {{}, Error::internal};

@@ -637,6 +637,7 @@ private:
             switch (limits_.admit(now, from, v.cookie_valid)) {
             case SourceLimits::Verdict::open: break;
             case SourceLimits::Verdict::retry:
+                if (UDPVPN_FAULT(config_, cookie_never_required)) break;   // opens, uncounted
                 if (const std::size_t n = gate_.retry(now, from, v.client_sid, v.client_eph_pub, retry);
                     n > 0 && stateless_.size() < kMaxStatelessQueue) {
                     stateless_.emplace_back(from, Bytes(retry, retry + n));

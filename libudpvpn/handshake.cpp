@@ -129,7 +129,7 @@ HandshakeBase::StepResult HandshakeBase::take_peer_auth_message(const HsMessage&
     case Expect::finished: {
         if (msg.type != HsMsgType::finished) break;
         const Secret32& key = peer == Role::server ? hs_.server_finished : hs_.client_finished;
-        if (!verify_finished(key, transcript_.snapshot(), msg.body))
+        if (!verify_finished(key, transcript_.snapshot(), msg.body) && !UDPVPN_FAULT(*this, client_finished_unverified))
             return {Error::bad_finished, peer_name(peer) + " Finished does not verify"};
         transcript_.update(msg.whole);
         expect_ = Expect::done;
@@ -432,7 +432,8 @@ ResponderGate::Verdict ResponderGate::classify(TimeNs now, const PeerAddress& fr
     auto drop = [&v](Error e) { v.kind = Verdict::drop; v.reason = e; return v; };
     if (datagram.empty() || datagram.size() > kMaxHandshakeDatagram) return drop(Error::malformed);
     if (datagram[0] == static_cast<std::uint8_t>(PacketType::pad)) {
-        if (!admission_verify(admission_key_.expose(), datagram)) return drop(Error::admission_denied);
+        if (!admission_verify(admission_key_.expose(), datagram) && !UDPVPN_FAULT(config_, admission_key_unchecked))
+            return drop(Error::admission_denied);
         auto p = parse_pad(datagram);
         if (!p.ok()) return drop(p.error);
         v.kind = Verdict::pad;
@@ -442,7 +443,8 @@ ResponderGate::Verdict ResponderGate::classify(TimeNs now, const PeerAddress& fr
     }
     if (datagram[0] != static_cast<std::uint8_t>(PacketType::initial)) return drop(Error::unexpected_packet);
     if (datagram.size() < kMinInitialSize) return drop(Error::malformed);          // §1.1
-    if (!admission_verify(admission_key_.expose(), datagram)) return drop(Error::admission_denied);
+    if (!admission_verify(admission_key_.expose(), datagram) && !UDPVPN_FAULT(config_, admission_key_unchecked))
+        return drop(Error::admission_denied);
     auto p = parse_initial(datagram);
     if (!p.ok()) return drop(p.error);
     v.client_sid = p.value.client_sid;
@@ -454,7 +456,7 @@ ResponderGate::Verdict ResponderGate::classify(TimeNs now, const PeerAddress& fr
         if (!cookies_.verify(now, from, v.client_sid, v.client_eph_pub, p.value.cookie)) return drop(Error::bad_tag);
         v.cookie_valid = true;
         std::memcpy(v.cookie.data(), p.value.cookie.data(), kCookieSize);
-    } else if (half_open_count >= config_.cookie_threshold) {
+    } else if (half_open_count >= config_.cookie_threshold && !UDPVPN_FAULT(config_, cookie_never_required)) {
         v.retry_size = retry(now, from, v.client_sid, v.client_eph_pub, retry_out);
         if (v.retry_size == 0) return drop(Error::buffer_too_small);
         v.kind = Verdict::retry;
@@ -484,6 +486,7 @@ ServerHandshake::ServerHandshake(const ResponderConfig& config, const Identity& 
       deadline_(now + config.timers.handshake_timeout), timer_(config.timers.handshake_pto),
       admission_key_(admission_secret_of(config)) {
     ensure_sodium();
+    UDPVPN_FAULT_COPY(*this, config);
     datagram_size_ = std::clamp<std::size_t>(config.max_datagram, kMinHandshakeDatagram, kMaxHandshakeDatagram);
     received_ = initial_datagram.size();
     // A cookie admits the INITIAL but does not validate the address (§10.3): it can be captured
@@ -598,7 +601,7 @@ void ServerHandshake::fail_server(Error e, std::string text) {
 }
 
 std::size_t ServerHandshake::budget() const noexcept {
-    if (validated_) return std::numeric_limits<std::size_t>::max();
+    if (validated_ || UDPVPN_FAULT(*this, amplification_unlimited)) return std::numeric_limits<std::size_t>::max();
     const std::uint64_t cap = 3 * received_;   // §3.4: 3 × bytes received before validation
     return cap > sent_ ? static_cast<std::size_t>(cap - sent_) : 0;
 }

@@ -105,6 +105,9 @@ protected:
     HandshakeSecrets hs_;
     Expect expect_;
     HandshakeResult result_;
+#ifdef UDPVPN_CONFORMANCE_FAULTS
+    ConformanceFault conformance_fault = ConformanceFault::none;   // set by ServerHandshake only
+#endif
 };
 
 class ClientHandshake : public HandshakeBase {

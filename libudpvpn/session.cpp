@@ -180,7 +180,7 @@ Session::Opened Session::open(TimeNs now, const PeerAddress& from, const DataHea
         r.status = Error::stale_key;
         return r;
     }
-    if (!key->window.check(h.counter)) { r.status = Error::replayed; return r; }
+    if (!key->window.check(h.counter) && !UDPVPN_FAULT(config_, replay_check_off)) { r.status = Error::replayed; return r; }
     Result<ByteView> pt = open_data(key->aead, h, datagram);
     if (!pt) {
         // Integrity limit: too many forgeries against one key and the key must go.
@@ -443,7 +443,9 @@ void Session::on_peer_disconnect(TimeNs now, std::string text) {
 void Session::close(TimeNs now, Error reason, std::string_view text) {
     if (closed_ || closing_) return;
     // The wire carries the close reason codes of docs/rfc-draft.txt, not our internal Error values.
-    Result<Bytes> body = encode_disconnect({close_code_for(reason), disconnect_text(text)});
+    std::uint16_t code = close_code_for(reason);
+    if (UDPVPN_FAULT(config_, disconnect_code_wrong)) code = 0;
+    Result<Bytes> body = encode_disconnect({code, disconnect_text(text)});
     if (body) control_->send(now, kMsgDisconnect, body.value);
     closing_ = true;
     close_reason_ = reason;

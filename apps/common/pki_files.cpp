@@ -2,6 +2,7 @@
 #include "pki_files.hpp"
 
 #include "config_files.hpp"
+#include "conformance_fault_env.hpp"
 #include "credential_format.hpp"
 #include "log.hpp"
 #include "toml_reader.hpp"
@@ -232,6 +233,9 @@ LoadedVerifier load_verifier_files(const std::string& ca_file, const std::string
     VerifierPolicy policy;
     policy.require_crl = require_crl;
     policy.allow_missing_eku = allow_missing_eku;
+#ifdef UDPVPN_CONFORMANCE_FAULTS
+    policy.conformance_fault = conformance_fault_from_env();   // test builds only
+#endif
     auto v = X509Verifier::create(ca_pem, crl_pem, policy, [] { return static_cast<std::int64_t>(std::time(nullptr)); });
     if (!v) fail("pki.ca", "cannot use " + ca_file + (crl_file.empty() ? "" : " with " + crl_file) + ": " + to_string(v.error));
     out.verifier = v.value;

@@ -2,6 +2,7 @@
 #include "server.hpp"
 
 #include "clock.hpp"
+#include "conformance_fault_env.hpp"
 #include "ip_packet.hpp"
 #include "json_writer.hpp"
 #include "log.hpp"
@@ -67,6 +68,9 @@ ResponderConfig Server::responder_config() const {
     // frames: protocol field (2) + information up to pppd's mtu/mru (<= tunnel.mtu).
     apply_path_sizes(rc, cfg_.mode == TunnelMode::ppp ? cfg_.mtu + 2u : cfg_.mtu);
     if (cfg_.mode == TunnelMode::ppp) rc.inner_protocols = 2;
+#ifdef UDPVPN_CONFORMANCE_FAULTS
+    rc.conformance_fault = conformance_fault_from_env();   // test builds only
+#endif
     return rc;
 }
 

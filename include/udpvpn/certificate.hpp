@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // X.509 identities and the certificate verifier (OpenSSL 3 behind this interface only).
 #pragma once
+#include <udpvpn/conformance_fault.hpp>
 #include <udpvpn/error.hpp>
 #include <udpvpn/types.hpp>
 
@@ -68,6 +69,9 @@ struct VerifierPolicy {
     // either role if its keyUsage includes digitalSignature: for old PKIs that issue no EKU, where
     // any certificate of the CA may then act as server or client.
     bool allow_missing_eku = false;
+#ifdef UDPVPN_CONFORMANCE_FAULTS
+    ConformanceFault conformance_fault = ConformanceFault::none;   // test builds only: conformance_fault.hpp
+#endif
 };
 
 // The OpenSSL implementation. `wall_clock` returns Unix seconds (the verifier never reads a clock

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Protocol configuration. Every default is the safe one; docs/rfc-draft.txt lists them all.
 #pragma once
+#include <udpvpn/conformance_fault.hpp>
 #include <udpvpn/types.hpp>
 
 #include <optional>
@@ -33,6 +34,9 @@ struct CommonConfig {
     // Re-verify the peer's chain after every rekey (docs/rfc-draft.txt 12.6), on top of
     // timers.reverify_interval: an expired or newly revoked certificate lasts one rekey interval.
     bool reverify_on_rekey = true;
+#ifdef UDPVPN_CONFORMANCE_FAULTS
+    ConformanceFault conformance_fault = ConformanceFault::none;   // test builds only: conformance_fault.hpp
+#endif
 };
 
 struct InitiatorConfig : CommonConfig {
