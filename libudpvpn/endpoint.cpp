@@ -693,7 +693,7 @@ private:
             // else is not processed at all, however well it decrypts. Whoever holds the handshake keys
             // can send from a forged source, so no such packet may validate that source, move the
             // flight there or (as an ACK) keep the retransmission timer short.
-            if (!(h->second.from == from)) {
+            if (!(h->second.from == from) && !UDPVPN_FAULT(config_, half_open_address_unchecked)) {
                 stats_.unvalidated.wrong_address++;
                 return drop(Error::unexpected_packet);
             }

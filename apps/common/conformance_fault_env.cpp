@@ -17,6 +17,8 @@ constexpr std::pair<const char*, ConformanceFault> kFaults[] = {
     {"amplification_unlimited", ConformanceFault::amplification_unlimited},
     {"cookie_never_required", ConformanceFault::cookie_never_required},
     {"client_finished_unverified", ConformanceFault::client_finished_unverified},
+    {"client_cert_verify_unchecked", ConformanceFault::client_cert_verify_unchecked},
+    {"half_open_address_unchecked", ConformanceFault::half_open_address_unchecked},
     {"crl_ignored", ConformanceFault::crl_ignored},
     {"disconnect_code_wrong", ConformanceFault::disconnect_code_wrong},
     {"admission_key_unchecked", ConformanceFault::admission_key_unchecked},

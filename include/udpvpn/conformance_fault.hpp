@@ -17,13 +17,15 @@ namespace udpvpn {
 // One fault per server process (udpvpn-server reads its name from $UDPVPN_CONFORMANCE_FAULT).
 enum class ConformanceFault : std::uint8_t {
     none,
-    replay_check_off,            // DATA: the replay window is not consulted (§11.5)
-    amplification_unlimited,     // the 3x budget before address validation is ignored (§10.2)
-    cookie_never_required,       // never a RETRY: over cookie_threshold or a source limit, open anyway
-    client_finished_unverified,  // the client's FINISHED is accepted whatever it holds (§8.5)
-    crl_ignored,                 // the verifier never checks the CRLs it was given (§17)
-    disconnect_code_wrong,       // DISCONNECT carries code 0 (normal) whatever the reason (§18)
-    admission_key_unchecked,     // INITIAL and PAD accepted whatever their admission MAC (§10.1)
+    replay_check_off,             // DATA: the replay window is not consulted (§11.5)
+    amplification_unlimited,      // the 3x budget before address validation is ignored (§10.2)
+    cookie_never_required,        // never a RETRY: over cookie_threshold or a source limit, open anyway
+    client_finished_unverified,   // the client's FINISHED is accepted whatever it holds (§8.5)
+    client_cert_verify_unchecked, // the client's CERTIFICATE_VERIFY signature is not checked (§8.4)
+    half_open_address_unchecked,  // a half-open session takes HANDSHAKE packets from any address (§10.2)
+    crl_ignored,                  // the verifier never checks the CRLs it was given (§17)
+    disconnect_code_wrong,        // DISCONNECT carries code 0 (normal) whatever the reason (§18)
+    admission_key_unchecked,      // INITIAL and PAD accepted whatever their admission MAC (§10.1)
 };
 
 }  // namespace udpvpn
