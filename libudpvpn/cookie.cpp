@@ -9,6 +9,18 @@ namespace udpvpn {
 
 void CookieJar::rotate(std::uint64_t bucket) noexcept {
     if (have_current_ && bucket <= bucket_) return;   // time never runs backwards for us
+    if (cluster_key_) {
+        // Derived: the previous bucket's secret exists whatever the gap, as at the other servers.
+        previous_ = cluster_cookie_secret(*cluster_key_, bucket - 1);
+        have_previous_ = true;
+        if (have_current_ && bucket == bucket_ + 1) claimed_previous_.swap(claimed_current_);
+        else claimed_previous_.clear();
+        claimed_current_.clear();
+        current_ = cluster_cookie_secret(*cluster_key_, bucket);
+        bucket_ = bucket;
+        have_current_ = true;
+        return;
+    }
     if (have_current_ && bucket == bucket_ + 1) {
         previous_ = current_;
         have_previous_ = true;
@@ -43,7 +55,7 @@ void CookieJar::mac(const Secret32& key, std::uint64_t bucket, const PeerAddress
 
 Cookie CookieJar::make(TimeNs now, const PeerAddress& from, SessionId client_sid,
                        const PublicKey32& client_eph_pub) noexcept {
-    const std::uint64_t bucket = now >> kCookieBucketShift;
+    const std::uint64_t bucket = bucket_of(now);
     rotate(bucket);
     Cookie c{};
     Writer w(c);
@@ -55,7 +67,7 @@ Cookie CookieJar::make(TimeNs now, const PeerAddress& from, SessionId client_sid
 bool CookieJar::verify(TimeNs now, const PeerAddress& from, SessionId client_sid, const PublicKey32& client_eph_pub,
                        ByteView cookie) noexcept {
     if (cookie.size() != kCookieSize) return false;
-    rotate(now >> kCookieBucketShift);
+    rotate(bucket_of(now));
     Reader r(cookie);
     const std::uint64_t bucket = r.u64();
     const Secret32* key = nullptr;

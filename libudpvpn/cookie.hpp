@@ -7,7 +7,11 @@
 // returns it one round trip after the RETRY. Nothing about a client is stored before it does; a
 // cookie that opened a half-open session is remembered for as long as it is valid, so that a
 // captured one cannot open another (claim()).
+// With a cluster key (servers behind one load balancer, Section 10.5) the secret of each bucket is
+// derived from it instead of drawn, and the bucket counts wall-clock time (now + clock offset), so
+// every server of the cluster makes and accepts the same cookies, with the same 4.3 to 8.6 s life.
 #pragma once
+#include "cluster_key.hpp"
 #include "secret.hpp"
 #include "wire_format.hpp"
 
@@ -24,6 +28,9 @@ inline constexpr unsigned kCookieBucketShift = 32;   // §10.3: bucket = now_ns 
 class CookieJar {
 public:
     explicit CookieJar(Rng& rng) noexcept : rng_(rng) {}
+    // Shared secrets: `cluster_key` must outlive the jar.
+    CookieJar(Rng& rng, const Secret32* cluster_key, TimeNs clock_offset) noexcept
+        : rng_(rng), cluster_key_(cluster_key), clock_offset_(clock_offset) {}
 
     Cookie make(TimeNs now, const PeerAddress& from, SessionId client_sid, const PublicKey32& client_eph_pub) noexcept;
     // true if the cookie's bucket is the current or the previous one and the MAC matches (constant time).
@@ -35,6 +42,7 @@ public:
     Claim claim(const Cookie& cookie, std::size_t capacity);
 
 private:
+    std::uint64_t bucket_of(TimeNs now) const noexcept { return (now + clock_offset_) >> kCookieBucketShift; }
     void rotate(std::uint64_t bucket) noexcept;
     void mac(const Secret32& key, std::uint64_t bucket, const PeerAddress& from, SessionId sid,
              const PublicKey32& eph, std::uint8_t out[16]) const noexcept;
@@ -49,6 +57,8 @@ private:
     using Claimed = std::unordered_set<std::array<std::uint8_t, 16>, MacHash>;
 
     Rng& rng_;
+    const Secret32* cluster_key_ = nullptr;
+    TimeNs clock_offset_ = 0;
     Claimed claimed_current_, claimed_previous_;   // MACs of claimed cookies, per bucket
     bool have_current_ = false, have_previous_ = false;
     std::uint64_t bucket_ = 0;     // bucket of current_

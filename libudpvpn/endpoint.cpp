@@ -6,6 +6,7 @@
 #include "handshake.hpp"
 #include "session.hpp"
 #include "source_limits.hpp"
+#include "stateless_reset.hpp"
 #include "wire_format.hpp"
 
 #include <udpvpn/endpoint.hpp>
@@ -162,6 +163,7 @@ public:
     Result<SessionId> connect(TimeNs now) override {
         now_ = now;
         session_.reset();
+        reset_token_.reset();
         SessionId sid = 0;
         while (sid == 0) {
             std::uint8_t b[4];
@@ -177,6 +179,23 @@ public:
         now_ = now;
         if (d.empty()) return drop(Error::malformed);
         const std::uint8_t type = d[0];
+        if (reset_token_ && session_ && d.size() <= kMaxResetSize && is_stateless_reset(d, *reset_token_)) {
+            // Section 10.5: no server behind our address knows the session any more. Nothing is sent
+            // (the server has no keys to read it); the application reconnects at once.
+            stats_.resets_received++;
+            session_.reset();
+            handshake_.reset();
+            reset_token_.reset();
+            Event e;
+            e.type = EventType::closed;
+            e.session = sid_;
+            e.reason = Error::peer_closed;
+            e.text = "stateless reset: the server no longer knows this session";
+            push_event(std::move(e));
+            Received r;
+            r.session = sid_;
+            return r;
+        }
         if (is_data_type(type)) {
             Result<DataHeader> h = parse_data_header(d);
             if (!h) return drop(h.error);
@@ -337,6 +356,7 @@ private:
         p.peer_chain = r.peer_chain;
         p.expected_name = config_.expected_server_name;
         session_ = std::make_unique<Session>(config_, *rng_, std::move(p), r.secrets, now);
+        reset_token_ = r.reset_token;
         report_established(sid_, r, config_.server);
     }
 
@@ -345,6 +365,7 @@ private:
             drain_session_events(*session_);
             session_.reset();
             handshake_.reset();
+            reset_token_.reset();
         }
     }
 
@@ -355,6 +376,7 @@ private:
     SessionId sid_ = 0;
     std::unique_ptr<ClientHandshake> handshake_;
     std::unique_ptr<Session> session_;
+    std::optional<ResetToken> reset_token_;   // from the server's handshake, while session_ lives
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -363,8 +385,12 @@ class Responder final : public EndpointBase {
 public:
     Responder(const ResponderConfig& c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
         : config_(c), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)),
-          gate_(config_, *rng_), limits_(config_) {}
-    ~Responder() override { wipe_admission_key(config_); }
+          gate_(config_, *rng_), limits_(config_), cluster_key_(cluster_secret_of(config_)),
+          reset_limit_(config_.cluster_key ? config_.stateless_reset_rate : 0) {}
+    ~Responder() override {
+        wipe_admission_key(config_);
+        wipe_cluster_key(config_);
+    }
 
     Result<SessionId> connect(TimeNs) override { return {0, Error::invalid_state}; }
 
@@ -743,7 +769,23 @@ private:
             r.session = sid;
             return r;
         }
+        send_stateless_reset(now, from, sid, d.size());
         return drop(Error::unknown_session);
+    }
+
+    // Section 10.5: DATA for a session we do not know (its server died, or we restarted). Only with
+    // a cluster key, smaller than the trigger, and at most stateless_reset_rate per second.
+    void send_stateless_reset(TimeNs now, const PeerAddress& to, SessionId sid, std::size_t trigger_size) {
+        if (!config_.cluster_key || trigger_size <= kMinResetSize || stateless_.size() >= kMaxStatelessQueue) return;
+        if (!reset_limit_.take(now)) {
+            stats_.resets_rate_limited++;
+            return;
+        }
+        std::uint8_t out[kMaxResetSize];
+        const std::size_t n = write_stateless_reset(stateless_reset_token(cluster_key_, sid), trigger_size, *rng_, out);
+        if (n == 0) return;
+        stateless_.emplace_back(to, Bytes(out, out + n));
+        stats_.resets_sent++;
     }
 
     Received after_half_open(TimeNs now, SessionId sid, Error e) {
@@ -830,6 +872,8 @@ private:
     std::shared_ptr<Rng> rng_;
     ResponderGate gate_;
     SourceLimits limits_;
+    Secret32 cluster_key_;          // zeros without one: then no reset is ever sent
+    ResetRateLimit reset_limit_;
     std::unordered_map<SessionId, HalfOpen> half_open_;
     std::map<std::array<std::uint8_t, 32>, SessionId> by_eph_;
     std::unordered_map<SessionId, Live> sessions_;
@@ -859,10 +903,12 @@ Result<std::unique_ptr<Endpoint>> Endpoint::make_responder(ResponderConfig confi
                                                            std::shared_ptr<Rng> rng) {
     if (!rng || !verifier || identity.chain.empty() || !identity.signer || config.suites.empty()) {
         wipe_admission_key(config);
+        wipe_cluster_key(config);
         return {nullptr, Error::invalid_argument};
     }
     auto ep = std::make_unique<Responder>(config, std::move(identity), std::move(verifier), std::move(rng));
     wipe_admission_key(config);   // our by-value copy: the endpoint holds (and wipes) its own
+    wipe_cluster_key(config);
     return {std::move(ep), Error::ok};
 }
 

@@ -355,6 +355,7 @@ HandshakeBase::StepResult ClientHandshake::take_encrypted_extensions(const HsMes
         return {Error::unsupported_extension, "unsupported critical extension " + hex16(ext.unsupported_type)};
     if (ext.error != Error::ok) return {Error::protocol_violation, "malformed extensions from the server"};
     result_.server_flight_hint = ext.ext.flight_size_hint.value_or(0);
+    if (ext.ext.stateless_reset_token) result_.reset_token = ResetToken(ByteView(*ext.ext.stateless_reset_token));
     result_.peer_inner_protocols = ext.ext.inner_protocols.value_or(0);
     transcript_.update(msg.whole);
     expect_ = Expect::certificate;
@@ -420,11 +421,15 @@ Error ClientHandshake::send_own_flight() {
 // ResponderGate
 
 ResponderGate::ResponderGate(const ResponderConfig& config, Rng& rng)
-    : config_(config), admission_key_(admission_secret_of(config)), cookies_(rng) {
+    : config_(config), admission_key_(admission_secret_of(config)), cluster_key_(cluster_secret_of(config)),
+      cookies_(config.cluster_key ? CookieJar(rng, &cluster_key_, config.cookie_clock_offset) : CookieJar(rng)) {
     ensure_sodium();
 }
 
-ResponderGate::~ResponderGate() { wipe_admission_key(config_); }
+ResponderGate::~ResponderGate() {
+    wipe_admission_key(config_);
+    wipe_cluster_key(config_);
+}
 
 ResponderGate::Verdict ResponderGate::classify(TimeNs now, const PeerAddress& from, ByteView datagram,
                                                std::size_t half_open_count, MutableByteView retry_out) {
@@ -564,6 +569,12 @@ ServerHandshake::ServerHandshake(const ResponderConfig& config, const Identity& 
     Extensions ee;
     ee.flight_size_hint = 0;
     ee.inner_protocols = config.inner_protocols;
+    if (config.cluster_key) {
+        // Section 10.5: the token any server of the cluster can derive from our session ID.
+        const ResetToken token = stateless_reset_token(cluster_secret_of(config), server_sid);
+        ee.stateless_reset_token.emplace();
+        std::copy(token.expose().begin(), token.expose().end(), ee.stateless_reset_token->begin());
+    }
     const std::size_t ee_size = kHsMsgHeaderSize + encode_extensions(ee, options.extra_extensions).size();
     // flight_size_hint: the stream size, with the signature at its maximum length (ECDSA varies).
     ee.flight_size_hint = static_cast<std::uint32_t>(ee_size + cert.size() + kHsMsgHeaderSize + 4 +

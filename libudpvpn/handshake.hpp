@@ -43,6 +43,7 @@ struct HandshakeResult {
     SessionId client_sid = 0, server_sid = 0;
     std::uint8_t peer_inner_protocols = 0;   // the peer's inner_protocols extension (0 = absent)
     std::uint32_t server_flight_hint = 0;    // client: flight_size_hint from EE (cache it to size PADs)
+    std::optional<ResetToken> reset_token;   // client: stateless_reset_token from EE (Section 10.5)
     Hash32 th1{}, th2{};                     // transcript hashes (public values; vectors and tests)
 };
 
@@ -214,6 +215,7 @@ public:
 private:
     ResponderConfig config_;
     Secret32 admission_key_;   // the configured key or zeros (a pre-shared secret: wiped)
+    Secret32 cluster_key_;     // the configured cluster key or zeros (cookie secrets, Section 10.5)
     CookieJar cookies_;
 };
 

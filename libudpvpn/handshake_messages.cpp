@@ -47,7 +47,7 @@ void write_extension(Writer& w, std::uint16_t type, ByteView value) noexcept {
 }
 
 Bytes encode_extensions(const Extensions& e, ByteView extra) {
-    Bytes b(16 + extra.size());
+    Bytes b(36 + extra.size());
     Writer w(b);
     if (e.flight_size_hint) {
         std::uint8_t v[4];
@@ -58,6 +58,7 @@ Bytes encode_extensions(const Extensions& e, ByteView extra) {
         const std::uint8_t v = *e.inner_protocols;
         write_extension(w, kExtInnerProtocols, {&v, 1});
     }
+    if (e.stateless_reset_token) write_extension(w, kExtStatelessResetToken, *e.stateless_reset_token);
     w.bytes(extra);
     b.resize(w.size());
     return b;
@@ -73,7 +74,7 @@ ExtensionsParse parse_extensions(ByteView tlvs) noexcept {
         ByteView value = r.bytes(len);
         if (!r.ok()) break;
         const std::uint16_t code = type & static_cast<std::uint16_t>(~kExtCritical);
-        if (code == kExtFlightSizeHint || code == kExtInnerProtocols) {
+        if (code == kExtFlightSizeHint || code == kExtInnerProtocols || code == kExtStatelessResetToken) {
             if (seen & (1u << code)) { out.error = Error::malformed; return out; }
             seen |= 1u << code;
         }
@@ -83,6 +84,10 @@ ExtensionsParse parse_extensions(ByteView tlvs) noexcept {
         } else if (code == kExtInnerProtocols) {
             if (len != 1) { out.error = Error::malformed; return out; }
             out.ext.inner_protocols = value[0];
+        } else if (code == kExtStatelessResetToken) {
+            if (len != 16) { out.error = Error::malformed; return out; }
+            out.ext.stateless_reset_token.emplace();
+            std::copy(value.begin(), value.end(), out.ext.stateless_reset_token->begin());
         } else if (type & kExtCritical) {
             out.error = Error::unsupported_extension;
             out.unsupported_type = type;

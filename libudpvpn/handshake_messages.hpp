@@ -42,10 +42,17 @@ Result<HsMessage> read_hs_message(ByteView available, bool& complete) noexcept;
 inline constexpr std::uint16_t kExtCritical = 0x8000;
 inline constexpr std::uint16_t kExtFlightSizeHint = 0x0001;   // u32, server EE
 inline constexpr std::uint16_t kExtInnerProtocols = 0x0002;   // u8 bitmask: 1 IP, 2 PPP
+inline constexpr std::uint16_t kExtStatelessResetToken = 0x0003;   // 16 bytes, server EE (Section 10.5)
 
 struct Extensions {
     std::optional<std::uint32_t> flight_size_hint;
     std::optional<std::uint8_t> inner_protocols;
+    std::optional<std::array<std::uint8_t, 16>> stateless_reset_token;
+    // The token lets its holder end the session: wiped with the parsed extensions.
+    ~Extensions() { if (stateless_reset_token) sodium_memzero(stateless_reset_token->data(), 16); }
+    Extensions() = default;
+    Extensions(const Extensions&) = default;
+    Extensions& operator=(const Extensions&) = default;
 };
 
 void write_extension(Writer& w, std::uint16_t type, ByteView value) noexcept;

@@ -37,6 +37,7 @@ ORDER = [
     ("config_push.vec", "CONFIG Message Bodies"),
     ("hdlc_framing.vec", "HDLC-like Framing (Informative)"),
     ("signature.vec", "CERTIFICATE_VERIFY Signatures"),
+    ("stateless_reset.vec", "Stateless Reset and Shared Cookie Secrets"),
 ]
 
 INTRO = """\

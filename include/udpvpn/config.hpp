@@ -62,6 +62,14 @@ struct ResponderConfig : CommonConfig {
     std::uint32_t handshake_rate_per_source = 10; // new half-open sessions per second (burst as many)
     std::uint32_t handshake_rate_per_prefix = 50;
     std::size_t early_data_limit = 16;
+    // Servers behind one load balancer (docs/rfc-draft.txt, Section 10.5) share this key: a RETRY
+    // cookie of one is valid at the others, and any of them can send a client a stateless reset
+    // for a session it does not know. Unset: cookie secrets are random and no reset is sent.
+    std::optional<std::array<std::uint8_t, 32>> cluster_key;
+    // Added to `now` for the cookie time bucket: servers sharing cluster_key must agree on it, so
+    // they pass wall-clock time (CLOCK_REALTIME - CLOCK_MONOTONIC), kept within about 1 s by NTP.
+    TimeNs cookie_clock_offset = 0;
+    std::uint32_t stateless_reset_rate = 100;     // resets sent per second (burst as many); 0 = none
 };
 
 }  // namespace udpvpn

@@ -89,6 +89,11 @@ struct EndpointStats {
     std::uint64_t retries_sent = 0;
     std::uint64_t handshakes_completed = 0;
     InnerDropStats inner_dropped;
+    // Stateless resets (docs/rfc-draft.txt, Section 10.5): sent by a responder for DATA of unknown
+    // sessions, held back by its rate limit, and accepted by an initiator (its session then closes).
+    std::uint64_t resets_sent = 0;
+    std::uint64_t resets_rate_limited = 0;
+    std::uint64_t resets_received = 0;
 };
 
 class Endpoint {
