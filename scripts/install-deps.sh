@@ -10,6 +10,7 @@ pkgs=(
   qemu-system-x86 busybox-static ppp xz-utils
   openvpn wireguard-go wireguard-tools
   prometheus   # promtool: tests/e2e/metrics.sh checks the server's exposition with it
+  nftables     # nft: tests/e2e/load_balancer.sh and tools/udpvpn-lb, the stateless balancer
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -13,6 +13,14 @@ inline TimeNs monotonic_now() noexcept {
                                    .count());
 }
 
+// Wall-clock time minus monotonic time, in nanoseconds: added to monotonic time where servers must
+// agree on the time (the cookie buckets of servers sharing a cluster key).
+inline TimeNs wall_clock_offset() noexcept {
+    const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+    return static_cast<TimeNs>(wall) - monotonic_now();
+}
+
 inline std::chrono::steady_clock::time_point to_time_point(TimeNs t) noexcept {
     return std::chrono::steady_clock::time_point(
         std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::nanoseconds(t)));

@@ -289,10 +289,15 @@ Identity load_identity(const std::string& cert_file, const std::string& key_file
     }
 }
 
-std::optional<std::array<std::uint8_t, 32>> load_admission_key(const std::string& file, KeyPermissions permissions) {
+namespace {
+
+// A 32-byte secret key file: 32 raw bytes or 64 hex digits (whitespace ignored), read into memory
+// that is wiped; a file that cannot be read or parsed is an error naming `option`.
+std::optional<std::array<std::uint8_t, 32>> load_key32(const std::string& file, const std::string& option,
+                                                       const char* what, KeyPermissions permissions) {
     if (file.empty()) return std::nullopt;
-    SecretText text = read_secret_file(file, "pki.admission_key", "the admission key");
-    check_exposure("pki.admission_key", file, permissions);
+    SecretText text = read_secret_file(file, option, what);
+    check_exposure(option, file, permissions);
     std::array<std::uint8_t, 32> key{};
     bool ok = false;
     if (text.str().size() == 32) {
@@ -308,8 +313,18 @@ std::optional<std::array<std::uint8_t, 32>> load_admission_key(const std::string
     std::optional<std::array<std::uint8_t, 32>> out;
     if (ok) out = key;
     sodium_memzero(key.data(), key.size());
-    if (!ok) fail("pki.admission_key", file + " must hold 32 raw bytes or 64 hex digits");
+    if (!ok) fail(option, file + " must hold 32 raw bytes or 64 hex digits");
     return out;
+}
+
+}  // namespace
+
+std::optional<std::array<std::uint8_t, 32>> load_admission_key(const std::string& file, KeyPermissions permissions) {
+    return load_key32(file, "pki.admission_key", "the admission key", permissions);
+}
+
+std::optional<std::array<std::uint8_t, 32>> load_cluster_key(const std::string& file, KeyPermissions permissions) {
+    return load_key32(file, "cluster.key", "the cluster key", permissions);
 }
 
 void wipe(std::optional<std::array<std::uint8_t, 32>>& key) noexcept {
@@ -319,6 +334,11 @@ void wipe(std::optional<std::array<std::uint8_t, 32>>& key) noexcept {
 
 void check_admission_key_file(const std::string& file, KeyPermissions permissions) {
     auto key = load_admission_key(file, permissions);
+    wipe(key);
+}
+
+void check_cluster_key_file(const std::string& file, KeyPermissions permissions) {
+    auto key = load_cluster_key(file, permissions);
     wipe(key);
 }
 

@@ -42,9 +42,14 @@ Identity load_identity(const std::string& cert_file, const std::string& key_file
 // 32 raw bytes or 64 hex digits (whitespace ignored). Throws ConfigError.
 std::optional<std::array<std::uint8_t, 32>> load_admission_key(const std::string& file,
                                                                KeyPermissions permissions = KeyPermissions::warn);
-// Wipes a key load_admission_key returned once the endpoint has its own copy.
+// The key servers behind one load balancer share ([cluster] key, docs/rfc-draft.txt Section 10.5):
+// the same format and checks as the admission key.
+std::optional<std::array<std::uint8_t, 32>> load_cluster_key(const std::string& file,
+                                                             KeyPermissions permissions = KeyPermissions::warn);
+// Wipes a key load_admission_key or load_cluster_key returned once the endpoint has its own copy.
 void wipe(std::optional<std::array<std::uint8_t, 32>>& key) noexcept;
 // Reads and checks the file, keeping no copy of the key: fails early on a bad file.
 void check_admission_key_file(const std::string& file, KeyPermissions permissions = KeyPermissions::warn);
+void check_cluster_key_file(const std::string& file, KeyPermissions permissions = KeyPermissions::warn);
 
 }  // namespace udpvpn::app

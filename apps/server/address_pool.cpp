@@ -16,14 +16,32 @@ std::array<std::uint8_t, 16> add(std::array<std::uint8_t, 16> a, std::size_t siz
 
 }  // namespace
 
-AddressPool::AddressPool(std::optional<IpPrefix> pool) {
-    if (pool) pool_ = pool->network();
+AddressPool::AddressPool(std::optional<IpPrefix> pool, unsigned slices, unsigned slice) {
+    if (!pool) return;
+    pool_ = pool->network();
+    slice_ = slice_of(*pool_, slices, slice);
+    if (!slice_) pool_.reset();   // the configuration check refuses this before we get here
+}
+
+std::optional<IpPrefix> AddressPool::slice_of(const IpPrefix& pool, unsigned slices, unsigned slice) {
+    unsigned bits = 0;
+    while ((1u << bits) < slices) ++bits;
+    const unsigned host_len = pool.v6 ? 128 : 32;
+    if (slices == 0 || (1u << bits) != slices || slice >= slices || pool.len + bits + 2 > host_len) return std::nullopt;
+    IpPrefix s = pool.network();
+    s.len = static_cast<std::uint8_t>(pool.len + bits);
+    // The slice number goes into the `bits` address bits right after the pool's prefix.
+    for (unsigned j = 0; j < bits; ++j) {
+        const unsigned pos = pool.len + j;   // from the most significant bit
+        if ((slice >> (bits - 1 - j)) & 1u) s.addr[pos / 8] |= static_cast<std::uint8_t>(0x80u >> (pos % 8));
+    }
+    return s;
 }
 
 std::optional<IpPrefix> AddressPool::server_address() const {
     if (!pool_) return std::nullopt;
-    IpPrefix s = *pool_;
-    s.addr = add(pool_->addr, pool_->addr_size(), 1);
+    IpPrefix s = *pool_;   // the first host of our slice, on a link as long as the whole pool
+    s.addr = add(slice_->addr, pool_->addr_size(), 1);
     return s;
 }
 
@@ -53,11 +71,11 @@ std::optional<IpPrefix> AddressPool::allocate(const std::optional<IpPrefix>& fix
         r.len = hostLen;
         return r;
     }
-    const unsigned hostBits = hostLen - pool_->len;
+    const unsigned hostBits = hostLen - slice_->len;
     // Scan at most a million candidates: enough for any real deployment, bounded for a /64.
     const std::uint64_t limit = hostBits >= 20 ? (1ull << 20) : (1ull << hostBits);
     for (std::uint64_t i = 2; i < limit; ++i) {
-        const Key k = add(pool_->addr, pool_->addr_size(), i);
+        const Key k = add(slice_->addr, slice_->addr_size(), i);
         if (!usable(k) || used_.count(k) || fixed_.count(k)) continue;
         used_.insert(k);
         IpPrefix r = *pool_;

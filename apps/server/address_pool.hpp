@@ -2,6 +2,10 @@
 // Inner addresses for clients: a fixed address per identity from the configuration, otherwise the
 // lowest free host address of the pool. The server owns the first host address; the network and
 // (IPv4) broadcast addresses are never handed out.
+// Several servers behind one load balancer share a pool cut into `slices` equal parts: each hands
+// out addresses of its own part only (and takes the first host of that part itself), so no two
+// hand out the same address and the network behind them can route each part to its server.
+// Fixed addresses may lie anywhere in the pool.
 #pragma once
 #include "inet.hpp"
 
@@ -14,7 +18,11 @@ namespace udpvpn::app {
 
 class AddressPool {
 public:
-    explicit AddressPool(std::optional<IpPrefix> pool = std::nullopt);
+    explicit AddressPool(std::optional<IpPrefix> pool = std::nullopt, unsigned slices = 1, unsigned slice = 0);
+
+    // The part of `pool` numbered `slice` of `slices` (a power of two); nullopt if the pool is too
+    // small for that many parts of at least 4 addresses.
+    static std::optional<IpPrefix> slice_of(const IpPrefix& pool, unsigned slices, unsigned slice);
 
     // The server's own address (first host, with the pool's length); nullopt if no pool.
     std::optional<IpPrefix> server_address() const;
@@ -35,6 +43,7 @@ private:
     bool usable(const Key& k) const;
 
     std::optional<IpPrefix> pool_;
+    std::optional<IpPrefix> slice_;   // where dynamic addresses come from (the pool when 1 slice)
     std::set<Key> used_;
     std::set<Key> fixed_;
 };

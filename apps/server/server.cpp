@@ -39,7 +39,8 @@ static std::string hex_sid(SessionId s) {
 }
 
 Server::Server(asio::io_context& io, ServerConfig config)
-    : io_(io), cfg_(std::move(config)), pool4_(cfg_.ipv4_pool), pool6_(cfg_.ipv6_pool), shutdown_timer_(io),
+    : io_(io), cfg_(std::move(config)), pool4_(cfg_.ipv4_pool, cfg_.pool_slices, cfg_.pool_slice),
+      pool6_(cfg_.ipv6_pool, cfg_.pool_slices, cfg_.pool_slice), shutdown_timer_(io),
       log_timer_(io) {
     for (const auto& [name, f] : cfg_.fixed) {
         if (f.ipv4) pool4_.reserve_fixed(*f.ipv4);
@@ -57,6 +58,11 @@ ResponderConfig Server::responder_config() const {
     ResponderConfig rc;
     cfg_.protocol.apply_to(rc);
     rc.admission_key = load_admission_key(cfg_.admission_key_file, key_permissions());
+    rc.server_id = cfg_.server_id;
+    rc.cluster_key = load_cluster_key(cfg_.cluster_key_file, key_permissions());
+    rc.stateless_reset_rate = cfg_.stateless_reset_rate;
+    // Cookie buckets in wall-clock time, so that every server of the cluster agrees (Section 10.5).
+    rc.cookie_clock_offset = wall_clock_offset();
     rc.max_sessions = cfg_.max_sessions;
     rc.max_half_open = cfg_.unvalidated_limits.max_half_open;
     rc.cookie_threshold = cfg_.unvalidated_limits.cookie_threshold;
@@ -96,6 +102,7 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
     ResponderConfig rc = responder_config();
     auto made = Endpoint::make_responder(rc, std::move(identity), verifier, std::make_shared<SystemRng>());
     wipe(rc.admission_key);   // the endpoint keeps its own copy and wipes it
+    wipe(rc.cluster_key);
     if (!made) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made.error));
     ep_ = std::move(made.value);
 
@@ -141,6 +148,11 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
     driver_->set_endpoint(ep_.get());
     driver_->start();
     arm_log_timer();
+    if (cfg_.server_id != 0 || !cfg_.cluster_key_file.empty() || cfg_.pool_slices > 1)
+        UVLOG_NOTICE("cluster: server id %u (route byte), %s, addresses from pool slice %u of %u", cfg_.server_id,
+                     cfg_.cluster_key_file.empty() ? "no cluster key (no shared cookies, no stateless reset)"
+                                                   : "cluster key loaded (shared cookies, stateless reset)",
+                     cfg_.pool_slice, cfg_.pool_slices);
     if (ppp_) {
         UVLOG_NOTICE("listening on udp port %u, PPP mode: %s%s%s", port(), cfg_.ppp.pppd.c_str(),
                      cfg_.ppp.options.empty() ? "" : " file ", cfg_.ppp.options.c_str());
@@ -630,6 +642,9 @@ std::string Server::status_json() const {
     j.field("uptime_s", static_cast<std::uint64_t>((now - started_) / kSecond));
     j.field("sessions", static_cast<std::uint64_t>(clients_.size()));
     j.field("client_to_client", cfg_.client_to_client);
+    j.field("server_id", static_cast<std::uint64_t>(cfg_.server_id));
+    j.field("stateless_resets_sent", ep_->stats().resets_sent);
+    j.field("stateless_resets_rate_limited", ep_->stats().resets_rate_limited);
     j.end_object();
     j.key("sessions").begin_array();
     for (const auto& [sid, c] : clients_) {

@@ -18,6 +18,7 @@ void check_server_startup(const ServerConfig& cfg) {
     load_verifier(cfg.ca_file, cfg.crl_file, cfg.require_crl, cfg.allow_missing_eku);
     load_identity(cfg.cert_file, cfg.key_file, perms);
     check_admission_key_file(cfg.admission_key_file, perms);
+    check_cluster_key_file(cfg.cluster_key_file, perms);
     if (cfg.mode == TunnelMode::ip && !cfg.test_tunnel.enabled())
         if (std::string problem = tun_name_problem(cfg.device); !problem.empty()) throw ConfigError(problem);
     if (std::string problem = check_user_group(cfg.user, cfg.group); !problem.empty()) throw ConfigError(problem);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server_config.hpp"
 
+#include "address_pool.hpp"
+
 #include "toml_reader.hpp"
 #include "tunnel_backend.hpp"
 
@@ -102,6 +104,23 @@ static ServerConfig read(TomlReader& r) {
     c.group = r.string("privileges.group", "");
     if (c.mode == TunnelMode::ppp && !c.user.empty())
         r.fail("privileges.user", "must be empty in PPP mode (the server starts pppd, which needs root)");
+
+    // Several servers behind one load balancer: route byte, shared key, a part of the pools each.
+    c.server_id = static_cast<std::uint8_t>(r.integer("cluster.server_id", 0, 0, 255));
+    c.cluster_key_file = r.string("cluster.key", "");
+    c.stateless_reset_rate = static_cast<std::uint32_t>(r.integer("cluster.stateless_reset_rate", 100, 0, 1 << 20));
+    c.pool_slices = static_cast<unsigned>(r.integer("cluster.pool_slices", 1, 1, 256));
+    if ((c.pool_slices & (c.pool_slices - 1)) != 0) r.fail("cluster.pool_slices", "must be a power of two (1, 2, 4, ... 256)");
+    c.pool_slice = c.server_id % c.pool_slices;
+    if (c.pool_slices > 1 && c.server_id >= c.pool_slices)
+        r.fail("cluster.server_id", "must be below cluster.pool_slices (" + std::to_string(c.pool_slices) +
+                                        "): it numbers this server's part of the pools");
+    for (const auto* pool : {&c.ipv4_pool, &c.ipv6_pool}) {
+        if (*pool && !AddressPool::slice_of(**pool, c.pool_slices, c.pool_slice))
+            r.fail((*pool)->v6 ? "tunnel.ipv6_pool" : "tunnel.ipv4_pool",
+                   "too small for cluster.pool_slices = " + std::to_string(c.pool_slices) +
+                       " parts of at least 4 addresses each");
+    }
 
     c.max_sessions = static_cast<std::size_t>(r.integer("protocol.max_sessions", 65536, 1, 1 << 24));
     ResponderConfig& u = c.unvalidated_limits;

@@ -63,6 +63,12 @@ struct ServerConfig {
     std::uint16_t metrics_port = 0;
     // [privileges]
     std::string user, group;
+    // [cluster]: several servers behind one load balancer (docs/rfc-draft.txt, Section 10.5)
+    std::uint8_t server_id = 0;                // route byte of our session IDs
+    std::string cluster_key_file;              // shared secret (cookies, stateless reset); "" = none
+    unsigned pool_slices = 1;                  // the pools are cut into this many parts ...
+    unsigned pool_slice = 0;                   // ... and we hand out addresses of this one
+    std::uint32_t stateless_reset_rate = 100;  // resets sent per second at most
     // [protocol]
     std::size_t max_sessions = 65536;
     // Peers not authenticated yet (docs/rfc-draft.txt, Section 10.4; udpvpn.conf(5)), [protocol].

@@ -3,6 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
+#include <string>
+
 using namespace udpvpn::app;
 
 TEST_CASE("the server takes the first host and clients get the next free ones") {
@@ -46,4 +49,34 @@ TEST_CASE("no pool, no addresses") {
     AddressPool pool;
     CHECK_FALSE(pool.server_address());
     CHECK_FALSE(pool.allocate(std::nullopt));
+}
+
+TEST_CASE("servers of one cluster hand out addresses from disjoint parts of the pool") {
+    // Four servers share 10.66.0.0/16, cut in four /18s; each takes the first host of its part.
+    std::set<std::string> seen;
+    for (unsigned slice = 0; slice < 4; ++slice) {
+        AddressPool pool(parse_prefix("10.66.0.0/16"), 4, slice);
+        const auto part = AddressPool::slice_of(*parse_prefix("10.66.0.0/16"), 4, slice);
+        REQUIRE(part);
+        CHECK(part->len == 18);
+        CHECK(to_string(*pool.server_address()) == "10.66." + std::to_string(slice * 64) + ".1/16");
+        for (int i = 0; i < 50; ++i) {
+            auto a = pool.allocate(std::nullopt);
+            REQUIRE(a);
+            CHECK(part->contains(*a));
+            CHECK(seen.insert(to_string(*a, false)).second);   // no address twice across servers
+        }
+    }
+    CHECK(seen.size() == 200);
+    // IPv6: the part number lands in the bits right after the prefix.
+    const auto v6 = AddressPool::slice_of(*parse_prefix("fd00:1::/48"), 8, 5);
+    REQUIRE(v6);
+    CHECK(to_string(*v6) == "fd00:1:0:a000::/51");
+    AddressPool p6(parse_prefix("fd00:1::/48"), 8, 5);
+    CHECK(to_string(*p6.server_address()) == "fd00:1:0:a000::1/48");
+    // Refused: not a power of two, a part beyond the count, parts of fewer than 4 addresses.
+    CHECK_FALSE(AddressPool::slice_of(*parse_prefix("10.66.0.0/16"), 3, 0));
+    CHECK_FALSE(AddressPool::slice_of(*parse_prefix("10.66.0.0/16"), 4, 4));
+    CHECK_FALSE(AddressPool::slice_of(*parse_prefix("10.66.0.0/28"), 8, 0));
+    CHECK(AddressPool::slice_of(*parse_prefix("10.66.0.0/28"), 4, 3));
 }

@@ -179,3 +179,31 @@ TEST_CASE("metrics: off unless [metrics] listen names an IP address and a port")
         CHECK(error_of(std::string("[metrics]\nlisten = \"") + bad + "\"\n").find("metrics.listen") != std::string::npos);
     }
 }
+
+TEST_CASE("[cluster]: route byte, shared key file, a part of the pools, checked") {
+    const auto c = parse_server_config(R"(
+[tunnel]
+ipv4_pool = "10.66.0.0/16"
+ipv6_pool = "fd66::/64"
+[cluster]
+server_id = 2
+key = "/etc/udpvpn/cluster.key"
+pool_slices = 4
+stateless_reset_rate = 50
+)", "s.toml");
+    CHECK(c.server_id == 2);
+    CHECK(c.cluster_key_file == "/etc/udpvpn/cluster.key");
+    CHECK(c.pool_slices == 4);
+    CHECK(c.pool_slice == 2);
+    CHECK(c.stateless_reset_rate == 50);
+    const auto d = parse_server_config("", "s.toml");
+    CHECK(d.server_id == 0);
+    CHECK(d.pool_slices == 1);
+    CHECK(d.cluster_key_file.empty());
+    CHECK(error_of("[cluster]\nserver_id = 256\n").find("cluster.server_id") != std::string::npos);
+    CHECK(error_of("[cluster]\npool_slices = 3\n").find("power of two") != std::string::npos);
+    CHECK(error_of("[cluster]\nserver_id = 4\npool_slices = 4\n").find("below cluster.pool_slices") != std::string::npos);
+    CHECK(error_of("[tunnel]\nipv4_pool = \"10.0.0.0/29\"\n[cluster]\npool_slices = 4\n").find("tunnel.ipv4_pool") !=
+          std::string::npos);
+    CHECK(error_of("[cluster]\nkeys = \"x\"\n").find("cluster.keys") != std::string::npos);   // unknown option
+}

@@ -174,3 +174,28 @@ TEST_CASE("files are read whole; a secret's buffer is wiped when it goes") {
     CHECK(contains(error_of([&] { read_config_file(d.path.string(), "pki.ca", "the CA"); }), "is a directory"));
     CHECK(contains(error_of([&] { TomlReader::from_file(d.path.string()); }), "is a directory"));
 }
+
+TEST_CASE("the cluster key file: read, checked like the other key files, refused when unreadable") {
+    TempDir d;
+    const std::string hex = d.write("cluster.key", std::string(64, 'a') + "\n");
+    auto key = load_cluster_key(hex, KeyPermissions::refuse);
+    REQUIRE(key);
+    CHECK((*key)[0] == 0xAA);
+    CHECK((*key)[31] == 0xAA);
+    wipe(key);
+    CHECK_FALSE(key);
+    CHECK_FALSE(load_cluster_key("", KeyPermissions::refuse));   // none configured
+    const std::string open = d.write("open.key", std::string(32, 'x'), 0644);
+    CHECK(error_of([&] { load_cluster_key(open, KeyPermissions::warn); }).empty());
+    const std::string refused = error_of([&] { load_cluster_key(open, KeyPermissions::refuse); });
+    CHECK(contains(refused, "cluster.key"));
+    CHECK(contains(refused, "chmod 600"));
+    CHECK(contains(error_of([&] { load_cluster_key(d.write("short.key", "abcd"), KeyPermissions::refuse); }),
+                   "must hold 32 raw bytes or 64 hex digits"));
+    CHECK(contains(error_of([&] { load_cluster_key((d.path / "missing.key").string(), KeyPermissions::refuse); }),
+                   "cluster.key"));
+    if (::geteuid() != 0) {   // root reads anything: the mode does not stop it
+        const std::string unreadable = d.write("unreadable.key", std::string(64, 'b'), 0000);
+        CHECK(contains(error_of([&] { load_cluster_key(unreadable, KeyPermissions::refuse); }), "cluster.key"));
+    }
+}
