@@ -105,6 +105,10 @@ std::string Server::metrics_text() const {
         .sample(u.no_session_id, {{"reason", "no_session_id"}})
         .sample(u.over_budget, {{"reason", "over_budget"}});
     m.counter("udpvpn_retries_sent_total", "RETRY packets (address validation cookies) sent.").sample(st.retries_sent);
+    m.counter("udpvpn_stateless_resets_total",
+              "Stateless resets for DATA of sessions this server does not know (cluster.key), by outcome.")
+        .sample(st.resets_sent, {{"outcome", "sent"}})
+        .sample(st.resets_rate_limited, {{"outcome", "rate_limited"}});
     m.counter("udpvpn_rekeys_total", "Rekeys completed by sessions.").sample(counters_.rekeys);
     m.counter("udpvpn_sessions_closed_total", "Sessions of clients that ended, by reason.");
     write_by_close_reason(m, counters_.closed);

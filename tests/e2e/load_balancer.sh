@@ -179,6 +179,13 @@ for ((i = 1; i <= N; i++)); do
 done
 [ "$moved" -eq "${COUNT[$VICTIM]}" ] && pass "all $moved clients of server $VICTIM back within $FAILOVER_LIMIT_MS ms (slowest $worst ms)" \
   || fail "only $moved of ${COUNT[$VICTIM]} clients of server $VICTIM measured"
+resets=0
+for k in 1 3; do
+  r=$(server_status "$k" | python3 -c 'import json,sys; print(json.load(sys.stdin)["server"]["stateless_resets_sent"])')
+  resets=$((resets + r))
+done
+[ "$resets" -ge "$moved" ] && pass "servers 1 and 3 sent $resets stateless resets for the $moved sessions of server $VICTIM" \
+  || fail "only $resets stateless resets sent"
 AFTER1=$(sessions 1)
 AFTER3=$(sessions 3)
 for k in 1 3; do
