@@ -285,7 +285,7 @@ void Session::on_rekey_init(TimeNs now, ByteView body) {
     Reader r(body);
     const std::uint32_t epoch = r.u32();
     ByteView peer_pub = r.bytes(32);
-    if (!r.at_end() || epoch != send_.epoch + 1) return finish_close(Error::protocol_violation, "bad REKEY_INIT");
+    if (!r.at_end() || epoch != send_.epoch + 1) return fail_protocol(now, "bad REKEY_INIT");
     if (pending_.active && pending_.we_initiated) {
         // Both sides started a rekey: the client's wins (docs/rfc-draft.txt, "Rekey").
         if (role_ == Role::client) return;
@@ -296,7 +296,7 @@ void Session::on_rekey_init(TimeNs now, ByteView body) {
     std::array<std::uint8_t, 32> pub{};
     x25519_public(eph, pub);
     Secret32 shared;
-    if (!x25519(eph, peer_pub, shared)) return finish_close(Error::protocol_violation, "bad rekey key");
+    if (!x25519(eph, peer_pub, shared)) return fail_protocol(now, "bad rekey key");
     DataSecrets next = derive_rekey_secrets(rekey_secret_, shared, epoch);
     const bool client = role_ == Role::client;
     // Receive under the next epoch from now on; keep sending under the current one until the peer
@@ -319,10 +319,10 @@ void Session::on_rekey_resp(TimeNs now, ByteView body) {
     Reader r(body);
     const std::uint32_t epoch = r.u32();
     ByteView peer_pub = r.bytes(32);
-    if (!r.at_end()) return finish_close(Error::protocol_violation, "bad REKEY_RESP");
+    if (!r.at_end()) return fail_protocol(now, "bad REKEY_RESP");
     if (!pending_.active || !pending_.we_initiated || epoch != pending_.epoch) return;  // stale: ignore
     Secret32 shared;
-    if (!x25519(pending_.secrets->eph_private, peer_pub, shared)) return finish_close(Error::protocol_violation, "bad rekey key");
+    if (!x25519(pending_.secrets->eph_private, peer_pub, shared)) return fail_protocol(now, "bad rekey key");
     DataSecrets next = derive_rekey_secrets(rekey_secret_, shared, epoch);
     const bool client = role_ == Role::client;
     // The old receive key stays for the grace period: packets already in flight still open.
@@ -359,9 +359,9 @@ void Session::promote_next_epoch(TimeNs now) {
 void Session::handle_control_message(TimeNs now, std::uint8_t type, ByteView body) {
     switch (type) {
     case kMsgConfig: {
-        if (role_ != Role::client) return finish_close(Error::protocol_violation, "CONFIG from a client");
+        if (role_ != Role::client) return fail_protocol(now, "CONFIG from a client");
         Result<ConfigPush> c = decode_config_push(body);
-        if (!c) return finish_close(Error::protocol_violation, "malformed CONFIG");
+        if (!c) return fail_protocol(now, "malformed CONFIG");
         if (c.value.mtu) inner_mtu_ = std::min<std::uint16_t>(inner_mtu_, *c.value.mtu);
         Event e;
         e.type = EventType::config_received;
@@ -457,6 +457,15 @@ void Session::close(TimeNs now, Error reason, std::string_view text) {
     e.reason = reason;
     e.text = text.empty() ? std::string(to_string(reason)) : std::string(text);
     emit(std::move(e));
+}
+
+void Session::fail_protocol(TimeNs now, const char* why) {
+    // Authenticated input that breaks the protocol: the peer learns why (DISCONNECT 11,
+    // docs/rfc-draft.txt [CTL-1]) and nothing more is accepted from it, as after a failed
+    // re-verification.
+    close(now, Error::protocol_violation, why);
+    current_.discard();
+    other_.discard();
 }
 
 void Session::reverify(TimeNs now, const CertificateVerifier& verifier) {

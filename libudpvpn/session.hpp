@@ -110,6 +110,7 @@ private:
     void promote_next_epoch(TimeNs now);
     void report_rekeyed(TimeNs now, std::uint32_t epoch);
     void finish_close(Error reason, std::string text);
+    void fail_protocol(TimeNs now, const char* why);
     void on_peer_disconnect(TimeNs now, std::string text);
     void emit(Event e);
     void on_probe_acks();
