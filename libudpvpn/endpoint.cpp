@@ -234,6 +234,11 @@ public:
 
     Result<std::size_t> poll_datagram(MutableByteView out, PeerAddress& to) override {
         to = config_.server;
+        if (failed_) {
+            Result<std::size_t> n = failed_->poll_datagram(now_, out);
+            if (!failed_->close_pending()) failed_.reset();
+            if (!n.ok() || n.value > 0) return n;
+        }
         if (handshake_) {
             Result<std::size_t> n = handshake_->poll_datagram(now_, out);
             if (!n.ok() || n.value > 0) return n;
@@ -337,6 +342,9 @@ private:
             e.reason = handshake_->failure();
             e.text = handshake_->failure_text().empty() ? to_string(e.reason) : handshake_->failure_text();
             push_event(std::move(e));
+            // Its CLOSE (certificate rejected, bad signature, ...) still goes out: the server learns
+            // why (docs/rfc-draft.txt [HS-17]); a new attempt may start meanwhile.
+            if (handshake_->close_pending()) failed_ = std::move(handshake_);
             handshake_.reset();
             break;
         }
@@ -370,6 +378,7 @@ private:
     }
 
     InitiatorConfig config_;
+    std::unique_ptr<ClientHandshake> failed_;   // a failed attempt whose CLOSE is not sent yet
     Identity identity_;
     std::shared_ptr<const CertificateVerifier> verifier_;
     std::shared_ptr<Rng> rng_;

@@ -64,6 +64,8 @@ public:
     std::uint16_t peer_close_code() const noexcept { return peer_close_code_; }
     // HANDSHAKE packets built so far (for tests and statistics).
     std::uint32_t handshake_packets_sent() const noexcept { return channel_.packets_sent(); }
+    // A failed handshake has a CLOSE for the peer that poll_datagram() has not returned yet.
+    bool close_pending() const noexcept { return channel_.close_queued(); }
 
 protected:
     // The next message of the peer's handshake stream (§3.4): the server's starts at certificate.

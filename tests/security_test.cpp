@@ -252,3 +252,21 @@ TEST_CASE("a peer's DISCONNECT text reaches the closed event without control cha
     CHECK(text.find("bye?FAKE LOG LINE?[31m") != std::string::npos);
     for (char c : text) CHECK((static_cast<unsigned char>(c) >= 0x20 && c != 0x7F));
 }
+
+TEST_CASE("a client that refuses the server's certificate tells the server why with CLOSE 4") {
+    // docs/rfc-draft.txt [HS-17]: a handshake failure after keys exist sends one CLOSE. The client
+    // endpoint dropped its failed attempt before polling the CLOSE out (found by udpvpn-conformance).
+    World w{43};
+    InitiatorConfig cc;
+    cc.server = address("server");
+    cc.expected_server_name = "other.example.test";
+    Host& server = w.add("server", make_server({}, 1));
+    Host& client = w.add("client", make_client(cc, 2));
+    REQUIRE(client.endpoint->connect(w.now).ok());
+    REQUIRE(w.run_until(w.now + 5 * kSecond, [&] { return client.count(EventType::closed) == 1; }));
+    CHECK(client.last(EventType::closed)->reason == Error::cert_name_mismatch);
+    REQUIRE(w.run_until(w.now + 2 * kSecond, [&] { return server.count(EventType::closed) == 1; }));
+    const Event* e = server.last(EventType::closed);
+    CHECK(e->reason == Error::peer_closed);
+    CHECK(e->text.find("certificate rejected") != std::string::npos);
+}
