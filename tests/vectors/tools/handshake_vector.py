@@ -31,7 +31,7 @@ except ImportError:
     sys.exit(77)
 
 BEGIN = "Appendix C.  Annotated Handshake (Informative)"
-END = "Authors' Addresses"
+END = "Authors' Addresses"     # or the next appendix (D: the requirements index), whichever comes first
 
 
 def load(path):
@@ -334,7 +334,8 @@ def main(argv):
     if BEGIN not in lines or END not in lines:
         print(f"{draft}: no '{BEGIN}' or '{END}' line")
         return 1
-    b, e = lines.index(BEGIN), lines.index(END)
+    b = lines.index(BEGIN)
+    e = next(i for i in range(b + 1, len(lines)) if lines[i] == END or lines[i].startswith("Appendix "))
     if mode == "update":
         with open(draft, "w", encoding="utf-8") as f:
             f.write("\n".join(lines[:b] + text + lines[e:]))
