@@ -233,7 +233,6 @@ def cert_9(ctx):
     if any(m[0] == w.MSG_FINISHED for m in msgs):
         raise Fail("the client completed its handshake with a server certificate of another name")
     if not closes or closes[0][1] != 4:
-        tail = ctx.output().decode(errors="replace").strip().splitlines()[-2:]
         raise Fail(f"expected CLOSE 4, got {closes[0][1] if closes else 'no CLOSE'} (received: "
                    f"{[(d[0], len(d), d[1:5].hex()) for d in a.raw]}, our sid {a.sid.hex()})")
     good, _ = _full(ctx)

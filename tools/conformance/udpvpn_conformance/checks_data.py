@@ -4,7 +4,6 @@ the replay window's exact edges.  Acceptance is observed through the control cha
 payload carrying a MSG the server already has is accepted iff the server answers it with an ACK
 (section 13.2 owes one for every payload with a MSG, duplicates included)."""
 import os
-import struct
 
 from . import client as c
 from . import wire as w

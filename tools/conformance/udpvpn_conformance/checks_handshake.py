@@ -2,12 +2,11 @@
 """The handshake from the client's side (sections 5.3, 7.5, 8, 9): extensions, suites, signatures,
 FINISHED, early data, transcript binding, and the errors each failure must produce."""
 import struct
-import time
 
 from . import client as c
 from . import pki
 from . import wire as w
-from .checks_base import Fail, NotTestable, expect_close, silence, still_serves
+from .checks_base import Fail, NotTestable, expect_close, silence
 from .checks_wire import _server_hello
 from .registry import check
 

@@ -7,7 +7,7 @@ import time
 
 from . import client as c
 from . import wire as w
-from .checks_base import Fail, NotTestable, silence
+from .checks_base import Fail, NotTestable
 from .registry import check
 
 

@@ -3,20 +3,19 @@
 datagrams of every handshake type get silence or the specified error, never a crash."""
 import os
 import struct
+import time
 
 from . import client as c
 from . import wire as w
-from .checks_base import Fail, NotTestable, expect_close, silence, still_serves
+from .checks_base import Fail, NotTestable, Unexpected, expect_close, silence, still_serves
 from .registry import check
 
 
 def _server_hello(hs, seconds=2.0):
     """Runs hs until SERVER_HELLO (following RETRYs); raises Unexpected without one."""
-    from .checks_base import Unexpected
     hs.knobs["hold_flight3"] = True
     hs.knobs["no_acks"] = True
     hs.send_flight1()
-    import time
     end = time.monotonic() + seconds
     while hs.result.server_hello is None and time.monotonic() < end:
         got = c.receive(hs.sock, end - time.monotonic())
@@ -144,7 +143,6 @@ def wire_6(ctx):
 def _after_server_hello(ctx, plaintext, what, codes=(11,)):
     hs = _server_hello(c.Handshake(ctx))
     hs.send(hs.handshake_packet(plaintext))
-    import time
     end = time.monotonic() + 2.0
     while time.monotonic() < end and not hs.result.close:
         got = c.receive(hs.sock, end - time.monotonic())
@@ -176,7 +174,6 @@ def wire_9(ctx):
 
 @check("CRY-1", "server", "an INITIAL whose ephemeral key is of small order (all zero) opens no handshake")
 def cry_1(ctx):
-    import time
     for name, pub in (("all-zero key", b"\0" * 32), ("order-8 point", bytes.fromhex(
             "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"))):
         hs = c.Handshake(ctx, eph_pub=pub)
@@ -190,7 +187,6 @@ def cry_1(ctx):
 
 @check("SID-1", "server", "16 concurrent half-open sessions get 16 distinct server session IDs, none with a zero random part")
 def sid_1(ctx):
-    import time
     held = []
     for _ in range(16):
         held.append(_server_hello(c.Handshake(ctx)))

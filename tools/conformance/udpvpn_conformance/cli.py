@@ -59,8 +59,8 @@ class Report:
              "status": status, "detail": detail, "seconds": round(seconds, 2)}
         with self.lock:
             self.results.append(r)
-            if not self.tap:
-                print(f"{status:<12} {entry.id:<8} {r['section']:<6} {detail}", flush=True)
+            if sys.stderr.isatty():   # progress; the report itself comes in identifier order at the end
+                print(f"{status:<12} {entry.id}", file=sys.stderr, flush=True)
 
     def counts(self):
         out = {PASS: 0, FAIL: 0, NT: 0}
@@ -160,6 +160,8 @@ def main(argv=None):
             skip = f" # SKIP {r['detail']}" if r["status"] == NT else ""
             print(f"{ok} {i} - {r['id']} (section {r['section']}) {'' if skip else r['detail']}{skip}")
     else:
+        for r in report.results:
+            print(f"{r['status']:<12} {r['id']:<8} {r['section']:<6} {r['detail']}")
         print(f"# {len(report.results)} requirements: {counts[PASS]} passed, {counts[FAIL]} failed, "
               f"{counts[NT]} not testable, in {elapsed:.0f} s")
     if args.json:

@@ -71,6 +71,8 @@ class Handshake:
       cert_trailing                      bytes appended to the CERTIFICATE body
       early                              plaintexts (pt, bytes) sent as epoch-0 DATA with flight 3
       hold_flight3                       stop after the server's flight (no flight 3)
+      no_acks                            do not acknowledge the server's stream either
+      eph_pub                            send this ephemeral public key (e.g. a small-order point)
     """
 
     def __init__(self, ctx, sock=None, chain=None, key=None, suites=(w.SUITE_CHACHA, w.SUITE_AES),

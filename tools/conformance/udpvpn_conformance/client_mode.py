@@ -4,7 +4,6 @@ server side written from the draft (sections 7 to 9, 13): it reads INITIALs and 
 RETRY, SERVER_HELLO and a flight it builds itself, or with what a correct server never sends."""
 import hashlib
 import os
-import shlex
 import signal
 import socket
 import struct

@@ -4,7 +4,7 @@ import os
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding
 
 SCHEME_ED25519, SCHEME_ECDSA, SCHEME_RSA_PSS = 0x0807, 0x0403, 0x0804
 
