@@ -56,7 +56,11 @@ kill -HUP "\$(cat "$WORK/server.pid")"
 EOT
 chmod +x "$WORK/revoke.sh"
 
-PROTOCOL=("[protocol]" 'keepalive_interval = "2s"' 'dead_peer_timeout = "6s"' 'rekey_after_time = "10s"')
+# A cluster key, so that the server sends stateless resets (DOS-14 to DOS-16).
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/cluster.key"
+chmod 600 "$WORK/cluster.key"
+PROTOCOL=("[cluster]" "key = \"$WORK/cluster.key\""
+          "[protocol]" 'keepalive_interval = "2s"' 'dead_peer_timeout = "6s"' 'rekey_after_time = "10s"')
 SERVER_CA="$WORK/client_cas.pem" SERVER_CERT=$TEST_PKI/long_server.crt SERVER_KEY=$TEST_PKI/long_server.key \
   SERVER_CRL="$WORK/crl.pem" write_server_config "$WORK/server.toml" "${PROTOCOL[@]}"
 # The suite runs its timer checks alongside the others, all with one client certificate.

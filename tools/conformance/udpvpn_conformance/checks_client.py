@@ -310,3 +310,21 @@ def live_2_client(ctx):
     if fresh < ctx.args.dead_peer_timeout - 0.5:
         raise Fail(f"the client gave up after {fresh:.1f} s, before dead_peer_timeout")
     return f"new INITIAL {fresh:.1f} s after the server fell silent"
+
+
+@check("DOS-18", "client", "DATA packets for unknown sessions sent to the client (29 and 1232 bytes) get no answer, so no STATELESS_RESET")
+def dos_18(ctx):
+    s = _established(ctx)
+    s.poll(0.5)
+    for size in (29, 1232):
+        ctx.sock.sendto(bytes([0x14]) + os.urandom(size - 1), s.server)
+    end = time.monotonic() + 1.5
+    answers = []
+    while time.monotonic() < end:
+        got = ctx.receive(end - time.monotonic())
+        if got and got[0] and got[0][0] & 0xF0 == 0x10 and 21 <= len(got[0]) <= 29 and got[0][1:5] != s.dst:
+            answers.append(len(got[0]))
+    ctx.stop()
+    if answers:
+        raise Fail(f"the client answered with {answers}-byte DATA-shaped datagrams for other sessions")
+    return "no answer"

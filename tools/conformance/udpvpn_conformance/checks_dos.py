@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Denial-of-service defences (sections 7.5, 10): the admission key's silence, the 3x limit per
 source address whatever arrives from elsewhere, cookies and RETRY, per-source limits, expiry."""
+import os
 import time
 
 from . import client as c
@@ -317,3 +318,62 @@ def dos_10(ctx):
         raise Fail(f"{ctx.handshake_timeout + 1.5:.1f} s after its INITIAL the half-open session still "
                    f"answers ({len(after)} datagrams)")
     return f"retransmissions at {', '.join(f'{t:.1f}' for t in times)} s, then forgotten"
+
+
+def _resets(ctx, datagrams, seconds=0.6):
+    """Sends datagrams from one fresh socket; the datagrams that came back."""
+    sock = c.udp_socket(ctx.bind_ip, family=ctx.family)
+    try:
+        for dg in datagrams:
+            sock.sendto(dg, ctx.server)
+        return silence(sock, seconds)
+    finally:
+        sock.close()
+
+
+def _unknown_data(size, sid=None):
+    """A DATA packet (KEEPALIVE type) of size bytes for a session ID no server holds."""
+    sid = sid or bytes([0xEE]) + os.urandom(3)
+    return bytes([0x14]) + sid + os.urandom(size - 5)
+
+
+def _sends_resets(ctx):
+    if not _resets(ctx, [_unknown_data(29)]):
+        raise NotTestable("the server sends no STATELESS_RESET (no cluster key: give it one to check)")
+
+
+@check("DOS-14", "server", "a STATELESS_RESET is smaller than its trigger (DATA of 29, 25, 22, 21 and 1232 bytes for unknown sessions), none for 21 bytes or less")
+def dos_14(ctx):
+    _sends_resets(ctx)
+    seen = []
+    for size in (29, 25, 22, 21, 1232):
+        for dg in _resets(ctx, [_unknown_data(size)]):
+            seen.append((size, len(dg)))
+            if len(dg) >= size or len(dg) > 29 or size <= 21:
+                raise Fail(f"a {len(dg)}-byte answer to a {size}-byte DATA packet for an unknown session")
+    return "answers " + ", ".join(f"{s}->{n}" for s, n in seen)
+
+
+@check("DOS-15", "server", "no STATELESS_RESET for datagrams that do not parse as DATA (reserved payload types, 20 bytes, other packet types)")
+def dos_15(ctx):
+    _sends_resets(ctx)
+    sid = bytes([0xEE]) + os.urandom(3)
+    bad = {"payload type 5": bytes([0x15]) + sid + os.urandom(24),
+           "payload type 7": bytes([0x1F]) + sid + os.urandom(24),
+           "20 bytes": bytes([0x14]) + sid + os.urandom(15),
+           "a HANDSHAKE packet": bytes([w.HANDSHAKE]) + sid + os.urandom(40),
+           "type 0x20": bytes([0x20]) + sid + os.urandom(24)}
+    answered = [name for name, dg in bad.items() if _resets(ctx, [dg], 0.3)]
+    if answered:
+        raise Fail("answered: " + ", ".join(answered))
+    return "no answer"
+
+
+@check("DOS-16", "server", "STATELESS_RESETs are rate limited: 600 triggers within half a second get fewer answers")
+def dos_16(ctx):
+    _sends_resets(ctx)
+    time.sleep(1.1)    # let the server's allowance refill
+    got = _resets(ctx, [_unknown_data(29) for _ in range(600)], 1.0)
+    if len(got) >= 600:
+        raise Fail("600 triggers got 600 resets")
+    return f"{len(got)} resets for 600 triggers"
