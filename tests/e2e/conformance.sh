@@ -117,11 +117,12 @@ EOT
 echo "# udpvpn-conformance in client mode against udpvpn-client"
 link server-wrong-name "$TEST_PKI/server_cn_only"
 write_client_config "$WORK/client.toml" "$TEST_PKI/client.crt" "$TEST_PKI/client.key" 127.0.0.1:51999
+echo 'rekey_after_time = "10s"' >>"$WORK/client.toml"   # its [protocol] section is the last
 start=$(date +%s)
 set +e
 in_ns c1 "$TOOL" --client-command "$CLIENT_BIN --config $WORK/client.toml" --listen 127.0.0.1:51999 \
   --server-cert "$TEST_PKI/server.crt" --server-key "$TEST_PKI/server.key" --cert-dir "$CERTS" \
-  --dead-peer-timeout 5 --json "$WORK/client_report.json" ${CLIENT_CONFORMANCE_ARGS:-} >"$WORK/client_suite.out" 2>&1
+  --dead-peer-timeout 5 --rekey-after-time 10 --json "$WORK/client_report.json" ${CLIENT_CONFORMANCE_ARGS:-} >"$WORK/client_suite.out" 2>&1
 rc=$?
 set -e
 echo "     $(($(date +%s) - start)) s"

@@ -328,3 +328,41 @@ def dos_18(ctx):
     if answers:
         raise Fail(f"the client answered with {answers}-byte DATA-shaped datagrams for other sessions")
     return "no answer"
+
+
+@check("KEY-7", "client", "a rekey started by the server is answered: REKEY_RESP, then the client sends under epoch 1")
+def key_7_client(ctx):
+    s = _established(ctx)
+    s.poll(0.5)
+    s.start_rekey()
+    end = time.monotonic() + 3.0
+    while s.epoch == 0 and time.monotonic() < end:
+        s.poll(0.1)
+    if s.epoch != 1:
+        ctx.stop()
+        raise Fail("no REKEY_RESP for the server's REKEY_INIT")
+    s.send(w.PT_KEEPALIVE, b"")
+    e = s.wait(lambda e: e["epoch"] == 1, 3.0)
+    ctx.stop()
+    if e is None:
+        raise Fail("after the rekey the client sent nothing under epoch 1")
+    return "epoch 1 both ways"
+
+
+@check("KEY-3", "client", "the client starts a rekey by itself at rekey_after_time, and switches to epoch 1 once answered")
+def key_3_client(ctx):
+    s = _established(ctx)
+    start = time.monotonic()
+    limit = ctx.args.rekey_after_time + 5
+    e = s.wait(lambda e: any(f[0] == "MSG" and f[2] == w.M_REKEY_INIT for f in e["frames"]), limit)
+    if e is None:
+        ctx.stop()
+        raise Fail(f"no REKEY_INIT from the client within {limit:.0f} s (rekey_after_time "
+                   f"{ctx.args.rekey_after_time:.0f} s)")
+    took = e["time"] - start
+    # poll() answered it; the client switches on REKEY_RESP, we on its first packet under epoch 1.
+    after = s.wait(lambda e: e["epoch"] == 1, 4.0)
+    ctx.stop()
+    if after is None:
+        raise Fail("the client sent nothing under epoch 1 after its rekey was answered")
+    return f"REKEY_INIT after {took:.1f} s; epoch 1"
