@@ -9,6 +9,13 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD"
 ninja -C "$BUILD"
+# The deliberately broken servers the conformance suite must FAIL (suite "conformance",
+# tests/e2e/conformance_faults.sh): udpvpn-server alone, in a test-only build of its own
+# (unoptimized: a third less compile time, and the checks do not measure speed).
+FAULTS_BUILD=${FAULTS_BUILD:-build-faults}
+[ -f "$FAULTS_BUILD/build.ninja" ] || meson setup "$FAULTS_BUILD" --buildtype=debug -Dconformance_faults=true -Dbindings=false -De2e=false
+ninja -C "$FAULTS_BUILD" apps/udpvpn-server
+export UDPVPN_FAULTS_SERVER="$(cd "$FAULTS_BUILD" && pwd)/apps/udpvpn-server"
 meson test -C "$BUILD" --print-errorlogs --num-processes 2
 echo "LINUX: PASS"
 
