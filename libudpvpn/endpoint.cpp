@@ -2,6 +2,7 @@
 // The two endpoint roles (docs/rfc-draft.txt, "Endpoints"): demultiplexing by packet type and session
 // ID, handshake objects until they complete, sessions afterwards.
 #include "admission.hpp"
+#include "conformance_fault_hooks.hpp"
 #include "data_packet.hpp"
 #include "handshake.hpp"
 #include "session.hpp"
@@ -413,6 +414,7 @@ public:
             stats_.unvalidated.oversized++;
             return drop(Error::malformed);
         }
+        UDPVPN_FAULT_DO(config_, version_unchecked, fault_any_version_is_1(config_, d));
         if (type == kTypeInitial || type == kTypePad) return receive_initial(now, from, d);
         if (type == kTypeHandshake) return receive_handshake(now, from, d);
         return drop(Error::malformed);

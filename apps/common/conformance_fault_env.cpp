@@ -22,6 +22,7 @@ constexpr std::pair<const char*, ConformanceFault> kFaults[] = {
     {"crl_ignored", ConformanceFault::crl_ignored},
     {"disconnect_code_wrong", ConformanceFault::disconnect_code_wrong},
     {"admission_key_unchecked", ConformanceFault::admission_key_unchecked},
+    {"version_unchecked", ConformanceFault::version_unchecked},
 };
 
 ConformanceFault read_env() {

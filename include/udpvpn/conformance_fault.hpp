@@ -26,6 +26,7 @@ enum class ConformanceFault : std::uint8_t {
     crl_ignored,                  // the verifier never checks the CRLs it was given (§17)
     disconnect_code_wrong,        // DISCONNECT carries code 0 (normal) whatever the reason (§18)
     admission_key_unchecked,      // INITIAL and PAD accepted whatever their admission MAC (§10.1)
+    version_unchecked,            // an INITIAL of any version is taken as version 1 (§16)
 };
 
 }  // namespace udpvpn
@@ -34,7 +35,10 @@ enum class ConformanceFault : std::uint8_t {
 #define UDPVPN_FAULT(holder, name) ((holder).conformance_fault == ::udpvpn::ConformanceFault::name)
 // Copies the selected fault from one holder to another.
 #define UDPVPN_FAULT_COPY(to, from) ((to).conformance_fault = (from).conformance_fault)
+// Runs the statement only when the fault is selected (for faults that call fault-build-only code).
+#define UDPVPN_FAULT_DO(holder, name, ...) do { if (UDPVPN_FAULT(holder, name)) { __VA_ARGS__; } } while (0)
 #else
 #define UDPVPN_FAULT(holder, name) false
 #define UDPVPN_FAULT_COPY(to, from) ((void)0)
+#define UDPVPN_FAULT_DO(holder, name, ...) ((void)0)
 #endif

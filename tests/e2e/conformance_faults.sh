@@ -28,6 +28,7 @@ declare -A CAUGHT_BY=(
   [crl_ignored]=CERT-10                 # a client listed in the CRL gets a session
   [disconnect_code_wrong]=CTL-1         # DISCONNECT 0 where 11 (protocol violation) is due
   [admission_key_unchecked]=DOS-2       # INITIALs with a wrong admission MAC get answers
+  [version_unchecked]=VER-1             # an INITIAL of version 2 gets a SERVER_HELLO
 )
 if [ "$FAULT" = none ]; then
   ids=$(printf '%s\n' "${CAUGHT_BY[@]}" | sort | paste -sd, -)
@@ -78,6 +79,8 @@ if [ "$FAULT" = none ]; then
 else
   s=$(status_of "$ids")
   [ "$s" = FAIL ] && pass "$FAULT caught by $ids (FAIL)" || fail "$FAULT not caught: $ids ${s:-has no line}"
+  # A check that stopped on an exception of its own is no finding about the server.
+  ! grep -qE "^FAIL +$ids .*the check stopped" "$WORK/suite.out" || fail "$FAULT: the check of $ids crashed"
   [ "$rc" -ne 0 ] && pass "$FAULT: the suite exits $rc" || fail "$FAULT: the suite exits 0"
 fi
 finish
