@@ -38,6 +38,7 @@ else
 fi
 [ -x "$SERVER_BIN" ] || skip "no udpvpn-server built with -Dconformance_faults=true at $SERVER_BIN" \
   "(meson setup build-faults -Dconformance_faults=true && ninja -C build-faults apps/udpvpn-server)"
+[ -x "$TOOL" ] || skip "no udpvpn-conformance at $TOOL"
 require_env
 /usr/bin/python3 -c 'import cryptography' 2>/dev/null || skip "needs python3-cryptography"
 
