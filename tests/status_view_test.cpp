@@ -125,6 +125,31 @@ TEST_CASE("columns line up") {
     CHECK(lines[3].find("aes-256-gcm") == col);
 }
 
+// Found by the status_socket fuzz target: a certificate CN holding an ESC sequence reached the
+// administrator's terminal as it was.
+TEST_CASE("control characters in reply text never reach the terminal") {
+    const char* reply =
+        R"({"version":1,"server":{"listen":"x\u001b]0;owned\u0007"},"sessions":[{"session":"0a1b2c3d",)"
+        R"("identity":"eve\u001b[2J\r","issuer":"CN=\u007fCA","outer":"1.2.3.4:5"}],)"
+        R"("inner_drops":{"from_clients":{"bad\u0008":1}},"handshake_refusals":{"r\u001b":2}})";
+    const StatusReply r = parse_status_reply(reply);
+    CHECK(r.sessions.at(0).identity == "eve?[2J?");
+    CHECK(r.sessions.at(0).issuer == "CN=?CA");
+    const std::string table = format_status_table(r, 1700000000);
+    CHECK(std::none_of(table.begin(), table.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return c != '\n' && (u < 0x20 || u == 0x7F);
+    }));
+    CHECK(table.find("eve?[2J?") != std::string::npos);
+    CHECK(table.find("from_clients.bad? 1") != std::string::npos);
+    try {
+        parse_status_reply(R"({"version":1,"error":"no\u001b[1mpe"})");
+        FAIL("an error reply must throw");
+    } catch (const CtlError& e) {
+        CHECK(std::string(e.what()) == "server answered: no?[1mpe");
+    }
+}
+
 TEST_CASE("no sessions: the table says so") {
     const std::string t = format_status_table(parse_status_reply(R"({"version":1,"sessions":[]})"), 0);
     CHECK(t == "no clients connected\n");

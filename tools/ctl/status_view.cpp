@@ -12,6 +12,14 @@ namespace {
 
 using nlohmann::json;
 
+// Reply text as it may reach a terminal: names come from peer certificates (a CN may hold an ESC
+// sequence), so every control character becomes '?'.
+std::string shown(std::string s) {
+    for (char& c : s)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+    return s;
+}
+
 // A field of the expected JSON type, or the default when absent/null. A present field of another
 // type is an error: it means the reply is not what the protocol says.
 template <typename T>
@@ -24,7 +32,8 @@ T field(const json& obj, const char* key, T def = T{}) {
     else if constexpr (std::is_unsigned_v<T>) ok = it->is_number_unsigned();
     else ok = it->is_number_integer();
     if (!ok) throw CtlError(std::string("malformed status reply: field '") + key + "' has the wrong type");
-    return it->get<T>();
+    if constexpr (std::is_same_v<T, std::string>) return shown(it->get<std::string>());
+    else return it->get<T>();
 }
 
 std::string pad(std::string s, std::size_t width) {
@@ -41,7 +50,7 @@ StatusReply parse_status_reply(std::string_view line) {
     if (doc.is_discarded()) throw CtlError("malformed status reply: not JSON");
     if (!doc.is_object()) throw CtlError("malformed status reply: not a JSON object");
     if (auto err = doc.find("error"); err != doc.end())
-        throw CtlError("server answered: " + (err->is_string() ? err->get<std::string>() : err->dump()));
+        throw CtlError("server answered: " + shown(err->is_string() ? err->get<std::string>() : err->dump()));
 
     StatusReply r;
     r.version = field<std::uint64_t>(doc, "version");
@@ -87,16 +96,16 @@ StatusReply parse_status_reply(std::string_view line) {
         for (const auto& [direction, reasons] : d->items()) {
             if (!reasons.is_object()) throw CtlError("malformed status reply: \"inner_drops\" entries are objects");
             for (const auto& [reason, n] : reasons.items()) {
-                if (!n.is_number_unsigned()) throw CtlError("malformed status reply: drop counter '" + reason + "' has the wrong type");
-                r.inner_drops.push_back({direction + "." + reason, n.get<std::uint64_t>()});
+                if (!n.is_number_unsigned()) throw CtlError("malformed status reply: drop counter '" + shown(reason) + "' has the wrong type");
+                r.inner_drops.push_back({shown(direction + "." + reason), n.get<std::uint64_t>()});
             }
         }
     }
     if (auto h = doc.find("handshake_refusals"); h != doc.end() && !h->is_null()) {
         if (!h->is_object()) throw CtlError("malformed status reply: \"handshake_refusals\" is not an object");
         for (const auto& [reason, n] : h->items()) {
-            if (!n.is_number_unsigned()) throw CtlError("malformed status reply: refusal counter '" + reason + "' has the wrong type");
-            r.handshake_refusals.push_back({reason, n.get<std::uint64_t>()});
+            if (!n.is_number_unsigned()) throw CtlError("malformed status reply: refusal counter '" + shown(reason) + "' has the wrong type");
+            r.handshake_refusals.push_back({shown(reason), n.get<std::uint64_t>()});
         }
     }
     return r;
