@@ -159,7 +159,8 @@ TEST_CASE("known TLVs with the wrong size or out-of-range values are rejected") 
         {"length beyond the body", {0x05, 0xFF, 0xFF, 9, 9, 9, 9}},
     };
     for (const auto& [why, wire] : bad) {
-        CAPTURE(why);
+        const auto& reason = why;   // clang 14 cannot capture a structured binding
+        CAPTURE(reason);
         const auto d = decode_config_push(wire);
         CHECK(d.error == Error::malformed);
         CHECK_FALSE(d.value.ipv4);   // nothing half-decoded leaks out

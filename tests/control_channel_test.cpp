@@ -322,7 +322,8 @@ TEST_CASE("malformed payloads are rejected and change nothing") {
         {"PROBE_ACK truncated", {0x04, 0, 0, 0, 1, 5}},
     };
     for (const auto& [why, p] : bad) {
-        CAPTURE(why);
+        const auto& reason = why;   // clang 14 cannot capture a structured binding
+        CAPTURE(reason);
         CHECK(a.on_payload(1, p) == Error::malformed);
         CHECK(b.on_payload(1, p) == Error::malformed);
     }
