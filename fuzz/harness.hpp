@@ -7,11 +7,15 @@
 #include <cstddef>
 #include <cstdint>
 
+int run_c_abi(const std::uint8_t* data, std::size_t size);
 int run_certificate(const std::uint8_t* data, std::size_t size);
 int run_control_channel(const std::uint8_t* data, std::size_t size);
 int run_data_packet(const std::uint8_t* data, std::size_t size);
 int run_endpoint_initiator(const std::uint8_t* data, std::size_t size);
 int run_endpoint_responder(const std::uint8_t* data, std::size_t size);
 int run_handshake_server(const std::uint8_t* data, std::size_t size);
+int run_inner_source(const std::uint8_t* data, std::size_t size);
 int run_hdlc(const std::uint8_t* data, std::size_t size);
+int run_status_socket(const std::uint8_t* data, std::size_t size);
+int run_toml_config(const std::uint8_t* data, std::size_t size);
 int run_wire_format(const std::uint8_t* data, std::size_t size);

@@ -51,12 +51,6 @@ Bytes& datagram_buffer() {
     return *b;
 }
 
-void check(bool ok, const char* what) {
-    if (ok) return;
-    std::fprintf(stderr, "invariant broken: %s\n", what);
-    std::abort();
-}
-
 std::optional<AeadKey> handshake_key(std::uint64_t seed, bool seed_is_client, ByteView initial,
                                      ByteView server_hello, const std::optional<std::array<std::uint8_t, 32>>& admission,
                                      bool client_to_server) {

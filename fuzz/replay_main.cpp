@@ -21,6 +21,7 @@ struct Target {
 };
 
 constexpr Target kTargets[] = {
+    {"c_abi", run_c_abi},
     {"certificate", run_certificate},
     {"control_channel", run_control_channel},
     {"data_packet", run_data_packet},
@@ -28,6 +29,9 @@ constexpr Target kTargets[] = {
     {"endpoint_responder", run_endpoint_responder},
     {"handshake_server", run_handshake_server},
     {"hdlc", run_hdlc},
+    {"inner_source", run_inner_source},
+    {"status_socket", run_status_socket},
+    {"toml_config", run_toml_config},
     {"wire_format", run_wire_format},
 };
 

@@ -3,12 +3,14 @@
 
 #include "clock.hpp"
 #include "conformance_fault_env.hpp"
+#include "inner_source.hpp"
 #include "ip_packet.hpp"
 #include "json_writer.hpp"
 #include "log.hpp"
 #include "netlink.hpp"
 #include "pki_files.hpp"
 #include "privileges.hpp"
+#include "status_request.hpp"
 #include "toml_reader.hpp"
 
 #include <udpvpn/rng.hpp>
@@ -126,9 +128,9 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
     if (!cfg_.status_socket.empty()) {
         status_ = ControlSocket::open(io_, cfg_.status_socket, cfg_.status_group,
                                       [this](const std::string& req) -> std::string {
-                                          if (req == "status" || req.find("\"status\"") != std::string::npos)
+                                          if (parse_status_request(req) == StatusCommand::status)
                                               return status_json();
-                                          return R"({"version":1,"error":"unknown command"})";
+                                          return kUnknownCommandReply;
                                       },
                                       err);
         if (!status_) throw std::runtime_error(err);
@@ -440,17 +442,17 @@ void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packe
         ++inner_drops_.wrong_protocol;
         return;
     }
-    const auto h = parse_ip_header(packet);
-    if (!h || h->protocol != proto) {
+    const Client& c = it->second;
+    // A client may only send from the address we gave it (no spoofing other clients or the server).
+    const InnerSourceCheck check = check_inner_source(proto, packet, c.ipv4, c.ipv6);
+    const std::optional<IpHeaderInfo>& h = check.header;
+    if (check.verdict == InnerSourceVerdict::malformed) {
         ++inner_drops_.malformed;
         return;
     }
-    const Client& c = it->second;
-    // A client may only send from the address we gave it (no spoofing other clients or the server).
-    const auto& own = h->src.v6 ? c.ipv6 : c.ipv4;
-    if (!own || own->addr != h->src.addr) {
+    if (check.verdict != InnerSourceVerdict::ok) {
         // Link-local chatter (router solicitations, MLD) is normal: only count it.
-        if (h->src.v6 && h->src.addr[0] == 0xfe && (h->src.addr[1] & 0xc0) == 0x80) {
+        if (check.verdict == InnerSourceVerdict::source_link_local) {
             ++inner_drops_.source_link_local;
             return;
         }
