@@ -11,6 +11,7 @@ pkgs=(
   openvpn wireguard-go wireguard-tools
   prometheus   # promtool: tests/e2e/metrics.sh checks the server's exposition with it
   nftables     # nft: tests/e2e/load_balancer.sh and tools/udpvpn-lb, the stateless balancer
+  dpkg-dev debhelper lintian   # scripts/test-package.sh: the Debian packages (debian/)
 )
 missing=()
 for p in "${pkgs[@]}"; do

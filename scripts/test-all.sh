@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# The README's test command: installs what is missing, builds, runs every test.
+# The README's test command: installs what is missing, builds, runs every test, then checks the
+# Debian packages (scripts/test-package.sh).
 # Then the Windows build under wine (scripts/test-windows.sh), which may only be SKIPPED
 # where mingw-w64 or wine cannot be installed. WINDOWS=0 leaves it out.
 set -euo pipefail
@@ -18,6 +19,19 @@ ninja -C "$FAULTS_BUILD" apps/udpvpn-server
 export UDPVPN_FAULTS_SERVER="$(cd "$FAULTS_BUILD" && pwd)/apps/udpvpn-server"
 meson test -C "$BUILD" --print-errorlogs --num-processes 2
 echo "LINUX: PASS"
+
+# The Debian packages: build, lintian, file lists, dpkg -i, run, purge (about 4 CPU minutes).
+# PACKAGE=0 leaves it out; it skips itself (77) where it cannot run.
+if [ "${PACKAGE:-1}" != 0 ]; then
+  rc=0
+  ./scripts/test-package.sh || rc=$?
+  case $rc in
+    0|77) ;;                               # it printed "PACKAGE: PASS" or "PACKAGE: SKIPPED (reason)"
+    *) echo "PACKAGE: FAIL (scripts/test-package.sh exit $rc)"; exit "$rc" ;;
+  esac
+else
+  echo "PACKAGE: SKIPPED (PACKAGE=0 in the environment)"
+fi
 
 if [ "${WINDOWS:-1}" = 0 ]; then
   echo "WINDOWS: SKIPPED (WINDOWS=0 in the environment)"
