@@ -7,7 +7,7 @@
 # $UDPVPN_FAULTS_SERVER names another) and takes the fault from $UDPVPN_CONFORMANCE_FAULT
 # (include/udpvpn/conformance_fault.hpp). One server setup serves every check named below: the
 # long RSA-4096 chain (its first flight exceeds 3 x one INITIAL, so the budget shows), the test
-# CA's CRL (eve revoked), an admission key, a second client address. The run is restricted with
+# CA's CRL (eve revoked), an admission key, a second client address, 64 sessions per identity. The run is restricted with
 # --only to the catching requirement. FAULT "none": the same binary without a fault PASSes every
 # requirement of the table, so a FAIL comes from the fault, not from the build or the setup
 # (tests/e2e/conformance.sh runs the whole suite against the real server).
@@ -52,7 +52,8 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/admission.key"
 chmod 600 "$WORK/admission.key"
 SERVER_CERT=$TEST_PKI/long_server.crt SERVER_KEY=$TEST_PKI/long_server.key SERVER_CRL=$TEST_PKI/crl.pem \
   write_server_config "$WORK/server.toml"
-sed -i "s|^\[pki\]$|[pki]\nadmission_key = \"$WORK/admission.key\"|" "$WORK/server.toml"
+sed -i -e "s|^\[pki\]$|[pki]\nadmission_key = \"$WORK/admission.key\"|" \
+  -e 's/^\[server\]$/[server]\nmax_sessions_per_identity = 64/' "$WORK/server.toml"   # udpvpn-conformance(1)
 if [ "$FAULT" = none ]; then
   start_server "$WORK/server.toml"
 else
