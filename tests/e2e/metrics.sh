@@ -50,7 +50,11 @@ wait_ping c1 10.77.0.1 5 || die "no ping through the tunnel"
 # The revoked client tries a few times (its reconnect backoff), then stops.
 write_client_config "$WORK/client2.toml" "$TEST_PKI/client_revoked.crt" "$TEST_PKI/client_revoked.key" 192.168.102.1:51820
 start_client 2 "$WORK/client2.toml"
-for _ in $(seq 50); do [ "$(count_log "$WORK/client2.log" 'cannot connect.*revoked')" -ge 2 ] && break; sleep 0.1; done
+for _ in $(seq 50); do
+  n=$(count_log "$WORK/client2.log" 'cannot connect.*revoked')
+  [ "${n:-0}" -ge 2 ] && break
+  sleep 0.1
+done
 kill -TERM "${CLIENT_PID[2]}"; wait "${CLIENT_PID[2]}" 2>/dev/null || true
 attempts=$(count_log "$WORK/client2.log" 'cannot connect.*revoked')
 
