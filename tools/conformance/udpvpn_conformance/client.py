@@ -310,8 +310,10 @@ class Session:
         self.out_sock = None           # where our packets leave from (default: the handshake's socket)
         self.role = getattr(hs, "role", "client")
         self.quiet = False             # True: answer nothing at all (a peer that fell silent)
-        for dg in hs.pending_data:
-            self.on_datagram(dg, self.server, self.sock)
+        # DATA that came before the ACK completing our handshake (the server's CONFIG, answers to
+        # early data): the first poll() returns it, so that no wait() misses it.
+        self.backlog = [e for e in (self.on_datagram(dg, self.server, self.sock)
+                                    for dg in hs.pending_data) if e]
 
     def seal(self, pt, plaintext, counter=None, phase=None, secret=None, type_byte=None):
         if counter is None:
@@ -364,6 +366,9 @@ class Session:
     def poll(self, timeout, socks=None):
         """Receives for up to timeout seconds; returns the entries of DATA authenticated meanwhile:
         dict(time, source, sock, epoch, counter, pt, size, frames)."""
+        if self.backlog:
+            out, self.backlog = self.backlog, []
+            return out
         out = []
         socks = socks or [self.sock]
         end = time.monotonic() + timeout
