@@ -30,14 +30,19 @@ struct HmacState {
     ~HmacState() { sodium_memzero(&st, sizeof st); }
 };
 
+// libsodium declares its pointers nonnull even with a zero length, and an empty span's data() may
+// be null (UBSan reports it: the empty salt of RFC 5869 test case 3, an empty info).
+const std::uint8_t kNoBytes[1] = {0};
+const std::uint8_t* nonnull(ByteView b) noexcept { return b.empty() ? kNoBytes : b.data(); }
+
 }  // namespace
 
 Secret32 hkdf_extract(ByteView salt, ByteView ikm) noexcept {
     // PRK = HMAC-Hash(salt, IKM); RFC 5869 §2.2 (an empty salt is HashLen zeros: same HMAC result).
     Secret32 prk;
     HmacState h;
-    crypto_auth_hmacsha256_init(&h.st, salt.data(), salt.size());
-    crypto_auth_hmacsha256_update(&h.st, ikm.data(), ikm.size());
+    crypto_auth_hmacsha256_init(&h.st, nonnull(salt), salt.size());
+    crypto_auth_hmacsha256_update(&h.st, nonnull(ikm), ikm.size());
     crypto_auth_hmacsha256_final(&h.st, prk.data());
     return prk;
 }
@@ -51,7 +56,7 @@ void hkdf_expand(const Secret32& prk, ByteView info, MutableByteView out) noexce
         HmacState h;
         crypto_auth_hmacsha256_init(&h.st, prk.data(), prk.size());
         if (i > 1) crypto_auth_hmacsha256_update(&h.st, t, sizeof t);
-        crypto_auth_hmacsha256_update(&h.st, info.data(), info.size());
+        crypto_auth_hmacsha256_update(&h.st, nonnull(info), info.size());
         crypto_auth_hmacsha256_update(&h.st, &i, 1);
         crypto_auth_hmacsha256_final(&h.st, t);
         const std::size_t n = out.size() - done < kHashLen ? out.size() - done : kHashLen;

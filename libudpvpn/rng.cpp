@@ -10,6 +10,7 @@ namespace udpvpn {
 
 void SystemRng::fill(MutableByteView out) noexcept {
     ensure_sodium();
+    if (out.empty()) return;   // randombytes_buf's pointer is declared nonnull, and data() may be null
     randombytes_buf(out.data(), out.size());
 }
 
