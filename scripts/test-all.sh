@@ -19,6 +19,9 @@ ninja -C "$FAULTS_BUILD" apps/udpvpn-server
 export UDPVPN_FAULTS_SERVER="$(cd "$FAULTS_BUILD" && pwd)/apps/udpvpn-server"
 meson test -C "$BUILD" --print-errorlogs --num-processes 2
 echo "LINUX: PASS"
+# The unit suite (simulation and fuzz corpus replay included) under ASan+UBSan, and a short run of
+# every fuzz target, from one clang build directory (build-asan; fuzz/README.md).
+./scripts/test-fuzz.sh
 
 # The Debian packages: build, lintian, file lists, dpkg -i, run, purge (about 4 CPU minutes).
 # PACKAGE=0 leaves it out; it skips itself (77) where it cannot run.
