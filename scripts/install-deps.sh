@@ -3,7 +3,7 @@
 # Installs every Debian package the build, the tests and the quick start need (idempotent).
 set -euo pipefail
 pkgs=(
-  meson ninja-build pkg-config g++ clang libclang-rt-14-dev
+  meson ninja-build pkg-config g++ clang libclang-rt-14-dev llvm
   libsodium-dev libssl-dev libasio-dev doctest-dev
   libmnl-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev scdoc
   iproute2 iputils-ping iperf3 openssl socat procps kmod python3 python3-cryptography
