@@ -264,6 +264,16 @@ typedef struct udpvpn_config {
                                              name with INVALID_ARGUMENT. */
     int reverify_on_rekey;                /* both: nonzero re-verifies the peer's chain after every
                                              rekey, on top of reverify_interval; default 1 */
+    /* Servers behind one load balancer (docs/rfc-draft.txt, Section 10.5). */
+    int has_cluster_key;                  /* server: nonzero: cluster_key is a secret the servers
+                                             share: RETRY cookies valid at all of them, stateless
+                                             resets for sessions a server does not know. The
+                                             endpoint keeps (and wipes) its own copy. */
+    uint8_t cluster_key[32];
+    uint32_t stateless_reset_rate;        /* server: resets sent per second at most; default 100 */
+    uint64_t cookie_clock_offset;         /* server: added to `now` for cookie time buckets, which
+                                             servers sharing a cluster key must agree on: pass
+                                             wall-clock ns minus your monotonic ns; default 0 */
 } udpvpn_config;
 
 /* Sets config->size and every default. Errors: INVALID_ARGUMENT (NULL). */
@@ -495,6 +505,10 @@ typedef struct udpvpn_stats {
     uint64_t half_open;
     uint64_t retries_sent;
     uint64_t handshakes_completed;
+    /* Appended after ABI 1's first layout: stateless resets (docs/rfc-draft.txt, Section 10.5). */
+    uint64_t resets_sent;                 /* server: for DATA of sessions it does not know */
+    uint64_t resets_rate_limited;         /* server: not sent, over stateless_reset_rate */
+    uint64_t resets_received;             /* client: accepted (the session then closed) */
 } udpvpn_stats;
 
 /* Fills *stats. Errors: INVALID_ARGUMENT (NULL, bad stats->size), INTERNAL. */

@@ -62,7 +62,7 @@ constexpr std::size_t kReceivedV1 = sizeof(udpvpn_received);
 constexpr std::size_t kEventV1 = sizeof(udpvpn_event);
 constexpr std::size_t kConfigPushV1 = sizeof(udpvpn_config_push);
 constexpr std::size_t kSessionInfoV1 = sizeof(udpvpn_session_info);
-constexpr std::size_t kStatsV1 = sizeof(udpvpn_stats);
+constexpr std::size_t kStatsV1 = offsetof(udpvpn_stats, resets_sent);
 
 // Trust anchors, CRLs and chains are configuration, but still bounded (as the C++ loader is).
 constexpr std::size_t kMaxCredentialInput = 16u << 20;
@@ -377,6 +377,13 @@ int new_endpoint(udpvpn_endpoint** out, const udpvpn_config* config, const udpvp
     if (identity == nullptr || verifier == nullptr || !verifier->verifier) return UDPVPN_ERR_INVALID_ARGUMENT;
     return guarded([&]() -> int {
         udpvpn_config c{};
+        struct Wipe {   // our copy of the caller's configuration holds its keys
+            udpvpn_config& c;
+            ~Wipe() {
+                sodium_memzero(c.admission_key, sizeof c.admission_key);
+                sodium_memzero(c.cluster_key, sizeof c.cluster_key);
+            }
+        } const wipe_copy{c};
         udpvpn_config_init(&c);
         if (!copy_in(config, kConfigV1, c)) return UDPVPN_ERR_INVALID_ARGUMENT;
         auto h = std::make_unique<udpvpn_endpoint>();
@@ -400,8 +407,15 @@ int new_endpoint(udpvpn_endpoint** out, const udpvpn_config* config, const udpvp
         } else {
             udpvpn::ResponderConfig rc;
             const AdmissionKeyWiper wiper{rc.admission_key};
+            const AdmissionKeyWiper cluster_wiper{rc.cluster_key};
             if (!fill_common(c, rc)) return UDPVPN_ERR_INVALID_ARGUMENT;
             rc.server_id = c.server_id;
+            if (c.has_cluster_key) {
+                rc.cluster_key.emplace();
+                std::memcpy(rc.cluster_key->data(), c.cluster_key, rc.cluster_key->size());
+            }
+            rc.stateless_reset_rate = c.stateless_reset_rate;
+            rc.cookie_clock_offset = c.cookie_clock_offset;
             if (!to_size(c.max_sessions, rc.max_sessions) || !to_size(c.max_half_open, rc.max_half_open) ||
                 !to_size(c.cookie_threshold, rc.cookie_threshold))
                 return UDPVPN_ERR_INVALID_ARGUMENT;
@@ -660,6 +674,8 @@ int udpvpn_config_init(udpvpn_config* c) {
     c->max_half_open = rc.max_half_open;
     c->cookie_threshold = rc.cookie_threshold;
     c->early_data_limit = rc.early_data_limit;
+    c->stateless_reset_rate = rc.stateless_reset_rate;
+    c->cookie_clock_offset = rc.cookie_clock_offset;
     return UDPVPN_OK;
 }
 
@@ -939,6 +955,9 @@ int udpvpn_endpoint_stats(const udpvpn_endpoint* endpoint, udpvpn_stats* stats) 
         c.half_open = s.half_open;
         c.retries_sent = s.retries_sent;
         c.handshakes_completed = s.handshakes_completed;
+        c.resets_sent = s.resets_sent;
+        c.resets_rate_limited = s.resets_rate_limited;
+        c.resets_received = s.resets_received;
         copy_out(c, stats);
         return UDPVPN_OK;
     });

@@ -4,6 +4,7 @@
 #include "udpvpn.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,9 @@ static void set_addr(udpvpn_addr *a, const char *name) {
     memcpy(a->bytes, name, a->len);
 }
 
+/* When set, world_init gives the server this cluster key (docs/rfc-draft.txt, Section 10.5). */
+static const uint8_t *world_cluster_key;
+
 /* A world whose client uses `client_id` and trusts `client_ca`; the server uses "server" and
  * trusts ca.crt (+ `server_crl`). */
 static void world_init(world *w, udpvpn_identity *client_id, udpvpn_verifier *client_v,
@@ -286,6 +290,10 @@ static void world_init(world *w, udpvpn_identity *client_id, udpvpn_verifier *cl
     c.random = test_random;
     c.random_user = &w->server.rng_state;
     c.server_id = 7;
+    if (world_cluster_key) {
+        c.has_cluster_key = 1;
+        memcpy(c.cluster_key, world_cluster_key, sizeof c.cluster_key);
+    }
     CHECK_RC(udpvpn_server_new(&w->server.ep, &c, server_id, server_v), UDPVPN_OK);
 
     CHECK_RC(udpvpn_config_init(&c), UDPVPN_OK);
@@ -992,6 +1000,59 @@ static void test_misuse(void) {
     udpvpn_verifier_free(v);
 }
 
+/* Two servers share a cluster key: the one that does not know the client's session answers its
+ * DATA with a stateless reset, and the client's session ends at once. */
+static void test_stateless_reset(void) {
+    current_test = "stateless_reset";
+    udpvpn_config c;
+    CHECK_RC(udpvpn_config_init(&c), UDPVPN_OK);
+    CHECK(c.stateless_reset_rate == 100);
+    CHECK(!c.has_cluster_key);
+
+    static const uint8_t key[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+    world w;
+    world_cluster_key = key;
+    world_established(&w);
+    world_cluster_key = NULL;
+
+    side other;
+    memset(&other, 0, sizeof other);
+    set_addr(&other.addr, "server:1");   /* the balancer's address: the client cannot tell */
+    other.rng_state = 3;
+    udpvpn_identity *sid = identity("server");
+    udpvpn_verifier *v = verifier("ca.crt", NULL);
+    CHECK_RC(udpvpn_config_init(&c), UDPVPN_OK);
+    c.random = test_random;
+    c.random_user = &other.rng_state;
+    c.server_id = 8;
+    c.has_cluster_key = 1;
+    memcpy(c.cluster_key, key, sizeof key);
+    CHECK_RC(udpvpn_server_new(&other.ep, &c, sid, v), UDPVPN_OK);
+    udpvpn_identity_free(sid);
+    udpvpn_verifier_free(v);
+
+    CHECK(!send_inner(&w, &w.client, w.client_session, &other, "after the fail-over"));
+    CHECK(flush(&w, &other, &w.client) == 1);   /* the reset */
+    const udpvpn_event *closed = find_event(&w.client, UDPVPN_EVENT_CLOSED);
+    CHECK(closed != NULL);
+    if (closed) CHECK(strstr(closed->text, "stateless reset") != NULL);
+
+    udpvpn_stats st;
+    st.size = sizeof st;
+    CHECK_RC(udpvpn_endpoint_stats(other.ep, &st), UDPVPN_OK);
+    CHECK(st.resets_sent == 1);
+    CHECK_RC(udpvpn_endpoint_stats(w.client.ep, &st), UDPVPN_OK);
+    CHECK(st.resets_received == 1);
+    /* A caller built against the first layout still gets the fields it knows. */
+    struct { udpvpn_stats base; } old_stats;
+    old_stats.base.size = offsetof(udpvpn_stats, resets_sent);
+    CHECK_RC(udpvpn_endpoint_stats(w.client.ep, &old_stats.base), UDPVPN_OK);
+
+    udpvpn_endpoint_free(other.ep);
+    world_free(&w);
+}
+
 int main(void) {
     test_versions_and_errors();
     test_handshake_and_data_both_ways();
@@ -1004,6 +1065,7 @@ int main(void) {
     test_revoked_client();
     test_credential_errors();
     test_misuse();
+    test_stateless_reset();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
