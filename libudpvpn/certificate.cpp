@@ -155,17 +155,35 @@ Error check_name(X509* leaf, std::string_view name) noexcept {
 // Identity strings feed authorization decisions: an embedded NUL ("alice\0.evil") is refused.
 bool has_nul(const std::string& s) noexcept { return s.find('\0') != std::string::npos; }
 
-bool common_name(X509* leaf, std::string& out) {
-    X509_NAME* subject = X509_get_subject_name(leaf);
-    const int idx = subject ? X509_NAME_get_index_by_NID(subject, NID_commonName, -1) : -1;
-    if (idx < 0) return true;  // no CN: ""
-    ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx));
+// The UTF-8 value of a name entry; false for an unconvertible value or one with a NUL.
+bool entry_utf8(X509_NAME* name, int idx, std::string& out) {
+    ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
     unsigned char* utf8 = nullptr;
     const int len = value ? ASN1_STRING_to_UTF8(&utf8, value) : -1;
     if (len < 0) return false;
     out.assign(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(len));
     OPENSSL_free(utf8);
     return !has_nul(out);
+}
+
+bool common_name(X509* leaf, std::string& out) {
+    X509_NAME* subject = X509_get_subject_name(leaf);
+    const int idx = subject ? X509_NAME_get_index_by_NID(subject, NID_commonName, -1) : -1;
+    if (idx < 0) return true;  // no CN: ""
+    return entry_utf8(subject, idx, out);
+}
+
+// Every subject organizationalUnitName, in certificate order (access rules match them as groups).
+bool organizational_units(X509* leaf, std::vector<std::string>& out) {
+    X509_NAME* subject = X509_get_subject_name(leaf);
+    if (subject == nullptr) return true;
+    for (int idx = X509_NAME_get_index_by_NID(subject, NID_organizationalUnitName, -1); idx >= 0;
+         idx = X509_NAME_get_index_by_NID(subject, NID_organizationalUnitName, idx)) {
+        std::string ou;
+        if (!entry_utf8(subject, idx, ou)) return false;
+        out.push_back(std::move(ou));
+    }
+    return true;
 }
 
 // subjectAltName dNSName, rfc822Name and URI entries (all IA5Strings).
@@ -357,6 +375,7 @@ Result<PeerIdentity> X509Verifier::Impl::verify(std::span<const Bytes> chain, Ro
     if (!key) return fail_claiming(key.error, leaf);
     id.key = std::move(key.value);
     if (!common_name(leaf, id.common_name) || !alt_names(leaf, id) ||
+        !organizational_units(leaf, id.organizational_units) ||
         !name_string(X509_get_subject_name(leaf), id.subject) ||
         !name_string(X509_get_issuer_name(leaf), id.issuer) || !to_unix(X509_get0_notAfter(leaf), id.not_after_unix))
         return fail(Error::cert_invalid);

@@ -65,6 +65,17 @@ TEST_CASE("a valid client chain is accepted with its common name") {
     CHECK(other.value.issuer == "O=udpvpn tests,CN=udpvpn unrelated CA");
 }
 
+TEST_CASE("the subject's organizational units are reported in order, as the groups rules match") {
+    auto v = make_verifier();
+    auto r = v->verify(pki_chain("client_groups"), Role::client, "");
+    REQUIRE(r.error == Error::ok);
+    CHECK(r.value.common_name == "carol");
+    CHECK(r.value.organizational_units == std::vector<std::string>{"ops", "on call"});
+    auto plain = v->verify(pki_chain("client"), Role::client, "");
+    REQUIRE(plain.ok());
+    CHECK(plain.value.organizational_units.empty());
+}
+
 TEST_CASE("the fingerprint is the SHA-256 of the leaf DER and differs between certificates") {
     auto v = make_verifier();
     auto a = v->verify(pki_chain("client"), Role::client, "");

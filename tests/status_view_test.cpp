@@ -220,3 +220,31 @@ TEST_CASE("the handshake refusal counters are read by reason and shown when not 
     CHECK_THROWS_AS(parse_status_reply(R"({"version":1,"sessions":[],"handshake_refusals":{"a":"x"}})"), CtlError);
     CHECK(parse_status_reply(kReply).handshake_refusals.empty());
 }
+
+TEST_CASE("the access rule counters are read in rule order and shown exactly, with the default") {
+    const auto r = parse_status_reply(
+        R"({"version":1,"sessions":[],"access":{"enabled":true,"default":"deny",)"
+        R"("rules":[{"name":"alice-ssh","action":"allow","packets":12,"bytes":1234567},)"
+        R"({"name":"bob-all","action":"allow","packets":0,"bytes":0}],)"
+        R"("default_action":{"packets":3,"bytes":252},"replies":{"packets":6,"bytes":504},)"
+        R"("unreadable":{"truncated":0,"ip_options":2},"open_flows":1}})");
+    REQUIRE(r.access.enabled);
+    CHECK(r.access.default_action == "deny");
+    REQUIRE(r.access.rules.size() == 2);
+    CHECK(r.access.rules[0].name == "alice-ssh");
+    CHECK(r.access.rules[0].packets == 12);
+    CHECK(r.access.rules[0].bytes == 1234567);
+    CHECK(r.access.by_default.packets == 3);
+    CHECK(r.access.replies.bytes == 504);
+    const std::string table = format_status_table(r, 0);
+    CHECK(table.find("ACCESS RULE  ACTION  PACKETS  BYTES\n") != std::string::npos);
+    CHECK(table.find("alice-ssh    allow   12       1234567\n") != std::string::npos);
+    CHECK(table.find("(default)    deny    3        252\n") != std::string::npos);
+    CHECK(table.find("(replies)    allow   6        504\n") != std::string::npos);
+    CHECK(table.find("refused unread: ip_options 2\n") != std::string::npos);
+    // Rules off, or a server from before access rules: no section.
+    CHECK(format_status_table(parse_status_reply(R"({"version":1,"sessions":[],"access":{"enabled":false,"default":"deny"}})"), 0)
+              .find("ACCESS RULE") == std::string::npos);
+    CHECK_FALSE(parse_status_reply(kReply).access.enabled);
+    CHECK_THROWS_AS(parse_status_reply(R"({"version":1,"sessions":[],"access":{"enabled":true,"default":"deny","rules":[{"name":"a","action":"allow","packets":-1,"bytes":0}]}})"), CtlError);
+}

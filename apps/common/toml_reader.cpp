@@ -43,9 +43,16 @@ const toml::node* TomlReader::find(const std::string& key) const {
     while (n) {
         const auto dot = key.find('.', start);
         const std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-        const auto* t = n->as_table();
-        if (!t) return nullptr;
-        n = t->get(part);
+        if (const auto* arr = n->as_array()) {   // "<array>.<n>": its n-th element, from 1
+            std::size_t i = 0;
+            const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), i);
+            if (ec != std::errc{} || end != part.data() + part.size() || i == 0 || i > arr->size()) return nullptr;
+            n = arr->get(i - 1);
+        } else {
+            const auto* t = n->as_table();
+            if (!t) return nullptr;
+            n = t->get(part);
+        }
         if (dot == std::string::npos) return n;
         start = dot + 1;
     }
@@ -55,7 +62,13 @@ const toml::node* TomlReader::find(const std::string& key) const {
 bool TomlReader::has(const std::string& key) const { return find(key) != nullptr; }
 
 std::string TomlReader::where(const std::string& key) const {
+    // A missing option of an array's table: the line of that table ("access.rule.2" for its name).
     const toml::node* n = find(key);
+    if (!n && key.rfind('.') != std::string::npos) {
+        const std::string table = key.substr(0, key.rfind('.'));
+        const std::string last = table.substr(table.rfind('.') + 1);
+        if (!last.empty() && last.find_first_not_of("0123456789") == std::string::npos) n = find(table);
+    }
     std::string w = path_;
     if (n && n->source().begin.line) w += ":" + std::to_string(n->source().begin.line);
     return w + ": " + key;
@@ -131,6 +144,21 @@ std::vector<std::string> TomlReader::string_list(const std::string& key) {
     return out;
 }
 
+std::vector<std::string> TomlReader::string_or_integer_list(const std::string& key) {
+    used_.insert(key);
+    std::vector<std::string> out;
+    const auto* n = find(key);
+    if (!n) return out;
+    const auto* arr = n->as_array();
+    if (!arr) fail(key, "expected a list of numbers and strings");
+    for (const auto& e : *arr) {
+        if (e.is_string()) out.push_back(*e.value<std::string>());
+        else if (e.is_integer()) out.push_back(std::to_string(*e.value<std::int64_t>()));
+        else fail(key, "expected a list of numbers and strings");
+    }
+    return out;
+}
+
 std::optional<IpPrefix> TomlReader::prefix(const std::string& key) {
     const std::string s = string(key, "");
     if (s.empty()) return std::nullopt;
@@ -181,12 +209,26 @@ std::vector<std::string> TomlReader::table_keys(const std::string& key) {
     return out;
 }
 
+std::size_t TomlReader::table_array_size(const std::string& key) {
+    // Not marked used: reject_unknown() walks into each table to catch typos there.
+    const auto* n = find(key);
+    if (!n) return 0;
+    const auto* arr = n->as_array();
+    if (!arr || !arr->is_array_of_tables()) fail(key, "expected an array of tables ([[" + key + "]])");
+    return arr->size();
+}
+
 void TomlReader::check_unknown(const toml::table& t, const std::string& prefix) {
     for (const auto& [k, v] : t) {
         const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
         if (used_.count(key)) continue;
         if (const auto* sub = v.as_table()) {
             check_unknown(*sub, key);
+            continue;
+        }
+        if (const auto* arr = v.as_array(); arr && !arr->empty() && arr->is_array_of_tables()) {
+            for (std::size_t i = 0; i < arr->size(); ++i)
+                check_unknown(*arr->get(i)->as_table(), key + "." + std::to_string(i + 1));
             continue;
         }
         fail(key, "unknown option");

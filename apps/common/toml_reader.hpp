@@ -38,6 +38,8 @@ public:
     // "250ms", "10s", "5m", "1h" or a plain number of seconds.
     TimeNs duration(const std::string& key, TimeNs def);
     std::vector<std::string> string_list(const std::string& key);
+    // A list of strings and integers, integers in decimal ("ports = [22, \"8000-8080\"]").
+    std::vector<std::string> string_or_integer_list(const std::string& key);
     std::optional<IpPrefix> prefix(const std::string& key);     // "a.b.c.d/n", "x::/n"
     std::optional<IpPrefix> address(const std::string& key);    // no length
     std::vector<IpPrefix> prefix_list(const std::string& key);
@@ -45,6 +47,9 @@ public:
     bool has(const std::string& key) const;
     // Names of the sub-tables of a table ("clients" -> {"alice", "bob"}).
     std::vector<std::string> table_keys(const std::string& key);
+    // How many tables an array of tables ([[access.rule]]) holds; 0 when absent. The n-th (from 1)
+    // is addressed as "<key>.<n>" ("access.rule.2.action"), which errors name as well.
+    std::size_t table_array_size(const std::string& key);
 
     // Throws for the first option that no getter asked for.
     void reject_unknown();

@@ -44,6 +44,7 @@ Server::Server(asio::io_context& io, ServerConfig config)
     : io_(io), cfg_(std::move(config)), pool4_(cfg_.ipv4_pool, cfg_.pool_slices, cfg_.pool_slice),
       pool6_(cfg_.ipv6_pool, cfg_.pool_slices, cfg_.pool_slice), shutdown_timer_(io),
       log_timer_(io) {
+    access_.set_policy(cfg_.access);
     for (const auto& [name, f] : cfg_.fixed) {
         if (f.ipv4) pool4_.reserve_fixed(*f.ipv4);
         if (f.ipv6) pool6_.reserve_fixed(*f.ipv6);
@@ -163,6 +164,7 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
     tun_buf_.resize(65536);
     tun_watch_ = tun_->watch(io_, [this] { return on_tun_readable(); });
 
+    log_access_policy();
     const auto a4 = pool4_.server_address(), a6 = pool6_.server_address();
     UVLOG_NOTICE("listening on udp port %u, device %s mtu %u, %s%s%s, client-to-client %s%s", port(),
                  tun_->name().c_str(), cfg_.mtu, a4 ? to_string(*a4).c_str() : "",
@@ -410,6 +412,10 @@ void Server::forget(SessionId sid) {
         by_v6_.erase(c.ipv6->addr);
         pool6_.release(*c.ipv6);
     }
+    if (access_.enabled()) {
+        if (c.ipv4) access_.forget_address(*c.ipv4);
+        if (c.ipv6) access_.forget_address(*c.ipv6);
+    }
     if (auto bi = by_identity_.find(c.key); bi != by_identity_.end()) {
         std::erase(bi->second, sid);
         if (bi->second.empty()) by_identity_.erase(bi);
@@ -460,9 +466,26 @@ void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packe
         UVLOG_DEBUG("client %s: dropped packet from unassigned source %s", c.identity.c_str(), to_string(h->src, false).c_str());
         return;
     }
+    const RuleSubject from{c.identity, c.peer.issuer, c.peer.organizational_units};
+    const TimeNs now = access_.enabled() ? monotonic_now() : 0;
     if (const auto other = session_for(h->dst)) {
-        if (!cfg_.client_to_client) ++inner_drops_.client_to_client_off;
-        else if (!driver_->send_inner(*other, proto, packet)) ++inner_drops_.forward_failed;
+        if (!cfg_.client_to_client) {
+            ++inner_drops_.client_to_client_off;
+            return;
+        }
+        if (access_.enabled()) {
+            const Client& to = clients_.at(*other);
+            const RuleSubject receiver{to.identity, to.peer.issuer, to.peer.organizational_units};
+            if (!access_.allows(from, packet, &receiver, now)) {
+                ++inner_drops_.access_denied;
+                return;
+            }
+        }
+        if (!driver_->send_inner(*other, proto, packet)) ++inner_drops_.forward_failed;
+        return;
+    }
+    if (!access_.allows(from, packet, nullptr, now)) {
+        ++inner_drops_.access_denied;
         return;
     }
     // Addresses inside the pools other than the server's belong to no one: do not bounce them back.
@@ -516,6 +539,11 @@ void Server::reload() {
     log_set_level(next.log_level);
     cfg_.log_level = next.log_level;
     cfg_.client_to_client = next.client_to_client;
+    if (!(next.access == cfg_.access)) {
+        cfg_.access = next.access;
+        access_.set_policy(cfg_.access);   // counters of rules that stay are kept
+        log_access_policy();
+    }
     cfg_.max_sessions_per_identity = next.max_sessions_per_identity;
     cfg_.push_routes = next.push_routes;
     cfg_.push_dns = next.push_dns;
@@ -591,6 +619,7 @@ void Server::write_inner_drops(JsonWriter& j) const {
     j.field("source_address", d.source_address);
     j.field("source_link_local", d.source_link_local);
     j.field("client_to_client_off", d.client_to_client_off);
+    j.field("access_denied", d.access_denied);
     j.field("forward_failed", d.forward_failed);
     j.field("tunnel_write", d.tunnel_write);
     j.field("early_refused", lib.early_refused);
@@ -621,6 +650,56 @@ void Server::write_handshake_refusals(JsonWriter& j) const {
     j.field("table_full", u.table_full);
     j.field("no_session_id", u.no_session_id);
     j.field("over_budget", u.over_budget);
+    j.end_object();
+}
+
+void Server::log_access_policy() const {
+    const AccessPolicy& p = access_.policy();
+    if (!p.enabled) {
+        UVLOG_INFO("access rules: none, clients reach every destination%s",
+                   cfg_.client_to_client ? " and each other" : "");
+        return;
+    }
+    UVLOG_NOTICE("access rules: %zu, default %s", p.rules.size(), p.default_allow ? "allow" : "deny");
+    for (const AccessRule& r : p.rules) {
+        std::string to = r.to_clients ? "clients" : "";
+        for (const auto& pre : r.to) to += (to.empty() ? "" : " ") + to_string(pre);
+        std::string ports;
+        for (const auto& pr : r.ports)
+            ports += (ports.empty() ? " port " : ",") + std::to_string(pr.first) +
+                     (pr.last != pr.first ? "-" + std::to_string(pr.last) : "");
+        UVLOG_INFO("access rule %s: %s %s to %s%s", r.name.c_str(), r.allow ? "allow" : "deny",
+                   rule_protocol_name(r.protocol), to.empty() ? "any" : to.c_str(), ports.c_str());
+    }
+}
+
+// The access rules' counters (udpvpnctl status; status_protocol.md, "access").
+void Server::write_access(JsonWriter& j) const {
+    const AccessPolicy& p = access_.policy();
+    const AccessCounters& c = access_.counters();
+    auto count = [&j](const char* key, const AccessCount& n) {
+        j.key(key).begin_object().field("packets", n.packets).field("bytes", n.bytes).end_object();
+    };
+    j.key("access").begin_object();
+    j.field("enabled", p.enabled);
+    j.field("default", p.default_allow ? "allow" : "deny");
+    j.key("rules").begin_array();
+    for (const auto& r : c.rules) {
+        j.begin_object();
+        j.field("name", r.name);
+        j.field("action", r.allow ? "allow" : "deny");
+        j.field("packets", r.matched.packets);
+        j.field("bytes", r.matched.bytes);
+        j.end_object();
+    }
+    j.end_array();
+    count("default_action", c.default_action);
+    count("replies", c.replies);
+    j.key("unreadable").begin_object();
+    for (std::size_t i = 1; i < kInnerProblems; ++i)
+        j.field(inner_problem_name(static_cast<InnerProblem>(i)), c.unreadable[i]);
+    j.end_object();
+    j.field("open_flows", static_cast<std::uint64_t>(access_.open_flows()));
     j.end_object();
 }
 
@@ -677,6 +756,7 @@ std::string Server::status_json() const {
     j.end_array();
     write_inner_drops(j);
     write_handshake_refusals(j);
+    write_access(j);
     j.end_object();
     return j.str();
 }

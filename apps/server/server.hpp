@@ -2,6 +2,7 @@
 // udpvpn-server: one responder Endpoint on one UDP socket, one TUN device, forwarding by inner
 // destination address, an address pool, a status socket, SIGHUP reload and SIGTERM shutdown.
 #pragma once
+#include "access_filter.hpp"
 #include "address_pool.hpp"
 #include "json_writer.hpp"
 #include "control_socket.hpp"
@@ -45,6 +46,9 @@ public:
     // Prometheus text exposition of the counters below and the endpoint's (server_metrics.cpp).
     std::string metrics_text() const;
     std::uint16_t port() const;
+    // Per access rule: packets and bytes it decided, the default's, replies, unreadable packets
+    // (status "access"; a metrics exporter reads them here). Counters survive reloads by rule name.
+    const AccessCounters& access_counters() const noexcept { return access_.counters(); }
 
 private:
     struct Client {
@@ -75,6 +79,8 @@ private:
     void write_inner_drops(JsonWriter& j) const;
     void write_handshake_refusals(JsonWriter& j) const;
     void write_rule_metrics(PrometheusText& m) const;
+    void write_access(JsonWriter& j) const;
+    void log_access_policy() const;
 
     asio::io_context& io_;
     ServerConfig cfg_;
@@ -91,6 +97,7 @@ private:
     std::map<AddrKey, SessionId> by_v4_, by_v6_;
     std::map<std::string, std::vector<SessionId>> by_identity_;   // by Client::key, oldest first
     IdentityClashes clashes_;
+    AccessFilter access_;             // [[access.rule]] on what clients send
     std::vector<std::uint8_t> tun_buf_;
     TimeNs started_ = 0;
     std::int64_t started_unix_ = 0;
@@ -107,6 +114,7 @@ private:
         std::uint64_t source_address = 0;         // source is not the address assigned to that client
         std::uint64_t source_link_local = 0;      // the same for IPv6 link-local chatter (normal)
         std::uint64_t client_to_client_off = 0;   // to another client while client_to_client is off
+        std::uint64_t access_denied = 0;          // refused by the access rules (per rule: "access")
         std::uint64_t forward_failed = 0;         // to another client: its session refused it
         std::uint64_t tunnel_write = 0;           // the tunnel device refused the write
         // To clients (read from the tunnel device).

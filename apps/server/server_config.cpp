@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server_config.hpp"
 
+#include "access_config.hpp"
 #include "address_pool.hpp"
-
 #include "toml_reader.hpp"
 #include "tunnel_backend.hpp"
 
@@ -75,6 +75,9 @@ static ServerConfig read(TomlReader& r) {
     }
     c.push_dns = r.address_list("tunnel.dns");
     c.client_to_client = r.boolean("tunnel.client_to_client", false);
+    c.access = read_access_policy(r, c.client_to_client);
+    if (c.access.enabled && c.mode == TunnelMode::ppp)
+        r.fail("access", "access rules apply to IP mode only (in PPP mode pppd's own filters apply)");
 
     for (const auto& name : r.table_keys("clients")) {
         const std::string base = "clients." + name;

@@ -8,6 +8,7 @@
 #include "tunnel_backend.hpp"
 #include "suite_names.hpp"
 #include "client_identity.hpp"
+#include "access_rules.hpp"
 
 #include <udpvpn/config.hpp>
 
@@ -48,6 +49,7 @@ struct ServerConfig {
     std::vector<IpPrefix> push_routes;         // default: the pools themselves
     std::vector<IpPrefix> push_dns;
     bool client_to_client = false;
+    AccessPolicy access;                       // [access], [[access.rule]]; SIGHUP reloads it
     std::map<std::string, FixedAddress> fixed; // [clients.<identity>]
     IdentityMode identity_mode = IdentityMode::subject;   // server.identity; restart to change
     TunnelMode mode = TunnelMode::ip;          // tunnel.mode

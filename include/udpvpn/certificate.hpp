@@ -41,6 +41,9 @@ struct PeerIdentity {
     std::vector<std::string> dns_names;   // subjectAltName dNSName entries
     std::vector<std::string> email_names; // subjectAltName rfc822Name entries
     std::vector<std::string> uri_names;   // subjectAltName uniformResourceIdentifier entries
+    // The subject's organizationalUnitName values, in certificate order: the groups a CA puts its
+    // holders in (the server's access rules match them; udpvpn.conf(5), [[access.rule]] group).
+    std::vector<std::string> organizational_units;
     std::string fingerprint_sha256;       // hex of SHA-256 over the leaf DER
     std::int64_t not_after_unix = 0;
     std::shared_ptr<const PeerKey> key;

@@ -86,6 +86,19 @@ add_rsa_and_unsupported_leaves() {
     leaf ca client_p384 p384 "/CN=heidi$O" v3_client
 }
 
+# A client in two groups (subject OUs, what the server's access rules match): `--add-groups`.
+add_group_leaves() {
+    leaf ca client_groups ed25519 "/CN=carol/OU=ops/OU=on call$O" v3_client
+}
+
+if [ "${1:-}" = --add-groups ]; then
+    new_ca_dir ca 1200
+    cp "$OUT/ca.crt" "$OUT/ca.key" "$WORK/ca/"
+    add_group_leaves
+    echo "group leaves added to $OUT"
+    exit 0
+fi
+
 if [ "${1:-}" = --add-rsa ]; then   # sign with the committed root instead of a new one
     new_ca_dir ca 1100
     cp "$OUT/ca.crt" "$OUT/ca.key" "$WORK/ca/"
@@ -109,6 +122,7 @@ leaf ca client_as_server ed25519 "/CN=mallory$O" v3_client_as_server
 leaf ca noeku ed25519 "/CN=vpn.example.test$O" v3_noeku
 leaf ca noeku_nosig ed25519 "/CN=vpn.example.test$O" v3_noeku_nosig
 add_rsa_and_unsupported_leaves
+add_group_leaves
 
 # CRLs of the root, both listing client_revoked: one valid at kTestTime, one expired (2026-01-01).
 CA_DIR=$WORK/ca openssl ca -revoke "$WORK/client_revoked.pem" -crl_reason keyCompromise 2>/dev/null

@@ -108,6 +108,31 @@ StatusReply parse_status_reply(std::string_view line) {
             r.handshake_refusals.push_back({shown(reason), n.get<std::uint64_t>()});
         }
     }
+    if (auto a = doc.find("access"); a != doc.end() && !a->is_null()) {
+        if (!a->is_object()) throw CtlError("malformed status reply: \"access\" is not an object");
+        auto counter = [](const json& o, std::string name, std::string action) {
+            if (!o.is_object()) throw CtlError("malformed status reply: an \"access\" counter is not an object");
+            AccessRuleStatus c{std::move(name), std::move(action)};
+            c.packets = field<std::uint64_t>(o, "packets");
+            c.bytes = field<std::uint64_t>(o, "bytes");
+            return c;
+        };
+        r.access.enabled = field<bool>(*a, "enabled");
+        r.access.default_action = field<std::string>(*a, "default");
+        if (auto rules = a->find("rules"); rules != a->end()) {
+            if (!rules->is_array()) throw CtlError("malformed status reply: \"access.rules\" is not a list");
+            for (const auto& j : *rules)
+                r.access.rules.push_back(counter(j, field<std::string>(j, "name"), field<std::string>(j, "action")));
+        }
+        if (auto d = a->find("default_action"); d != a->end())
+            r.access.by_default = counter(*d, "(default)", r.access.default_action);
+        if (auto d = a->find("replies"); d != a->end()) r.access.replies = counter(*d, "(replies)", "allow");
+        if (auto u = a->find("unreadable"); u != a->end() && u->is_object())
+            for (const auto& [reason, n] : u->items()) {
+                if (!n.is_number_unsigned()) throw CtlError("malformed status reply: unreadable counter '" + reason + "' has the wrong type");
+                r.access.unreadable.push_back({reason, n.get<std::uint64_t>()});
+            }
+    }
     return r;
 }
 
@@ -135,6 +160,38 @@ std::string human_duration(std::int64_t s) {
     return buf;
 }
 
+// Rows already padded to their column widths, two spaces apart.
+static std::string aligned(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> width;
+    for (const auto& row : rows) {
+        width.resize(std::max(width.size(), row.size()), 0);
+        for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    }
+    std::string out;
+    for (const auto& row : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < row.size(); ++i) line += i + 1 == row.size() ? row[i] : pad(row[i], width[i] + 2);
+        out += line + "\n";
+    }
+    return out;
+}
+
+// Exact counts: they are compared with what was sent.
+static std::string format_access(const AccessStatus& a) {
+    if (!a.enabled) return "";
+    std::vector<std::vector<std::string>> rows{{"ACCESS RULE", "ACTION", "PACKETS", "BYTES"}};
+    auto row = [&rows](const AccessRuleStatus& c) {
+        rows.push_back({c.name, c.action, std::to_string(c.packets), std::to_string(c.bytes)});
+    };
+    for (const auto& c : a.rules) row(c);
+    row(a.by_default);
+    row(a.replies);
+    std::string unreadable;
+    for (const auto& d : a.unreadable)
+        if (d.count) unreadable += (unreadable.empty() ? "" : ", ") + d.name + " " + std::to_string(d.count);
+    return aligned(rows) + (unreadable.empty() ? "" : "refused unread: " + unreadable + "\n");
+}
+
 std::string format_status_table(const StatusReply& r, std::int64_t now_unix) {
     std::string out;
     if (r.server.present) {
@@ -158,7 +215,8 @@ std::string format_status_table(const StatusReply& r, std::int64_t now_unix) {
     for (const auto& d : r.handshake_refusals)
         if (d.count) refusals += (refusals.empty() ? "" : ", ") + d.name + " " + std::to_string(d.count);
     const std::string drop_line = (drops.empty() ? "" : "inner packets dropped: " + drops + "\n") +
-                                  (refusals.empty() ? "" : "handshakes refused before validation: " + refusals + "\n");
+                                  (refusals.empty() ? "" : "handshakes refused before validation: " + refusals + "\n") +
+                                  format_access(r.access);
     if (r.sessions.empty()) return out + "no clients connected\n" + drop_line;
 
     const std::vector<std::string> header = {"IDENTITY", "INNER IPV4", "INNER IPV6", "OUTER",     "RX",

@@ -45,12 +45,29 @@ struct DropCounter {
     std::uint64_t count = 0;
 };
 
+// The "access" object: a counter per access rule, in rule order.
+struct AccessRuleStatus {
+    std::string name;
+    std::string action;           // "allow" or "deny"
+    std::uint64_t packets = 0, bytes = 0;
+};
+
+struct AccessStatus {
+    bool enabled = false;         // false also for servers that send no "access"
+    std::string default_action;   // "allow" or "deny"
+    std::vector<AccessRuleStatus> rules;
+    AccessRuleStatus by_default;  // matched no rule
+    AccessRuleStatus replies;     // client-to-client answers through an open flow
+    std::vector<DropCounter> unreadable;
+};
+
 struct StatusReply {
     std::uint64_t version = 0;
     ServerStatus server;
     std::vector<SessionStatus> sessions;
     std::vector<DropCounter> inner_drops;   // in the reply's order; empty when the server sends none
     std::vector<DropCounter> handshake_refusals;   // "handshake_refusals", by reason
+    AccessStatus access;
 };
 
 // Parses one reply line. Unknown fields are ignored and missing ones keep their defaults (readers must
@@ -68,7 +85,7 @@ std::string human_duration(std::int64_t seconds);
 
 // A header line about the server, then one aligned row per session (or a line saying there is none),
 // then a line with the non-zero inner packet drop counters and one with the non-zero handshake
-// refusals, if any.
+// refusals, if any, then (access rules on) one row per rule with the packets and bytes it decided.
 std::string format_status_table(const StatusReply& reply, std::int64_t now_unix);
 
 }  // namespace udpvpn::ctl
