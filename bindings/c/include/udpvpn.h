@@ -483,12 +483,17 @@ enum udpvpn_peer_field {
     UDPVPN_PEER_SUBJECT = 4,
     UDPVPN_PEER_ISSUER = 5,
     UDPVPN_PEER_EMAIL = 6,                /* the index-th subjectAltName rfc822Name */
-    UDPVPN_PEER_URI = 7                   /* the index-th subjectAltName URI */
+    UDPVPN_PEER_URI = 7,                  /* the index-th subjectAltName URI */
+    /* The index-th organizationalUnitName (OU) of the leaf's subject, in certificate order: the
+     * groups udpvpn-server's access rules match (udpvpn.conf(5), ACCESS RULES). An embedder
+     * applying its own rules reads them here; with several trusted CAs, check the issuer too
+     * (any of them can write any OU). */
+    UDPVPN_PEER_ORGANIZATIONAL_UNIT = 8
 };
 
 /* The verified peer identity of an established session, as a NUL-terminated string copied into
- * `buf`. `index` selects among DNS names, e-mail addresses and URIs (must be 0 for the other
- * fields). *len = the string
+ * `buf`. `index` selects among DNS names, e-mail addresses, URIs and organizational units (must
+ * be 0 for the other fields; the first index that gives NOT_FOUND is their count). *len = the string
  * length without the NUL (on BUFFER_TOO_SMALL: the buffer size needed, NUL included).
  * Errors: INVALID_ARGUMENT (NULL endpoint/len, buf NULL with cap > 0, unknown field, index != 0),
  * NOT_FOUND (no such session, or no such name at `index`), INVALID_STATE (not established yet),

@@ -921,8 +921,9 @@ int udpvpn_endpoint_session_info(const udpvpn_endpoint* endpoint, std::uint32_t 
 int udpvpn_endpoint_peer_identity(const udpvpn_endpoint* endpoint, std::uint32_t session, int field,
                                   std::size_t index, char* buf, std::size_t cap, std::size_t* len) {
     if (len == nullptr || bad_buffer(buf, cap)) return UDPVPN_ERR_INVALID_ARGUMENT;
-    if (field < UDPVPN_PEER_COMMON_NAME || field > UDPVPN_PEER_URI) return UDPVPN_ERR_INVALID_ARGUMENT;
-    const bool listed = field == UDPVPN_PEER_DNS_NAME || field == UDPVPN_PEER_EMAIL || field == UDPVPN_PEER_URI;
+    if (field < UDPVPN_PEER_COMMON_NAME || field > UDPVPN_PEER_ORGANIZATIONAL_UNIT) return UDPVPN_ERR_INVALID_ARGUMENT;
+    const bool listed = field == UDPVPN_PEER_DNS_NAME || field == UDPVPN_PEER_EMAIL || field == UDPVPN_PEER_URI ||
+                        field == UDPVPN_PEER_ORGANIZATIONAL_UNIT;
     if (!listed && index != 0) return UDPVPN_ERR_INVALID_ARGUMENT;
     return with_endpoint_const(endpoint, [&](const udpvpn_endpoint& h) -> int {
         const auto i = h.core->session_info(session);
@@ -936,7 +937,8 @@ int udpvpn_endpoint_peer_identity(const udpvpn_endpoint* endpoint, std::uint32_t
         default: {
             const auto& list = field == UDPVPN_PEER_DNS_NAME ? i->peer.dns_names
                                : field == UDPVPN_PEER_EMAIL  ? i->peer.email_names
-                                                             : i->peer.uri_names;
+                               : field == UDPVPN_PEER_URI    ? i->peer.uri_names
+                                                             : i->peer.organizational_units;
             if (index >= list.size()) return UDPVPN_ERR_NOT_FOUND;
             return copy_string(list[index], buf, cap, len);
         }

@@ -659,6 +659,56 @@ static void test_rsa_identities(void) {
     free(crt_der.data);
 }
 
+/* What an embedder applying its own access rules reads: a client in the groups "ops" and
+ * "on call" (subject OUs), with its issuer, subject and fingerprint. */
+static void test_peer_groups(void) {
+    current_test = "the peer's organizational units (groups) are readable by index";
+    udpvpn_identity *cid = identity("client_groups"), *sid = identity("server");
+    udpvpn_verifier *v = verifier("ca.crt", NULL);
+    if (cid && sid && v) {
+        world w;
+        world_init(&w, cid, v, sid, v);
+        CHECK_RC(udpvpn_endpoint_connect(w.client.ep, w.now, &w.client_session), UDPVPN_OK);
+        pump(&w, w.now + 5 * UDPVPN_NS_PER_SECOND);
+        const udpvpn_event *se = find_event(&w.server, UDPVPN_EVENT_ESTABLISHED);
+        CHECK(se != NULL);
+        const uint32_t s = se ? se->session : 0;
+        char name[128];
+        size_t len = 0, n = 0;
+        const char *want[] = {"ops", "on call"};
+        for (;; ++n) {
+            const int rc = udpvpn_endpoint_peer_identity(w.server.ep, s, UDPVPN_PEER_ORGANIZATIONAL_UNIT, n, name,
+                                                         sizeof name, &len);
+            if (rc == UDPVPN_ERR_NOT_FOUND) break;
+            CHECK_RC(rc, UDPVPN_OK);
+            if (rc != UDPVPN_OK || n >= 2) break;
+            CHECK(len == strlen(want[n]) && strcmp(name, want[n]) == 0);
+        }
+        CHECK(n == 2);
+        /* Size query: BUFFER_TOO_SMALL says how much is needed, NUL included. */
+        CHECK_RC(udpvpn_endpoint_peer_identity(w.server.ep, s, UDPVPN_PEER_ORGANIZATIONAL_UNIT, 1, name, 3, &len),
+                 UDPVPN_ERR_BUFFER_TOO_SMALL);
+        CHECK(len == 8);
+        CHECK_RC(udpvpn_endpoint_peer_identity(w.server.ep, s, UDPVPN_PEER_SUBJECT, 0, name, sizeof name, &len),
+                 UDPVPN_OK);
+        CHECK(strcmp(name, "O=udpvpn tests,OU=on call,OU=ops,CN=carol") == 0);
+        CHECK_RC(udpvpn_endpoint_peer_identity(w.server.ep, s, UDPVPN_PEER_ISSUER, 0, name, sizeof name, &len),
+                 UDPVPN_OK);
+        CHECK(strcmp(name, "O=udpvpn tests,CN=udpvpn test root CA") == 0);
+        /* A client without OUs has none; a field past the last one is an invalid argument. */
+        CHECK_RC(udpvpn_endpoint_peer_identity(w.client.ep, w.client_session, UDPVPN_PEER_ORGANIZATIONAL_UNIT, 0,
+                                               name, sizeof name, &len),
+                 UDPVPN_ERR_NOT_FOUND);
+        CHECK_RC(udpvpn_endpoint_peer_identity(w.server.ep, s, UDPVPN_PEER_ORGANIZATIONAL_UNIT + 1, 0, name,
+                                               sizeof name, &len),
+                 UDPVPN_ERR_INVALID_ARGUMENT);
+        world_free(&w);
+    }
+    udpvpn_identity_free(cid);
+    udpvpn_identity_free(sid);
+    udpvpn_verifier_free(v);
+}
+
 static int count_events(const side *s, int type);
 
 static void test_strict_defaults(void) {
@@ -1060,6 +1110,7 @@ int main(void) {
     test_too_small_buffers();
     test_der_credentials();
     test_rsa_identities();
+    test_peer_groups();
     test_strict_defaults();
     test_unknown_ca();
     test_revoked_client();
