@@ -474,8 +474,13 @@ void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packe
             return;
         }
         if (access_.enabled()) {
-            const Client& to = clients_.at(*other);
-            const RuleSubject receiver{to.identity, to.peer.issuer, to.peer.organizational_units};
+            const auto to = clients_.find(*other);   // by_v4_/by_v6_ only hold known clients
+            if (to == clients_.end()) {
+                ++inner_drops_.forward_failed;
+                return;
+            }
+            const RuleSubject receiver{to->second.identity, to->second.peer.issuer,
+                                       to->second.peer.organizational_units};
             if (!access_.allows(from, packet, &receiver, now)) {
                 ++inner_drops_.access_denied;
                 return;
