@@ -155,35 +155,17 @@ Error check_name(X509* leaf, std::string_view name) noexcept {
 // Identity strings feed authorization decisions: an embedded NUL ("alice\0.evil") is refused.
 bool has_nul(const std::string& s) noexcept { return s.find('\0') != std::string::npos; }
 
-// The UTF-8 value of a name entry; false for an unconvertible value or one with a NUL.
-bool entry_utf8(X509_NAME* name, int idx, std::string& out) {
-    ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+bool common_name(X509* leaf, std::string& out) {
+    X509_NAME* subject = X509_get_subject_name(leaf);
+    const int idx = subject ? X509_NAME_get_index_by_NID(subject, NID_commonName, -1) : -1;
+    if (idx < 0) return true;  // no CN: ""
+    ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx));
     unsigned char* utf8 = nullptr;
     const int len = value ? ASN1_STRING_to_UTF8(&utf8, value) : -1;
     if (len < 0) return false;
     out.assign(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(len));
     OPENSSL_free(utf8);
     return !has_nul(out);
-}
-
-bool common_name(X509* leaf, std::string& out) {
-    X509_NAME* subject = X509_get_subject_name(leaf);
-    const int idx = subject ? X509_NAME_get_index_by_NID(subject, NID_commonName, -1) : -1;
-    if (idx < 0) return true;  // no CN: ""
-    return entry_utf8(subject, idx, out);
-}
-
-// Every subject organizationalUnitName, in certificate order (access rules match them as groups).
-bool organizational_units(X509* leaf, std::vector<std::string>& out) {
-    X509_NAME* subject = X509_get_subject_name(leaf);
-    if (subject == nullptr) return true;
-    for (int idx = X509_NAME_get_index_by_NID(subject, NID_organizationalUnitName, -1); idx >= 0;
-         idx = X509_NAME_get_index_by_NID(subject, NID_organizationalUnitName, idx)) {
-        std::string ou;
-        if (!entry_utf8(subject, idx, ou)) return false;
-        out.push_back(std::move(ou));
-    }
-    return true;
 }
 
 // subjectAltName dNSName, rfc822Name and URI entries (all IA5Strings).
@@ -375,12 +357,45 @@ Result<PeerIdentity> X509Verifier::Impl::verify(std::span<const Bytes> chain, Ro
     if (!key) return fail_claiming(key.error, leaf);
     id.key = std::move(key.value);
     if (!common_name(leaf, id.common_name) || !alt_names(leaf, id) ||
-        !organizational_units(leaf, id.organizational_units) ||
         !name_string(X509_get_subject_name(leaf), id.subject) ||
         !name_string(X509_get_issuer_name(leaf), id.issuer) || !to_unix(X509_get0_notAfter(leaf), id.not_after_unix))
         return fail(Error::cert_invalid);
     id.fingerprint_sha256 = sha256_hex(chain.front());
     return {std::move(id), Error::ok};
+}
+
+// name_string() writes RFC 4514 with the most specific RDN first, ',' between RDNs and '+' inside
+// one, "OU" for organizationalUnitName, and escapes ',', '+', '"', '\\', '<', '>', ';', a leading
+// '#' or space and a trailing space with a backslash, control bytes as \XX. Undone here.
+std::vector<std::string> organizational_units(const PeerIdentity& peer) {
+    const std::string_view dn = peer.subject;
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < dn.size()) {
+        const std::size_t eq = dn.find('=', i);
+        if (eq == std::string_view::npos) break;   // not name_string() output: nothing more
+        const std::string_view type = dn.substr(i, eq - i);
+        std::string value;
+        for (i = eq + 1; i < dn.size() && dn[i] != ',' && dn[i] != '+'; ++i) {
+            if (dn[i] != '\\' || i + 1 >= dn.size()) {
+                value += dn[i];
+            } else if (i + 2 < dn.size() && hex(dn[i + 1]) >= 0 && hex(dn[i + 2]) >= 0) {
+                value += static_cast<char>(hex(dn[i + 1]) * 16 + hex(dn[i + 2]));
+                i += 2;
+            } else {
+                value += dn[++i];
+            }
+        }
+        if (type == "OU") out.push_back(std::move(value));
+        ++i;   // past the separator
+    }
+    return {out.rbegin(), out.rend()};   // certificate order
 }
 
 Result<Identity> load_identity_pem(std::string_view chain_pem, std::string_view key_pem, std::string* why) {

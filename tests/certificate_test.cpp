@@ -70,10 +70,24 @@ TEST_CASE("the subject's organizational units are reported in order, as the grou
     auto r = v->verify(pki_chain("client_groups"), Role::client, "");
     REQUIRE(r.error == Error::ok);
     CHECK(r.value.common_name == "carol");
-    CHECK(r.value.organizational_units == std::vector<std::string>{"ops", "on call"});
+    CHECK(r.value.subject == "O=udpvpn tests,OU=on call,OU=ops,CN=carol");
+    CHECK(organizational_units(r.value) == std::vector<std::string>{"ops", "on call"});
     auto plain = v->verify(pki_chain("client"), Role::client, "");
     REQUIRE(plain.ok());
-    CHECK(plain.value.organizational_units.empty());
+    CHECK(organizational_units(plain.value).empty());
+}
+
+TEST_CASE("organizational units are read from the RFC 4514 subject with its escapes undone") {
+    PeerIdentity p;
+    p.subject = R"(O=Example\, Inc.,OU=a\+b+OU=x\,OU=y,OU=\#lead,OU=ctl\0Aline,OU=caf\C3\A9,CN=OU=z)";
+    CHECK(organizational_units(p) ==
+          std::vector<std::string>{"caf\xC3\xA9", "ctl\nline", "#lead", "x,OU=y", "a+b"});
+    p.subject = "OU=#04036f7073";   // a value OpenSSL could only dump: never equals a group name
+    CHECK(organizational_units(p) == std::vector<std::string>{"#04036f7073"});
+    p.subject = "OU=unterminated\\";
+    CHECK(organizational_units(p) == std::vector<std::string>{"unterminated\\"});
+    p.subject = "garbage";
+    CHECK(organizational_units(p).empty());
 }
 
 TEST_CASE("the fingerprint is the SHA-256 of the leaf DER and differs between certificates") {

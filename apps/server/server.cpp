@@ -220,6 +220,7 @@ void Server::on_established(const Event& ev) {
     c.outer = ev.address;
     c.suite = ev.suite;
     c.peer.key.reset();
+    c.groups = organizational_units(ev.peer);
     const auto who = client_identity(ev.peer, cfg_.identity_mode);
     if (!who) {
         UVLOG_WARN("refusing client %s from %s: its certificate has no subjectAltName for server.identity = \"%s\"",
@@ -466,7 +467,7 @@ void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packe
         UVLOG_DEBUG("client %s: dropped packet from unassigned source %s", c.identity.c_str(), to_string(h->src, false).c_str());
         return;
     }
-    const RuleSubject from{c.identity, c.peer.issuer, c.peer.organizational_units};
+    const RuleSubject from{c.identity, c.peer.issuer, c.groups};
     const TimeNs now = access_.enabled() ? monotonic_now() : 0;
     if (const auto other = session_for(h->dst)) {
         if (!cfg_.client_to_client) {
@@ -479,8 +480,7 @@ void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packe
                 ++inner_drops_.forward_failed;
                 return;
             }
-            const RuleSubject receiver{to->second.identity, to->second.peer.issuer,
-                                       to->second.peer.organizational_units};
+            const RuleSubject receiver{to->second.identity, to->second.peer.issuer, to->second.groups};
             if (!access_.allows(from, packet, &receiver, now)) {
                 ++inner_drops_.access_denied;
                 return;

@@ -56,6 +56,7 @@ private:
         std::string identity;   // the name logs, pppd and [clients.<name>] use
         std::string key;        // issuer + subject (server.identity): what one client is
         PeerIdentity peer;
+        std::vector<std::string> groups;   // subject OUs: what access rules call groups
         PeerAddress outer;
         std::optional<IpPrefix> ipv4, ipv6;
         Suite suite{};

@@ -41,13 +41,16 @@ struct PeerIdentity {
     std::vector<std::string> dns_names;   // subjectAltName dNSName entries
     std::vector<std::string> email_names; // subjectAltName rfc822Name entries
     std::vector<std::string> uri_names;   // subjectAltName uniformResourceIdentifier entries
-    // The subject's organizationalUnitName values, in certificate order: the groups a CA puts its
-    // holders in (the server's access rules match them; udpvpn.conf(5), [[access.rule]] group).
-    std::vector<std::string> organizational_units;
     std::string fingerprint_sha256;       // hex of SHA-256 over the leaf DER
     std::int64_t not_after_unix = 0;
     std::shared_ptr<const PeerKey> key;
 };
+
+// The organizationalUnitName (OU) values of the peer's subject, in certificate order: the groups
+// a CA puts its holders in (udpvpn-server's access rules match them; udpvpn.conf(5)). Read from
+// `subject` (RFC 4514, escapes undone) rather than kept in PeerIdentity, whose size every
+// half-open handshake pays for. A value OpenSSL could only hex-dump stays "#<hex>".
+std::vector<std::string> organizational_units(const PeerIdentity& peer);
 
 // Checks a peer's chain for a role. Injected into endpoints, so tests control time and policy.
 class CertificateVerifier {

@@ -934,11 +934,15 @@ int udpvpn_endpoint_peer_identity(const udpvpn_endpoint* endpoint, std::uint32_t
         case UDPVPN_PEER_FINGERPRINT: return copy_string(i->peer.fingerprint_sha256, buf, cap, len);
         case UDPVPN_PEER_SUBJECT: return copy_string(i->peer.subject, buf, cap, len);
         case UDPVPN_PEER_ISSUER: return copy_string(i->peer.issuer, buf, cap, len);
+        case UDPVPN_PEER_ORGANIZATIONAL_UNIT: {
+            const auto groups = udpvpn::organizational_units(i->peer);
+            if (index >= groups.size()) return UDPVPN_ERR_NOT_FOUND;
+            return copy_string(groups[index], buf, cap, len);
+        }
         default: {
             const auto& list = field == UDPVPN_PEER_DNS_NAME ? i->peer.dns_names
                                : field == UDPVPN_PEER_EMAIL  ? i->peer.email_names
-                               : field == UDPVPN_PEER_URI    ? i->peer.uri_names
-                                                             : i->peer.organizational_units;
+                                                             : i->peer.uri_names;
             if (index >= list.size()) return UDPVPN_ERR_NOT_FOUND;
             return copy_string(list[index], buf, cap, len);
         }
