@@ -131,6 +131,7 @@ std::string Server::metrics_text() const {
         .sample(d.client_to_client_off, {{"direction", "from_clients"}, {"reason", "client_to_client_off"}})
         .sample(d.forward_failed, {{"direction", "from_clients"}, {"reason", "forward_failed"}})
         .sample(d.tunnel_write, {{"direction", "from_clients"}, {"reason", "tunnel_write"}})
+        .sample(d.access_denied, {{"direction", "from_clients"}, {"reason", "access_denied"}})
         .sample(lib.early_refused, {{"direction", "from_clients"}, {"reason", "early_refused"}})
         .sample(lib.early_unopened, {{"direction", "from_clients"}, {"reason", "early_unopened"}})
         .sample(lib.queue_full, {{"direction", "from_clients"}, {"reason", "queue_full"}})
@@ -157,7 +158,26 @@ std::string Server::metrics_text() const {
     return m.str();
 }
 
-// Access rules (issue 14) keep a counter per rule; exported here once the server has them.
-void Server::write_rule_metrics(PrometheusText&) const {}
+// The access rules' counters ([[access.rule]], udpvpn.conf(5)): one series per rule by its name,
+// the default action's and the reply flows' apart, and the packets refused unread by reason.
+void Server::write_rule_metrics(PrometheusText& m) const {
+    const AccessCounters& c = access_.counters();
+    const char* default_action = access_.policy().default_allow ? "allow" : "deny";
+    if (!c.rules.empty()) {   // a family without a sample says nothing
+        m.counter("udpvpn_access_rule_packets_total", "Inner packets from clients each access rule decided, by rule name.");
+        for (const auto& r : c.rules) m.sample(r.matched.packets, {{"rule", r.name}, {"action", r.allow ? "allow" : "deny"}});
+        m.counter("udpvpn_access_rule_bytes_total", "Bytes of the inner packets in udpvpn_access_rule_packets_total.");
+        for (const auto& r : c.rules) m.sample(r.matched.bytes, {{"rule", r.name}, {"action", r.allow ? "allow" : "deny"}});
+    }
+    m.counter("udpvpn_access_default_packets_total", "Inner packets no access rule matched, decided by access.default.")
+        .sample(c.default_action.packets, {{"action", default_action}});
+    m.counter("udpvpn_access_default_bytes_total", "Bytes of the inner packets in udpvpn_access_default_packets_total.")
+        .sample(c.default_action.bytes, {{"action", default_action}});
+    m.counter("udpvpn_access_reply_packets_total", "Client-to-client replies let through by an open flow.")
+        .sample(c.replies.packets);
+    m.counter("udpvpn_access_unreadable_packets_total", "Inner packets the access rules refused unread, by reason.");
+    for (std::size_t i = 1; i < kInnerProblems; ++i)
+        m.sample(c.unreadable[i], {{"reason", inner_problem_name(static_cast<InnerProblem>(i))}});
+}
 
 }  // namespace udpvpn::app

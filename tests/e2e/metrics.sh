@@ -4,11 +4,14 @@
 # exposition, and the counters match what this test did: one client connected (a session, a
 # completed handshake), N pings through it (exactly N inner packets each way, 84 bytes each), a
 # revoked client refused (handshakes_failed by reason cert_revoked, once per attempt its own log
-# shows), a client that leaves (sessions_closed by reason peer_closed).
+# shows), a client that leaves (sessions_closed by reason peer_closed), the pings counted by the
+# access rule that allowed them.
 source "$(dirname "$0")/lib.sh"
 require_env ping python3 promtool openssl
 setup_net 2
-SERVER_CRL="$TEST_PKI/crl.pem" write_server_config "$WORK/server.toml" '[metrics]' 'listen = "127.0.0.1:9557"'
+# One access rule (issue 14) for the pings: its counter is exported per rule name.
+SERVER_CRL="$TEST_PKI/crl.pem" write_server_config "$WORK/server.toml" '[metrics]' 'listen = "127.0.0.1:9557"' \
+  '[[access.rule]]' 'name = "icmp-to-server"' 'action = "allow"' 'protocol = "icmp"' 'to = ["10.77.0.1/32", "fd77::1/128"]'
 start_server "$WORK/server.toml"
 
 # scrape: the body of GET /metrics from inside the server's namespace (bash's /dev/tcp, no curl).
@@ -84,6 +87,10 @@ drops=$(( $(from_client_drops "$WORK/m2") - $(from_client_drops "$WORK/m1") ))
   || fail "inner packets to clients: $(delta udpvpn_inner_packets_total 'direction="to_clients"'), $N replies"
 [ "$(delta udpvpn_inner_bytes_total 'direction="to_clients"')" = $((84 * N)) ] && pass "inner bytes to clients: $((84 * N))" \
   || fail "inner bytes to clients: $(delta udpvpn_inner_bytes_total 'direction="to_clients"'), expected $((84 * N))"
+rule='rule="icmp-to-server",action="allow"'
+[ "$(delta udpvpn_access_rule_packets_total "$rule")" = "$N" ] && [ "$(delta udpvpn_access_rule_bytes_total "$rule")" = $((84 * N)) ] &&
+  pass "access rule icmp-to-server: $N packets, $((84 * N)) bytes" ||
+  fail "access rule counters: $(grep '^udpvpn_access_rule' "$WORK/m1" "$WORK/m2")"
 # Each inner packet is one datagram of it plus 29 bytes (header and tag); keepalives may add more.
 udp_in=$(delta udpvpn_udp_datagrams_total 'direction="in"'); udp_out=$(delta udpvpn_udp_datagrams_total 'direction="out"')
 [ "$udp_in" -ge "$in_pkts" ] && [ "$udp_out" -ge "$N" ] && pass "UDP datagrams: $udp_in in, $udp_out out" \
