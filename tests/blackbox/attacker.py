@@ -30,16 +30,15 @@ tests/e2e/amplification.sh combines with what the victim counted.
 import argparse
 import json
 import os
-import random
 import select
 import socket
-import struct
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     import udpvpn_draft as d
+    from udpvpn_conformance.spoof import Spoofer   # on the path udpvpn_draft set
 except ImportError as e:   # python3-cryptography missing
     print(f"skipped: {e}")
     sys.exit(77)
@@ -73,34 +72,6 @@ class Counter:
                "received_total": sum(v[0] for v in self.received.values())}
         out.update(extra)
         print(json.dumps(out), flush=True)
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-class Spoofer:
-    """Sends UDP datagrams from any IPv4 source (raw socket, header built here)."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-        self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
-
-    def send(self, payload, src, dst):
-        sip, sport = socket.inet_aton(src[0]), src[1]
-        dip, dport = socket.inet_aton(dst[0]), dst[1]
-        ulen = 8 + len(payload)
-        pseudo = sip + dip + struct.pack("!BBH", 0, socket.IPPROTO_UDP, ulen)
-        csum = checksum(pseudo + struct.pack("!HHHH", sport, dport, ulen, 0) + payload) or 0xFFFF
-        udp = struct.pack("!HHHH", sport, dport, ulen, csum)
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, random.getrandbits(16), 0, 64,
-                         socket.IPPROTO_UDP, 0, sip, dip)   # the kernel fills the header checksum
-        self.sock.sendto(ip + udp + payload, (dst[0], 0))
 
 
 def udp_socket(bind_ip, port=0):

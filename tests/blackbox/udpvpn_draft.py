@@ -11,46 +11,21 @@ replays, forged sizes, packets from other addresses). Used by tests/vectors/tool
 Needs the `cryptography` package (Debian: python3-cryptography).
 """
 import hashlib
-import hmac
 import os
 import struct
+import sys
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-# Packet types (section 3.1).
-INITIAL, PAD, RETRY, SERVER_HELLO, HANDSHAKE = 1, 2, 3, 4, 5
-VERSION = 1
-DEFAULT_DATAGRAM = 1232          # max(1200, max_datagram) with the defaults (section 7.1)
-MIN_INITIAL = 1200
-SUITE_CHACHA, SUITE_AES = 1, 2
-EXT_INNER_PROTOCOLS = 0x0002
-FRAME_PADDING, FRAME_FRAG, FRAME_ACK, FRAME_CLOSE = 0, 1, 2, 3
-
-
-# --- Section 6: key schedule --------------------------------------------------------------------
-
-def extract(salt, ikm):
-    return hmac.new(salt, ikm, hashlib.sha256).digest()
-
-
-def expand(prk, info, length):
-    out, t, i = b"", b"", 1
-    while len(out) < length:
-        t = hmac.new(prk, t + info + bytes([i]), hashlib.sha256).digest()
-        out += t
-        i += 1
-    return out[:length]
-
-
-def label(secret, lab, ctx, length):
-    full = b"udpvpn " + lab.encode()
-    return expand(secret, struct.pack(">H", length) + bytes([len(full)]) + full + bytes([len(ctx)]) + ctx, length)
-
-
-def traffic_keys(secret):
-    return label(secret, "key", b"", 32), label(secret, "iv", b"", 12)
+# The wire format and key schedule (sections 6 and 7) come from the conformance suite's own
+# implementation of the draft (tools/conformance/udpvpn_conformance/wire.py): one Python reading of
+# the draft, shared by the suite, the black-box DoS tests and the Appendix C walk-through.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "conformance"))
+from udpvpn_conformance.wire import (  # noqa: E402  (after the path is set)
+    DEFAULT_DATAGRAM, EXT_INNER_PROTOCOLS, HANDSHAKE, INITIAL, MIN_INITIAL, PAD, RETRY,
+    SERVER_HELLO, SUITE_AES, SUITE_CHACHA, VERSION, ack_frame, admission_mac, close_frame, extract, frag_frame, label,
+    open_handshake, parse_frames, seal_handshake, traffic_keys)
 
 
 def x25519(priv, pub):
@@ -62,65 +37,8 @@ def public(priv):
         serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def admission_mac(key, data):
-    """Section 10.1: BLAKE2b-128 keyed with the admission key (or 32 zero bytes)."""
-    return hashlib.blake2b(data, digest_size=16, key=key or b"\0" * 32).digest()
-
-
-def nonce(iv, counter):
-    return bytes(a ^ b for a, b in zip(iv, b"\0" * 4 + struct.pack(">Q", counter)))
-
-
-# --- Section 7: HANDSHAKE packets and frames ---------------------------------------------------
-
-def seal_handshake(secret, dst_sid, pn, plaintext):
-    k, iv = traffic_keys(secret)
-    header = bytes([HANDSHAKE]) + dst_sid + struct.pack(">I", pn)
-    return header + ChaCha20Poly1305(k).encrypt(nonce(iv, pn), plaintext, header)
-
-
-def open_handshake(dg, secret):
-    """(packet number, plaintext); raises cryptography's InvalidTag when the tag does not verify."""
-    k, iv = traffic_keys(secret)
-    pn = struct.unpack(">I", dg[5:9])[0]
-    return pn, ChaCha20Poly1305(k).decrypt(nonce(iv, pn), dg[9:], dg[:9])
-
-
-def frag_frame(offset, data):
-    return bytes([FRAME_FRAG]) + struct.pack(">IH", offset, len(data)) + data
-
-
-def ack_frame(ranges):
-    return bytes([FRAME_ACK, len(ranges)]) + b"".join(struct.pack(">II", a, b) for a, b in ranges)
-
-
-def close_frame(code, text=b""):
-    return bytes([FRAME_CLOSE]) + struct.pack(">HH", code, len(text)) + text
-
-
-def frames(pt):
-    i, out = 0, []
-    while i < len(pt):
-        t = pt[i]
-        if t == FRAME_PADDING:
-            assert not any(pt[i:]), "PADDING must be zeros"
-            out.append(("PADDING", len(pt) - i))
-            break
-        if t == FRAME_FRAG:
-            off, ln = struct.unpack(">IH", pt[i + 1:i + 7])
-            out.append(("FRAG", off, pt[i + 7:i + 7 + ln]))
-            i += 7 + ln
-        elif t == FRAME_ACK:
-            n = pt[i + 1]
-            out.append(("ACK", [struct.unpack(">II", pt[i + 2 + 8 * j:i + 10 + 8 * j]) for j in range(n)]))
-            i += 2 + 8 * n
-        elif t == FRAME_CLOSE:
-            code, ln = struct.unpack(">HH", pt[i + 1:i + 5])
-            out.append(("CLOSE", code, pt[i + 5:i + 5 + ln]))
-            i += 5 + ln
-        else:
-            raise AssertionError(f"unknown frame type {t}")
-    return out
+# Section 7.6: the frames of a HANDSHAKE plaintext as (name, ...) tuples; ValueError when malformed.
+frames = parse_frames
 
 
 def messages(stream):

@@ -319,7 +319,7 @@ def main(argv):
     vdir = argv[1] if len(argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     try:
         text = walk(vdir)
-    except AssertionError as e:
+    except (AssertionError, ValueError) as e:
         print(f"handshake.vec does not verify: {e}")
         return 1
     print("handshake.vec verified from the draft", file=sys.stderr if argv[2:3] == ["print"] else sys.stdout)

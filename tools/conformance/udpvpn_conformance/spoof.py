@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """UDP datagrams from any IPv4 source address (a raw socket with IP_HDRINCL: needs CAP_NET_RAW and a
-network that does not filter by source), as tests/blackbox/attacker.py sends them."""
+network that does not filter by source), for the conformance checks and tests/blackbox/attacker.py."""
 import random
 import socket
 import struct
