@@ -2,6 +2,7 @@
 // Roaming with path validation (docs/rfc-draft.txt, "Roaming"): a new peer address is challenged
 // and used only once it answers; until then it gets at most 3x what it sent.
 #include "sim_setup.hpp"
+#include "sink_endpoint.hpp"
 
 #include <doctest/doctest.h>
 
@@ -10,42 +11,11 @@ using namespace udpvpn::sim;
 
 namespace {
 
-// A host that only receives: it stands for a victim whose address is spoofed, and counts what
-// reaches it.
-class Sink final : public Endpoint {
-public:
-    std::uint64_t bytes = 0, datagrams = 0;
-    Result<SessionId> connect(TimeNs) override { return {0, Error::invalid_state}; }
-    Received receive(TimeNs, const PeerAddress&, MutableByteView d) override {
-        bytes += d.size();
-        ++datagrams;
-        return {};
-    }
-    Sealed seal(TimeNs, SessionId, InnerProtocol, ByteView, MutableByteView) override { return {Error::not_found}; }
-    Result<std::size_t> poll_datagram(MutableByteView, PeerAddress&) override { return {0, Error::ok}; }
-    std::optional<Event> poll_event() override { return std::nullopt; }
-    Result<InnerPacket> poll_inner(MutableByteView) override { return {{}, Error::ok}; }
-    TimeNs next_deadline() const override { return kNever; }
-    void handle_timeout(TimeNs) override {}
-    Error push_config(TimeNs, SessionId, const ConfigPush&) override { return Error::not_found; }
-    Error ping(TimeNs, SessionId, std::uint64_t) override { return Error::not_found; }
-    Error close(TimeNs, SessionId, Error, std::string_view) override { return Error::not_found; }
-    Error rekey(TimeNs, SessionId) override { return Error::not_found; }
-    void reverify_certificates(TimeNs) override {}
-    void set_verifier(TimeNs, std::shared_ptr<const CertificateVerifier>) override {}
-    std::optional<SessionInfo> session_info(SessionId) const override { return std::nullopt; }
-    std::vector<SessionId> sessions() const override { return {}; }
-    const EndpointStats& stats() const override { return stats_; }
-
-private:
-    EndpointStats stats_;
-};
-
 struct Setup {
     World w{7};
     Host* server = nullptr;
     Host* client = nullptr;
-    Sink* victim = nullptr;
+    SinkEndpoint* victim = nullptr;
     SessionId cs = 0, ss = 0;
 
     Setup() {
@@ -53,7 +23,7 @@ struct Setup {
         cc.server = address("server");
         server = &w.add("server", make_server({}, 1));
         client = &w.add("client", make_client(cc, 2));
-        auto sink = std::make_unique<Sink>();
+        auto sink = std::make_unique<SinkEndpoint>();
         victim = sink.get();
         w.add("victim", std::move(sink));
         REQUIRE(client->endpoint->connect(w.now).ok());

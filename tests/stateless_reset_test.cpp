@@ -7,6 +7,7 @@
 #include "stateless_reset.hpp"
 
 #include "sim_setup.hpp"
+#include "sink_endpoint.hpp"
 #include "vectors.hpp"
 
 #include <doctest/doctest.h>
@@ -29,35 +30,6 @@ public:
 
 private:
     Bytes bytes_;
-};
-
-// A server that died: it receives and never answers.
-class Dead final : public Endpoint {
-public:
-    std::uint64_t datagrams = 0;
-    Result<SessionId> connect(TimeNs) override { return {0, Error::invalid_state}; }
-    Received receive(TimeNs, const PeerAddress&, MutableByteView) override {
-        ++datagrams;
-        return {};
-    }
-    Sealed seal(TimeNs, SessionId, InnerProtocol, ByteView, MutableByteView) override { Sealed s; s.status = Error::not_found; return s; }
-    Result<std::size_t> poll_datagram(MutableByteView, PeerAddress&) override { return {0, Error::ok}; }
-    std::optional<Event> poll_event() override { return std::nullopt; }
-    Result<InnerPacket> poll_inner(MutableByteView) override { return {{}, Error::ok}; }
-    TimeNs next_deadline() const override { return kNever; }
-    void handle_timeout(TimeNs) override {}
-    Error push_config(TimeNs, SessionId, const ConfigPush&) override { return Error::not_found; }
-    Error ping(TimeNs, SessionId, std::uint64_t) override { return Error::not_found; }
-    Error close(TimeNs, SessionId, Error, std::string_view) override { return Error::not_found; }
-    Error rekey(TimeNs, SessionId) override { return Error::not_found; }
-    void reverify_certificates(TimeNs) override {}
-    void set_verifier(TimeNs, std::shared_ptr<const CertificateVerifier>) override {}
-    std::optional<SessionInfo> session_info(SessionId) const override { return std::nullopt; }
-    std::vector<SessionId> sessions() const override { return {}; }
-    const EndpointStats& stats() const override { return stats_; }
-
-private:
-    EndpointStats stats_;
 };
 
 std::array<std::uint8_t, 32> key_of(std::uint8_t first) {
@@ -101,7 +73,7 @@ struct Cluster {
         w.run_for(1 * kSecond);
     }
     void fail_over() {
-        a->endpoint = std::make_unique<Dead>();
+        a->endpoint = std::make_unique<SinkEndpoint>();
         w.move(*b, "lb");
     }
     bool send(std::size_t size = 100) {
