@@ -15,6 +15,7 @@ int run_endpoint_initiator(const std::uint8_t* data, std::size_t size);
 int run_endpoint_responder(const std::uint8_t* data, std::size_t size);
 int run_handshake_server(const std::uint8_t* data, std::size_t size);
 int run_inner_source(const std::uint8_t* data, std::size_t size);
+int run_inner_packet(const std::uint8_t* data, std::size_t size);
 int run_hdlc(const std::uint8_t* data, std::size_t size);
 int run_status_socket(const std::uint8_t* data, std::size_t size);
 int run_toml_config(const std::uint8_t* data, std::size_t size);

@@ -30,6 +30,7 @@ constexpr Target kTargets[] = {
     {"handshake_server", run_handshake_server},
     {"hdlc", run_hdlc},
     {"inner_source", run_inner_source},
+    {"inner_packet", run_inner_packet},
     {"status_socket", run_status_socket},
     {"toml_config", run_toml_config},
     {"wire_format", run_wire_format},
