@@ -42,7 +42,8 @@ void check_plain(ByteView p, const InnerParse& r) {
     const std::size_t l4 = total - hl;
     const std::uint8_t* t = p.data() + hl;
     const bool ports = !fragment && ((proto == 6 && l4 >= 20) || (proto == 17 && l4 >= 8));
-    const bool icmp = !fragment && (proto == (v6 ? 58 : 1));
+    // ICMP and ICMPv6 alike in either IP version: an "icmp" rule names both.
+    const bool icmp = !fragment && (proto == 1 || proto == 58);
     const bool truncated = !fragment && (((proto == 6 || proto == 17) && !ports) || (icmp && l4 < 8));
     if (!fragment && proto == 51) return check(r.problem == InnerProblem::extension_header, "AH not refused");
     if (truncated) return check(r.problem == InnerProblem::truncated, "short transport header not truncated");
