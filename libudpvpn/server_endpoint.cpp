@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The two endpoint roles (docs/rfc-draft.txt, "Endpoints"): demultiplexing by packet type and session
-// ID, handshake objects until they complete, sessions afterwards.
+// The server endpoint (docs/rfc-draft.txt, "Endpoints"): many half-open handshakes and sessions,
+// demultiplexed by packet type and session ID; handshake objects until they complete, sessions
+// afterwards.
 #include "admission.hpp"
+#include "cluster_key.hpp"
 #include "conformance_fault_hooks.hpp"
 #include "data_packet.hpp"
+#include "endpoint_base.hpp"
 #include "handshake.hpp"
 #include "session.hpp"
 #include "source_limits.hpp"
@@ -23,381 +26,23 @@ namespace {
 
 constexpr std::uint8_t kTypeInitial = static_cast<std::uint8_t>(PacketType::initial);
 constexpr std::uint8_t kTypePad = static_cast<std::uint8_t>(PacketType::pad);
-constexpr std::uint8_t kTypeRetry = static_cast<std::uint8_t>(PacketType::retry);
-constexpr std::uint8_t kTypeServerHello = static_cast<std::uint8_t>(PacketType::server_hello);
 constexpr std::uint8_t kTypeHandshake = static_cast<std::uint8_t>(PacketType::handshake);
 
 constexpr std::size_t kMaxStatelessQueue = 256;   // RETRY datagrams waiting to be polled
-constexpr std::size_t kMaxInnerQueue = 1024;      // early data waiting for poll_inner()
-constexpr std::size_t kMaxEventQueue = 65536;
 
 SessionId peek_sid(ByteView d) noexcept {
     if (d.size() < 5) return 0;
     return (SessionId{d[1]} << 24) | (SessionId{d[2]} << 16) | (SessionId{d[3]} << 8) | SessionId{d[4]};
 }
 
-struct QueuedInner {
-    SessionId session;
-    InnerProtocol protocol;
-    Bytes bytes;
-};
-
-bool is_inner(PayloadType p) noexcept {
-    return p == PayloadType::ipv4 || p == PayloadType::ipv6 || p == PayloadType::ppp;
-}
-
-// Shared plumbing of both roles: events, inner packets, statistics, the last time we were told.
-class EndpointBase : public Endpoint {
-protected:
-    void push_event(Event e) {
-        if (events_.size() < kMaxEventQueue) events_.push_back(std::move(e));
-    }
-    void drain_session_events(Session& s) {
-        while (auto e = s.poll_event()) push_event(std::move(*e));
-    }
-    Received drop(Error e) {
-        count_drop(e);
-        Received r;
-        r.status = e;
-        return r;
-    }
-    void count_drop(Error e) {
-        const int v = static_cast<int>(e);
-        if (v > 0 && v < 32) stats_.dropped[v]++;
-    }
-    Received open_data_for(TimeNs now, Session& s, const PeerAddress& from, const DataHeader& h,
-                           MutableByteView datagram, bool* path_check_started = nullptr) {
-        Session::Opened o = s.open(now, from, h, datagram);
-        drain_session_events(s);
-        if (path_check_started) *path_check_started = o.path_check_started;
-        if (o.status != Error::ok) return drop(o.status);
-        Received r;
-        r.session = s.local_sid();
-        if (is_inner(o.payload) && !o.plaintext.empty()) {
-            const auto protocol = static_cast<InnerProtocol>(o.payload);
-            // The application has not seen `established` for this session yet (it arrived in the
-            // same batch of datagrams): it would not know where the packet belongs, so it waits in
-            // the poll_inner() queue, which hands it out after the event (issue 10, finding 8).
-            if (!unannounced_.empty() && unannounced_.count(r.session)) {
-                queue_inner(r.session, protocol, o.plaintext);
-                return r;
-            }
-            r.has_inner = true;
-            r.protocol = protocol;
-            r.inner = o.plaintext;
-        }
-        return r;
-    }
-    void queue_inner(SessionId sid, InnerProtocol protocol, ByteView packet) {
-        if (inner_.size() >= kMaxInnerQueue) {
-            stats_.inner_dropped.queue_full++;
-            return;
-        }
-        inner_.push_back({sid, protocol, Bytes(packet.begin(), packet.end())});
-    }
-    void report_established(SessionId sid, const HandshakeResult& r, const PeerAddress& address) {
-        stats_.handshakes_completed++;
-        Event e;
-        e.type = EventType::established;
-        e.session = sid;
-        e.peer = r.peer;
-        e.suite = r.suite;
-        e.address = address;
-        if (events_.size() >= kMaxEventQueue) return;
-        push_event(std::move(e));
-        unannounced_.insert(sid);
-    }
-    SessionInfo info_of(const Session& s) const {
-        SessionInfo i;
-        i.session = s.local_sid();
-        i.established = !s.closed();
-        i.peer = s.peer();
-        i.address = s.address();
-        i.suite = s.suite();
-        i.epoch = s.epoch();
-        i.last_handshake = s.last_handshake();
-        i.tx_bytes = s.counters().tx_bytes;
-        i.rx_bytes = s.counters().rx_bytes;
-        i.tx_packets = s.counters().tx_packets;
-        i.rx_packets = s.counters().rx_packets;
-        i.inner_mtu = s.inner_mtu();
-        return i;
-    }
-
+// ServerEndpoint: many half-open handshakes and sessions, demultiplexed by session ID.
+class ServerEndpoint final : public EndpointBase {
 public:
-    std::optional<Event> poll_event() override {
-        if (events_.empty()) return std::nullopt;
-        Event e = std::move(events_.front());
-        events_.pop_front();
-        if (e.type == EventType::established) unannounced_.erase(e.session);
-        return e;
-    }
-    Result<InnerPacket> poll_inner(MutableByteView out) override {
-        if (inner_.empty()) return {{}, Error::ok};
-        QueuedInner& q = inner_.front();
-        if (!unannounced_.empty() && unannounced_.count(q.session)) return {{}, Error::ok};   // after its event
-        if (out.size() < q.bytes.size()) return {{q.session, q.protocol, q.bytes.size()}, Error::buffer_too_small};
-        std::copy(q.bytes.begin(), q.bytes.end(), out.begin());
-        InnerPacket p{q.session, q.protocol, q.bytes.size()};
-        inner_.pop_front();
-        return {p, Error::ok};
-    }
-    const EndpointStats& stats() const override { return stats_; }
-
-protected:
-    std::deque<Event> events_;
-    std::deque<QueuedInner> inner_;
-    // Sessions whose `established` event is queued but not yet polled: their inner packets wait.
-    std::unordered_set<SessionId> unannounced_;
-    EndpointStats stats_;
-    TimeNs now_ = 0;   // time of the latest call: poll_datagram() has no time argument of its own
-};
-
-// ---------------------------------------------------------------------------------------------
-// Initiator: one handshake at a time, then one session.
-class Initiator final : public EndpointBase {
-public:
-    Initiator(const InitiatorConfig& c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
-        : config_(c), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)) {}
-    ~Initiator() override { wipe_admission_key(config_); }
-
-    Result<SessionId> connect(TimeNs now) override {
-        now_ = now;
-        session_.reset();
-        reset_token_.reset();
-        SessionId sid = 0;
-        while (sid == 0) {
-            std::uint8_t b[4];
-            rng_->fill(b);
-            sid = (SessionId{b[0]} << 24) | (SessionId{b[1]} << 16) | (SessionId{b[2]} << 8) | b[3];
-        }
-        sid_ = sid;
-        handshake_ = std::make_unique<ClientHandshake>(config_, identity_, verifier_, *rng_, sid_, now);
-        return {sid_, Error::ok};
-    }
-
-    Received receive(TimeNs now, const PeerAddress& from, MutableByteView d) override {
-        now_ = now;
-        if (d.empty()) return drop(Error::malformed);
-        const std::uint8_t type = d[0];
-        if (reset_token_ && session_ && d.size() <= kMaxResetSize && is_stateless_reset(d, *reset_token_)) {
-            // Section 10.5: no server behind our address knows the session any more. Nothing is sent
-            // (the server has no keys to read it); the application reconnects at once.
-            stats_.resets_received++;
-            session_.reset();
-            handshake_.reset();
-            reset_token_.reset();
-            Event e;
-            e.type = EventType::closed;
-            e.session = sid_;
-            e.reason = Error::peer_closed;
-            e.text = "stateless reset: the server no longer knows this session";
-            push_event(std::move(e));
-            Received r;
-            r.session = sid_;
-            return r;
-        }
-        if (is_data_type(type)) {
-            Result<DataHeader> h = parse_data_header(d);
-            if (!h) return drop(h.error);
-            if (!session_ || h.value.dst_sid != sid_) return drop(Error::unknown_session);
-            Received r = open_data_for(now, *session_, from, h.value, d);
-            if (r.status == Error::ok && handshake_ &&
-                handshake_->state() == ClientHandshake::State::established) {
-                handshake_->confirm();   // an authenticated DATA packet from the server acks flight 3
-            }
-            reap(now);
-            return r;
-        }
-        if (type == kTypeRetry || type == kTypeServerHello || type == kTypeHandshake) {
-            if (!handshake_) return drop(Error::unexpected_packet);
-            const Error e = handshake_->on_datagram(now, d);
-            after_handshake(now);
-            if (error_class(e) == ErrorClass::drop) return drop(e);
-            Received r;
-            r.session = sid_;
-            return r;
-        }
-        return drop(Error::malformed);
-    }
-
-    Sealed seal(TimeNs now, SessionId sid, InnerProtocol p, ByteView inner, MutableByteView out) override {
-        now_ = now;
-        Sealed s;
-        if (sid != sid_) { s.status = Error::not_found; return s; }
-        if (!session_ || session_->closing()) { s.status = Error::invalid_state; return s; }
-        Result<std::size_t> n = session_->seal(now, static_cast<PayloadType>(p), inner, out);
-        s.status = n.error;
-        s.size = n.ok() ? n.value : 0;
-        s.to = session_->address();
-        return s;
-    }
-
-    Result<std::size_t> poll_datagram(MutableByteView out, PeerAddress& to) override {
-        to = config_.server;
-        if (failed_) {
-            Result<std::size_t> n = failed_->poll_datagram(now_, out);
-            if (!failed_->close_pending()) failed_.reset();
-            if (!n.ok() || n.value > 0) return n;
-        }
-        if (handshake_) {
-            Result<std::size_t> n = handshake_->poll_datagram(now_, out);
-            if (!n.ok() || n.value > 0) return n;
-        }
-        if (session_) {
-            Result<std::size_t> n = session_->poll_datagram(now_, out, to);
-            drain_session_events(*session_);
-            reap(now_);   // the last payload (the ACK of the server's DISCONNECT) is already written
-            return n;
-        }
-        return {0, Error::ok};
-    }
-
-    TimeNs next_deadline() const override {
-        TimeNs t = kNever;
-        if (handshake_) t = std::min(t, handshake_->next_deadline());
-        if (session_) t = std::min({t, session_->next_deadline(), session_->next_reverify()});
-        return t;
-    }
-
-    void handle_timeout(TimeNs now) override {
-        now_ = now;
-        if (handshake_ && handshake_->next_deadline() <= now) {
-            handshake_->on_timeout(now);
-            after_handshake(now);
-        }
-        if (session_) {
-            if (session_->next_reverify() <= now && verifier_) session_->reverify(now, *verifier_);
-            if (session_->next_deadline() <= now) session_->handle_timeout(now);
-            drain_session_events(*session_);
-            reap(now);
-        }
-    }
-
-    Error push_config(TimeNs now, SessionId sid, const ConfigPush&) override {
-        now_ = now;
-        return sid == sid_ ? Error::invalid_state : Error::not_found;   // only servers push configuration
-    }
-    Error ping(TimeNs now, SessionId sid, std::uint64_t token) override {
-        now_ = now;
-        if (sid != sid_) return Error::not_found;
-        if (!session_) return Error::invalid_state;
-        return session_->ping(now, token);
-    }
-    Error close(TimeNs now, SessionId sid, Error reason, std::string_view text) override {
-        now_ = now;
-        if (sid != sid_) return Error::not_found;
-        if (session_) {
-            session_->close(now, reason, text);
-            drain_session_events(*session_);
-        } else if (handshake_) {
-            handshake_.reset();
-            Event e;
-            e.type = EventType::closed;
-            e.session = sid_;
-            e.reason = reason;
-            e.text = std::string(text);
-            push_event(std::move(e));
-        }
-        return Error::ok;
-    }
-    Error rekey(TimeNs now, SessionId sid) override {
-        now_ = now;
-        if (sid != sid_) return Error::not_found;
-        if (!session_) return Error::invalid_state;
-        return session_->start_rekey(now);
-    }
-    void reverify_certificates(TimeNs now) override {
-        now_ = now;
-        if (session_ && verifier_) {
-            session_->reverify(now, *verifier_);
-            drain_session_events(*session_);
-        }
-    }
-    void set_verifier(TimeNs now, std::shared_ptr<const CertificateVerifier> v) override {
-        verifier_ = std::move(v);
-        reverify_certificates(now);
-    }
-    std::optional<SessionInfo> session_info(SessionId sid) const override {
-        if (sid != sid_ || !session_) return std::nullopt;
-        return info_of(*session_);
-    }
-    std::vector<SessionId> sessions() const override {
-        if (session_) return {sid_};
-        return {};
-    }
-
-private:
-    void after_handshake(TimeNs now) {
-        if (!handshake_) return;
-        switch (handshake_->state()) {
-        case ClientHandshake::State::established:
-        case ClientHandshake::State::confirmed:
-            if (!session_) start_session(now);
-            if (handshake_->state() == ClientHandshake::State::confirmed) handshake_.reset();
-            break;
-        case ClientHandshake::State::failed: {
-            Event e;
-            e.type = EventType::closed;
-            e.session = sid_;
-            e.reason = handshake_->failure();
-            e.text = handshake_->failure_text().empty() ? to_string(e.reason) : handshake_->failure_text();
-            push_event(std::move(e));
-            // Its CLOSE (certificate rejected, bad signature, ...) still goes out: the server learns
-            // why (docs/rfc-draft.txt [HS-17]); a new attempt may start meanwhile.
-            if (handshake_->close_pending()) failed_ = std::move(handshake_);
-            handshake_.reset();
-            break;
-        }
-        default: break;
-        }
-    }
-
-    void start_session(TimeNs now) {
-        const HandshakeResult& r = handshake_->result();
-        SessionParams p;
-        p.role = Role::client;
-        p.local_sid = r.client_sid;
-        p.peer_sid = r.server_sid;
-        p.suite = r.suite;
-        p.address = config_.server;
-        p.peer = r.peer;
-        p.peer_chain = r.peer_chain;
-        p.expected_name = config_.expected_server_name;
-        session_ = std::make_unique<Session>(config_, *rng_, std::move(p), r.secrets, now);
-        reset_token_ = r.reset_token;
-        report_established(sid_, r, config_.server);
-    }
-
-    void reap(TimeNs) {
-        if (session_ && session_->closed()) {
-            drain_session_events(*session_);
-            session_.reset();
-            handshake_.reset();
-            reset_token_.reset();
-        }
-    }
-
-    InitiatorConfig config_;
-    std::unique_ptr<ClientHandshake> failed_;   // a failed attempt whose CLOSE is not sent yet
-    Identity identity_;
-    std::shared_ptr<const CertificateVerifier> verifier_;
-    std::shared_ptr<Rng> rng_;
-    SessionId sid_ = 0;
-    std::unique_ptr<ClientHandshake> handshake_;
-    std::unique_ptr<Session> session_;
-    std::optional<ResetToken> reset_token_;   // from the server's handshake, while session_ lives
-};
-
-// ---------------------------------------------------------------------------------------------
-// Responder: many half-open handshakes and sessions, demultiplexed by session ID.
-class Responder final : public EndpointBase {
-public:
-    Responder(const ResponderConfig& c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
+    ServerEndpoint(const ResponderConfig& c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
         : config_(c), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)),
           gate_(config_, *rng_), limits_(config_), cluster_key_(cluster_secret_of(config_)),
           reset_limit_(config_.cluster_key ? config_.stateless_reset_rate : 0) {}
-    ~Responder() override {
+    ~ServerEndpoint() override {
         wipe_admission_key(config_);
         wipe_cluster_key(config_);
     }
@@ -895,20 +540,6 @@ private:
 
 }  // namespace
 
-Result<std::unique_ptr<Endpoint>> Endpoint::make_initiator(InitiatorConfig config, Identity identity,
-                                                           std::shared_ptr<const CertificateVerifier> verifier,
-                                                           std::shared_ptr<Rng> rng) {
-    // No server name means any certificate of the CA could act as this server: only on request.
-    const bool name_ok = !config.expected_server_name.empty() || config.allow_any_server_name;
-    if (!rng || !verifier || identity.chain.empty() || !identity.signer || config.suites.empty() || !name_ok) {
-        wipe_admission_key(config);
-        return {nullptr, Error::invalid_argument};
-    }
-    auto ep = std::make_unique<Initiator>(config, std::move(identity), std::move(verifier), std::move(rng));
-    wipe_admission_key(config);   // our by-value copy: the endpoint holds (and wipes) its own
-    return {std::move(ep), Error::ok};
-}
-
 Result<std::unique_ptr<Endpoint>> Endpoint::make_responder(ResponderConfig config, Identity identity,
                                                            std::shared_ptr<const CertificateVerifier> verifier,
                                                            std::shared_ptr<Rng> rng) {
@@ -917,7 +548,7 @@ Result<std::unique_ptr<Endpoint>> Endpoint::make_responder(ResponderConfig confi
         wipe_cluster_key(config);
         return {nullptr, Error::invalid_argument};
     }
-    auto ep = std::make_unique<Responder>(config, std::move(identity), std::move(verifier), std::move(rng));
+    auto ep = std::make_unique<ServerEndpoint>(config, std::move(identity), std::move(verifier), std::move(rng));
     wipe_admission_key(config);   // our by-value copy: the endpoint holds (and wipes) its own
     wipe_cluster_key(config);
     return {std::move(ep), Error::ok};
