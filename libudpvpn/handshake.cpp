@@ -4,6 +4,7 @@
 #include "admission.hpp"
 #include "aead.hpp"
 #include "sodium_init.hpp"
+#include "timer_rules.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -148,7 +149,7 @@ ClientHandshake::ClientHandshake(const InitiatorConfig& config, const Identity& 
                                  std::shared_ptr<const CertificateVerifier> verifier, Rng& rng, SessionId client_sid,
                                  TimeNs now, HandshakeOptions options)
     : HandshakeBase(std::move(verifier), Expect::ee), config_(config), identity_(identity), options_(std::move(options)),
-      client_sid_(client_sid), deadline_(now + config.timers.handshake_timeout), timer_(config.timers.handshake_pto) {
+      client_sid_(client_sid), deadline_(handshake_deadline(config.timers, now)), timer_(config.timers.handshake_pto) {
     ensure_sodium();
     // §1.1: INITIAL >= 1200; §7: no handshake datagram above kMaxHandshakeDatagram
     datagram_size_ = std::clamp<std::size_t>(config.max_datagram, kMinInitialSize, kMaxHandshakeDatagram);
@@ -488,7 +489,7 @@ ServerHandshake::ServerHandshake(const ResponderConfig& config, const Identity& 
                                  const ResponderGate::Verdict& initial, ByteView initial_datagram,
                                  const PeerAddress& from, TimeNs now, HandshakeOptions options)
     : HandshakeBase(std::move(verifier), Expect::certificate), server_sid_(server_sid), from_(from),
-      deadline_(now + config.timers.handshake_timeout), timer_(config.timers.handshake_pto),
+      deadline_(handshake_deadline(config.timers, now)), timer_(config.timers.handshake_pto),
       admission_key_(admission_secret_of(config)) {
     ensure_sodium();
     UDPVPN_FAULT_COPY(*this, config);

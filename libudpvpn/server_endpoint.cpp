@@ -11,6 +11,7 @@
 #include "session.hpp"
 #include "source_limits.hpp"
 #include "stateless_reset.hpp"
+#include "timer_rules.hpp"
 #include "wire_format.hpp"
 
 #include <udpvpn/endpoint.hpp>
@@ -489,7 +490,7 @@ private:
         }
         drain_session_events(*l.session);
         l.tail = std::move(h.handshake);
-        l.tail_until = now + config_.timers.handshake_timeout;
+        l.tail_until = handshake_tail_end(config_.timers, now);
         sessions_.emplace(sid, std::move(l));
         mark_ready(sid);
     }

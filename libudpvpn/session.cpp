@@ -3,6 +3,7 @@
 
 #include "bytes_io.hpp"
 #include "control_messages.hpp"
+#include "timer_rules.hpp"
 #include "wire_format.hpp"
 
 #include <udpvpn/rng.hpp>
@@ -38,11 +39,6 @@ std::string loggable(std::string text) {
     }
     return text;
 }
-
-// How long a closing session waits for its DISCONNECT to be acknowledged.
-constexpr TimeNs kCloseLinger = 2 * kSecond;
-// The server rekeys on time only if the client has not done it this much later (avoids collisions).
-constexpr TimeNs kServerRekeyDelay = 10 * kSecond;
 
 constexpr std::size_t kSealOverhead = kDataHeaderSize + kAeadTagSize;
 
@@ -84,7 +80,7 @@ Session::Session(const CommonConfig& config, Rng& rng, SessionParams params, con
     current_.install(suite_, client ? secrets.server_data : secrets.client_data, 0, kNever);
     rekey_secret_ = secrets.rekey;
     created_ = last_sent_ = last_received_ = last_handshake_ = now;
-    next_reverify_ = now + config_.timers.reverify_interval;
+    next_reverify_ = next_reverify_time(config_.timers, now);
     const std::size_t max_dg = config_.max_datagram;
     inner_mtu_ = static_cast<std::uint16_t>(max_dg > kSealOverhead ? max_dg - kDataHeaderSize - kAeadTagSize : 0);
     control_ = std::make_unique<ControlChannel>(config_.timers);
@@ -150,7 +146,7 @@ Result<std::size_t> Session::poll_path_challenge(TimeNs now, MutableByteView out
     Result<std::size_t> sealed = seal(now, PayloadType::control, body.first(n), out);
     if (!sealed) return sealed;
     path_->sent += sealed.value;
-    path_->next_send = now + (config_.timers.control_rto << path_->tries);
+    path_->next_send = next_path_challenge(config_.timers, now, path_->tries);
     path_->tries++;
     to = path_->candidate;
     return sealed;
@@ -224,10 +220,8 @@ Session::Opened Session::open(TimeNs now, const PeerAddress& from, const DataHea
 
 Result<std::size_t> Session::seal(TimeNs now, PayloadType payload, ByteView plaintext, MutableByteView out) {
     if (closed_ || !send_.valid) return {0, Error::invalid_state};
-    if (send_.next_counter >= limits_.reject_after_packets ||
-        now - send_.created >= config_.timers.reject_after_time) {
+    if (key_exhausted(config_.timers, send_.created, send_.next_counter, limits_.reject_after_packets, now))
         return {0, Error::key_exhausted};
-    }
     DataHeader h;
     h.key_phase = static_cast<std::uint8_t>(send_.epoch & 1u);
     h.payload = payload;
@@ -258,10 +252,7 @@ Error Session::push_config(TimeNs now, const ConfigPush& config) {
 
 bool Session::want_rekey(TimeNs now) const noexcept {
     if (pending_.active || closing_ || closed_) return false;
-    if (send_.next_counter >= limits_.rekey_after_packets) return true;
-    TimeNs age = now - send_.created;
-    TimeNs due = config_.timers.rekey_after_time + (role_ == Role::server ? kServerRekeyDelay : 0);
-    return age >= due;
+    return rekey_due(config_.timers, role_, send_.created, send_.next_counter, limits_.rekey_after_packets, now);
 }
 
 Error Session::start_rekey(TimeNs now) {
@@ -327,7 +318,7 @@ void Session::on_rekey_resp(TimeNs now, ByteView body) {
     const bool client = role_ == Role::client;
     // The old receive key stays for the grace period: packets already in flight still open.
     std::swap(current_, other_);
-    other_.expires = now + config_.timers.rekey_grace;
+    other_.expires = previous_key_expiry(config_.timers, now);
     current_.install(suite_, client ? next.server_data : next.client_data, epoch, kNever);
     send_.install(suite_, client ? next.client_data : next.server_data, epoch, now);
     rekey_secret_ = next.rekey;
@@ -348,7 +339,7 @@ void Session::report_rekeyed(TimeNs now, std::uint32_t epoch) {
 
 void Session::promote_next_epoch(TimeNs now) {
     std::swap(current_, other_);
-    other_.expires = now + config_.timers.rekey_grace;
+    other_.expires = previous_key_expiry(config_.timers, now);
     send_.install(suite_, pending_.secrets->next_send_traffic, pending_.epoch, now);
     rekey_secret_ = pending_.secrets->next_rekey_secret;
     const std::uint32_t epoch = pending_.epoch;
@@ -436,7 +427,7 @@ void Session::on_peer_disconnect(TimeNs now, std::string text) {
     final_ack_ = true;
     if (!closing_) {
         closing_ = true;
-        close_deadline_ = now + kCloseLinger;
+        close_deadline_ = close_deadline(now);
     }
 }
 
@@ -449,7 +440,7 @@ void Session::close(TimeNs now, Error reason, std::string_view text) {
     if (body) control_->send(now, kMsgDisconnect, body.value);
     closing_ = true;
     close_reason_ = reason;
-    close_deadline_ = now + kCloseLinger;
+    close_deadline_ = close_deadline(now);
     // The caller learns at once that the session is over; the linger only delivers DISCONNECT.
     close_reported_ = true;
     Event e;
@@ -470,7 +461,7 @@ void Session::fail_protocol(TimeNs now, const char* why) {
 
 void Session::reverify(TimeNs now, const CertificateVerifier& verifier) {
     if (closed_) return;
-    next_reverify_ = now + config_.timers.reverify_interval;
+    next_reverify_ = next_reverify_time(config_.timers, now);
     const Role peer_role = role_ == Role::client ? Role::server : Role::client;
     Result<PeerIdentity> r = verifier.verify(params_->peer_chain, peer_role, params_->expected_name);
     if (!r) {
@@ -509,7 +500,7 @@ Result<std::size_t> Session::poll_datagram(TimeNs now, MutableByteView out, Peer
             if (pn > 0) return seal(now, PayloadType::control, body.first(pn), out);
         }
     }
-    if (!closing_ && now - last_sent_ >= config_.timers.keepalive_interval)
+    if (!closing_ && keepalive_due(config_.timers, last_sent_, now))
         return seal(now, PayloadType::keepalive, {}, out);
     return {0, Error::ok};
 }
@@ -522,14 +513,11 @@ TimeNs Session::next_deadline() const {
     // A challenge short of budget waits for bytes from the candidate, not for a timer; after the
     // last try, its wait ends the check.
     if (path_->active && (path_->tries >= kPathTries || path_challenge_allowed())) t = min_time(t, path_->next_send);
-    t = min_time(t, last_sent_ + config_.timers.keepalive_interval);
-    t = min_time(t, last_received_ + config_.timers.dead_peer_timeout);
+    t = min_time(t, keepalive_time(config_.timers, last_sent_));
+    t = min_time(t, dead_peer_time(config_.timers, last_received_));
     t = min_time(t, next_reverify_);
-    if (!pending_.active) {
-        TimeNs due = config_.timers.rekey_after_time + (role_ == Role::server ? kServerRekeyDelay : 0);
-        t = min_time(t, send_.created + due);
-    }
-    t = min_time(t, send_.created + config_.timers.reject_after_time);
+    if (!pending_.active) t = min_time(t, rekey_time(config_.timers, role_, send_.created));
+    t = min_time(t, key_expiry(config_.timers, send_.created));
     if (other_.valid && other_.expires != kNever) t = min_time(t, other_.expires);
     return t;
 }
@@ -542,10 +530,10 @@ void Session::handle_timeout(TimeNs now) {
         if (now >= close_deadline_ || (!final_ack_ && !control_->has_unacked())) finish_close(close_reason_, {});
         return;
     }
-    if (now - last_received_ >= config_.timers.dead_peer_timeout)
+    if (peer_dead(config_.timers, last_received_, now))
         return finish_close(Error::peer_timeout, "no authenticated packet for " +
                                                      std::to_string(config_.timers.dead_peer_timeout / kSecond) + " s");
-    if (now - send_.created >= config_.timers.reject_after_time)
+    if (key_expired(config_.timers, send_.created, now))
         return finish_close(Error::key_exhausted, "no rekey before the key's hard time limit");
     if (other_.valid && other_.expires != kNever && now >= other_.expires) other_.discard();
     if (path_->active && path_->tries >= kPathTries && now >= path_->next_send) *path_ = PathCheck{};
