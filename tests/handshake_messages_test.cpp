@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "handshake_messages.hpp"
-#include "transcript.hpp"
 
 #include <doctest/doctest.h>
 
@@ -121,20 +120,4 @@ TEST_CASE("FINISHED is HMAC-SHA-256 over the transcript hash and any change fail
     key2.expose_mut()[1] = 1;
     CHECK_FALSE(verify_finished(key2, th, body));
     CHECK_FALSE(verify_finished(key, th, body.first(31)));
-}
-
-TEST_CASE("transcript snapshots equal SHA-256 of everything fed so far and do not end the hash") {
-    Transcript t;
-    const std::uint8_t a[] = {'a', 'b', 'c'};
-    t.update(a);
-    Hash32 h1 = t.snapshot();
-    std::uint8_t expect[32];
-    crypto_hash_sha256(expect, a, 3);
-    CHECK(std::memcmp(h1.data(), expect, 32) == 0);
-    t.update(a);
-    const std::uint8_t aa[] = {'a', 'b', 'c', 'a', 'b', 'c'};
-    crypto_hash_sha256(expect, aa, 6);
-    Hash32 h2 = t.snapshot();
-    CHECK(std::memcmp(h2.data(), expect, 32) == 0);
-    CHECK(t.snapshot() == h2);
 }
