@@ -4,7 +4,7 @@
 // an encode/decode round trip unchanged.
 #include "harness.hpp"
 
-#include <udpvpn/hdlc.hpp>
+#include "hdlc.hpp"
 
 #include <algorithm>
 #include <cstdlib>

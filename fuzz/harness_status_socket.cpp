@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The status socket protocol (apps/common/status_protocol.md), both ends:
+// The status socket protocol (apps/server/status_protocol.md), both ends:
 //   mode byte even: the rest is what a local client writes to the server's status socket: a real
-//     ControlSocket (apps/common/control_socket.*) on a Unix socket in a temporary directory,
+//     ControlSocket (apps/server/control_socket.*) on a Unix socket in a temporary directory,
 //     answering with the server's own request rule (apps/server/status_request.hpp);
 //   mode byte odd: the rest is a reply line as udpvpnctl reads it (tools/ctl/status_view.*):
 //     parsed, then rendered as the status table.

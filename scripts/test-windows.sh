@@ -93,7 +93,7 @@ if [[ ! -f $LINUX_BUILD/build.ninja ]]; then
 fi
 nice ninja -C "$LINUX_BUILD" apps/udpvpn-server
 UDPVPN_SERVER=$PWD/$LINUX_BUILD/apps/udpvpn-server \
-UDPVPN_CLIENT_EXE=$PWD/$BUILD_WIN/apps/windows/udpvpn-client.exe \
+UDPVPN_CLIENT_EXE=$PWD/$BUILD_WIN/apps/udpvpn-client.exe \
 UDPVPN_TEST_PKI=$PWD/tests/pki WINE=/usr/lib/wine/wine64 \
   timeout 300 python3 tests/windows/interop.py
 lap "interop under wine" "$s"

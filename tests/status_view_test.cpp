@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// udpvpnctl's reading and rendering of the status reply (apps/common/status_protocol.md).
+// udpvpnctl's reading and rendering of the status reply (apps/server/status_protocol.md).
 #include "status_view.hpp"
 
 #include <doctest/doctest.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// udpvpn-client [--config FILE] [--check-config] (POSIX; Windows: apps/windows/client_main.cpp)
+// udpvpn-client [--config FILE] [--check-config] (POSIX; Windows: main_windows.cpp)
 #include "client_checks.hpp"
 #include "client_config.hpp"
 #include "command_line.hpp"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The request side of the status socket protocol (apps/common/status_protocol.md): which command
+// The request side of the status socket protocol (apps/server/status_protocol.md): which command
 // a request line asks for. Pure, so that the fuzz target status_socket runs the server's own rule.
 #pragma once
 #include <string>

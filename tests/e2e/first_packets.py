@@ -3,7 +3,7 @@
 """The client's first inner packets, sent with its last handshake flight, reach the server's
 tunnel in every session (issue 10, finding 8), over real UDP against the real udpvpn-server.
 
-The server runs on the loopback test backend ([test_tunnel], apps/common/tun_loopback.cpp): what
+The server runs on the loopback test backend ([test_tunnel], apps/platform/tun_loopback.cpp): what
 it delivers to its "device" is a UDP datagram to first-packets-client, which also plays 100
 clients one after the other (tests/e2e/first_packets_client.cpp). No root, no namespaces.
 Afterwards the status socket must show the one spoofed inner packet the client sent under

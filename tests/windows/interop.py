@@ -4,7 +4,7 @@
 (Given the Linux udpvpn-client instead of an .exe, the same checks run without wine: meson test
 loopback_interop.)
 
-Both ends run on the loopback test backend ([test_tunnel], apps/common/tun_loopback.cpp): every
+Both ends run on the loopback test backend ([test_tunnel], apps/platform/tun_loopback.cpp): every
 inner packet is a UDP datagram between the daemon and this script, which plays the IP stack of
 the Windows machine on one side and of the server's host on the other. No driver, no root.
 

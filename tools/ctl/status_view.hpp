@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Reads the server's status reply (apps/common/status_protocol.md, version 1) and renders it for
+// Reads the server's status reply (apps/server/status_protocol.md, version 1) and renders it for
 // people. Pure functions: no I/O, the time comes from the caller.
 #pragma once
 #include <cstdint>

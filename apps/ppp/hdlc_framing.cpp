@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// RFC 1662 HDLC-like framing: FCS tables, the streaming decoder and the encoder (include/udpvpn/hdlc.hpp).
-#include <udpvpn/hdlc.hpp>
+// RFC 1662 HDLC-like framing: FCS tables, the streaming decoder and the encoder (hdlc.hpp).
+#include "hdlc.hpp"
 
 #include <array>
 

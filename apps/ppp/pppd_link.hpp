@@ -17,10 +17,10 @@
 // Single-threaded: every call and callback runs on the io_context's thread. A callback may call
 // stop() but must not destroy the link (post the destruction instead).
 #pragma once
+#include "hdlc.hpp"
 #include "pppd_exit.hpp"
 
 #include <udpvpn/error.hpp>
-#include <udpvpn/hdlc.hpp>
 #include <udpvpn/types.hpp>
 
 #include <asio/io_context.hpp>

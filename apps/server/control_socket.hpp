@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The status socket: a Unix stream socket answering one request line with one reply line
-// (apps/common/status_protocol.md). Mode 0660, group chosen by the configuration.
+// (apps/server/status_protocol.md). Mode 0660, group chosen by the configuration.
 // At most kMaxConnections are served at once, each for at most its timeout: a local user who opens
 // connections and sends nothing delays the next `udpvpnctl status` by one timeout, no longer.
 #pragma once

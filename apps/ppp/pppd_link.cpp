@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// pppd on a pty, HDLC framing in both directions, child lifetime (apps/common/pppd_link.hpp).
+// pppd on a pty, HDLC framing in both directions, child lifetime (pppd_link.hpp).
 #include "pppd_link.hpp"
 
 #include <asio/post.hpp>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // RFC 1662 HDLC-like framing: FCS, escapes, ACCM, streaming in any chunking, bad-frame handling.
 #include <doctest/doctest.h>
-#include <udpvpn/hdlc.hpp>
+#include "hdlc.hpp"
 
 #include <algorithm>
 #include <cstdlib>
