@@ -54,7 +54,7 @@ void Client::start(std::unique_ptr<TunDevice> tun) {
         if (!tun_) throw std::runtime_error(err);
     }
     if (tun_ && tun_->system_interface()) {
-        ifindex_ = netlink::if_index(tun_->name());
+        ifindex_ = host_network::if_index(tun_->name());
         if (ifindex_ == 0) throw std::runtime_error(tun_->name() + ": no such interface");
     }
 
@@ -261,7 +261,7 @@ void Client::apply_config(const ConfigPush& push) {
         summary += " mtu " + std::to_string(*push.mtu);
     }
     if (ifindex_) {
-        if (auto err = netlink::link_set(ifindex_, true, push.mtu); !err.empty()) UVLOG_ERROR("%s", err.c_str());
+        if (auto err = host_network::link_set(ifindex_, true, push.mtu); !err.empty()) UVLOG_ERROR("%s", err.c_str());
     }
     std::vector<IpPrefix> addrs;
     if (push.ipv4) addrs.push_back(from_push(*push.ipv4));
@@ -269,7 +269,7 @@ void Client::apply_config(const ConfigPush& push) {
     for (const auto& a : addrs) {
         summary += " " + to_string(a);
         if (!ifindex_) continue;
-        if (auto err = netlink::addr_add(ifindex_, a); !err.empty()) {
+        if (auto err = host_network::addr_add(ifindex_, a); !err.empty()) {
             UVLOG_ERROR("%s: %s", to_string(a).c_str(), err.c_str());
             continue;
         }
@@ -305,9 +305,9 @@ void Client::apply_config(const ConfigPush& push) {
         IpPrefix srv = *parse_address(server_ep_.address().is_v6() && server_ep_.address().to_v6().is_v4_mapped()
                                           ? asio::ip::make_address_v4(asio::ip::v4_mapped, server_ep_.address().to_v6()).to_string()
                                           : server_ep_.address().to_string());
-        if (auto r = netlink::route_get(srv, err); r && r->ifindex != ifindex_) {
-            netlink::Route host{srv, r->ifindex, r->gateway, 0};
-            if (err = netlink::route_add(host); err.empty()) {
+        if (auto r = host_network::route_get(srv, err); r && r->ifindex != ifindex_) {
+            host_network::Route host{srv, r->ifindex, r->gateway, 0};
+            if (err = host_network::route_add(host); err.empty()) {
                 applied_.server_route = host;
                 summary += " (host route to " + to_string(srv, false) + " kept outside)";
             } else {
@@ -322,8 +322,8 @@ void Client::apply_config(const ConfigPush& push) {
         if (!ifindex_) continue;
         // A route for a family without an address on the device would fail: skip it.
         if ((r.v6 && !push.ipv6) || (!r.v6 && !push.ipv4)) continue;
-        netlink::Route nr{r, ifindex_, std::nullopt, 0};
-        if (auto err = netlink::route_add(nr); !err.empty()) {
+        host_network::Route nr{r, ifindex_, std::nullopt, 0};
+        if (auto err = host_network::route_add(nr); !err.empty()) {
             UVLOG_WARN("%s", err.c_str());
             continue;
         }
@@ -351,13 +351,13 @@ void Client::apply_config(const ConfigPush& push) {
 
 void Client::undo_config() {
     dns_.revert();
-    for (auto it = applied_.routes.rbegin(); it != applied_.routes.rend(); ++it) netlink::route_del(*it);
+    for (auto it = applied_.routes.rbegin(); it != applied_.routes.rend(); ++it) host_network::route_del(*it);
     applied_.routes.clear();
     if (applied_.server_route) {
-        if (auto err = netlink::route_del(*applied_.server_route); !err.empty()) UVLOG_WARN("%s", err.c_str());
+        if (auto err = host_network::route_del(*applied_.server_route); !err.empty()) UVLOG_WARN("%s", err.c_str());
         applied_.server_route.reset();
     }
-    for (const auto& a : applied_.addresses) netlink::addr_del(ifindex_, a);
+    for (const auto& a : applied_.addresses) host_network::addr_del(ifindex_, a);
     applied_.addresses.clear();
     applied_.push.reset();
 }

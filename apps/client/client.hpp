@@ -3,10 +3,10 @@
 // reconnection with backoff, and undoing every change on exit.
 #pragma once
 #include "client_config.hpp"
-#include "dns_resolved.hpp"
+#include "dns_config.hpp"
 #include "endpoint_driver.hpp"
 #include "inet.hpp"
-#include "netlink.hpp"
+#include "host_network.hpp"
 #include "ppp_client.hpp"
 #include "tun_device.hpp"
 #include "udp_socket.hpp"
@@ -81,8 +81,8 @@ private:
     // What we changed, so exit and a changed push can undo exactly that.
     struct Applied {
         std::vector<IpPrefix> addresses;
-        std::vector<netlink::Route> routes;
-        std::optional<netlink::Route> server_route;   // host route to the server outside the tunnel
+        std::vector<host_network::Route> routes;
+        std::optional<host_network::Route> server_route;   // host route to the server outside the tunnel
         std::optional<ConfigPush> push;
     } applied_;
     DnsConfigurator dns_;

@@ -37,7 +37,7 @@ public:
     // One packet; false if the device refused it (full queue: the packet is dropped, as a router would).
     virtual bool write(ByteView packet) noexcept = 0;
     virtual std::uint16_t mtu() const noexcept = 0;
-    virtual void set_mtu(std::uint16_t mtu) noexcept = 0;   // bookkeeping; netlink sets the system's
+    virtual void set_mtu(std::uint16_t mtu) noexcept = 0;   // bookkeeping; host_network sets the system's
 };
 
 // The platform's tunnel device: /dev/net/tun (IFF_TUN | IFF_NO_PI) on Linux, where `name` may be

@@ -7,7 +7,7 @@
 #include "ip_packet.hpp"
 #include "json_writer.hpp"
 #include "log.hpp"
-#include "netlink.hpp"
+#include "host_network.hpp"
 #include "pki_files.hpp"
 #include "privileges.hpp"
 #include "status_request.hpp"
@@ -85,13 +85,13 @@ ResponderConfig Server::responder_config() const {
 
 void Server::setup_device() {
     if (!tun_->system_interface()) return;   // the test backend: nothing to configure
-    const unsigned idx = netlink::if_index(tun_->name());
+    const unsigned idx = host_network::if_index(tun_->name());
     if (idx == 0) throw std::runtime_error(tun_->name() + ": no such interface");
-    std::string err = netlink::link_set(idx, true, cfg_.mtu);
+    std::string err = host_network::link_set(idx, true, cfg_.mtu);
     if (!err.empty()) throw std::runtime_error(tun_->name() + ": " + err);
     for (const auto& a : {pool4_.server_address(), pool6_.server_address()}) {
         if (!a) continue;
-        err = netlink::addr_add(idx, *a);
+        err = host_network::addr_add(idx, *a);
         if (!err.empty()) throw std::runtime_error(tun_->name() + ": " + err + " (" + to_string(*a) + ")");
     }
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Windows platform pieces of udpvpn-client, as far as wine can exercise them.
-#include "dns_resolved.hpp"
+#include "dns_config.hpp"
 #include "event_watch.hpp"
-#include "netlink.hpp"
+#include "host_network.hpp"
 #include "tun_wintun.hpp"
 #include "win_service.hpp"
 
@@ -49,10 +49,10 @@ TEST_CASE("IP Helper: a route lookup gives a route or says what failed; an unkno
     std::string error;
     // Windows finds the loopback route; wine 8's GetBestRoute2 is a stub (ERROR_NOT_SUPPORTED):
     // either way the caller gets a route or a message that says what failed.
-    const auto r = netlink::route_get(lo, error);
+    const auto r = host_network::route_get(lo, error);
     if (r) CHECK(r->ifindex != 0);
     else CHECK(error.find("looking up the route to 127.0.0.1/32 failed (Windows error") == 0);
-    CHECK(netlink::if_index("udpvpn-no-such-adapter") == 0);
+    CHECK(host_network::if_index("udpvpn-no-such-adapter") == 0);
 
     // (Adding addresses and routes is not tried here: wine 8 has no CreateUnicastIpAddressEntry
     // or CreateIpForwardEntry2, and they need an adapter; that part needs a real Windows machine.)

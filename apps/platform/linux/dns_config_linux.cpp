@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "dns_resolved.hpp"
+// The Linux side of dns_config.hpp: pushed DNS servers go to systemd-resolved (per-link, through
+// resolvectl) where it runs. Elsewhere nothing is touched and the log says so: rewriting
+// /etc/resolv.conf behind a resolver manager's back is how VPN clients break machines.
+#include "dns_config.hpp"
 
 #include "log.hpp"
 

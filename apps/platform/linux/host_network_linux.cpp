@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "netlink.hpp"
+// The Linux side of host_network.hpp: rtnetlink through libmnl, never by running `ip`.
+#include "host_network.hpp"
 
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
@@ -13,7 +14,7 @@
 #include <memory>
 #include <vector>
 
-namespace udpvpn::app::netlink {
+namespace udpvpn::app::host_network {
 namespace {
 
 struct Socket {
@@ -173,4 +174,4 @@ std::optional<Route> route_get(const IpPrefix& dst, std::string& error) {
     return res.route;
 }
 
-}  // namespace udpvpn::app::netlink
+}  // namespace udpvpn::app::host_network

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The Windows side of dns_resolved.hpp: pushed DNS servers become the tunnel adapter's own DNS
+// The Windows side of dns_config.hpp: pushed DNS servers become the tunnel adapter's own DNS
 // servers through SetInterfaceDnsSettings (Windows 10 2004 and later), looked up at run time so the
 // client still starts on older systems (and under wine, which lacks it) and says so.
 // `route_all`: the adapter gets interface metric 1, so Windows prefers its DNS servers.
-#include "dns_resolved.hpp"
+#include "dns_config.hpp"
 #include "log.hpp"
 
 #include <winsock2.h>

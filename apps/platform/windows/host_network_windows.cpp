@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The Windows side of netlink.hpp: addresses, routes, MTU through the IP Helper API (netioapi.h),
+// The Windows side of host_network.hpp: addresses, routes, MTU through the IP Helper API (netioapi.h),
 // never by running netsh. Interface indexes are IP Helper's (NET_IFINDEX), as on Linux.
-#include "netlink.hpp"
+#include "host_network.hpp"
 
 #include <winsock2.h>
 #include <ws2ipdef.h>
@@ -10,7 +10,7 @@
 
 #include <cstring>
 
-namespace udpvpn::app::netlink {
+namespace udpvpn::app::host_network {
 namespace {
 
 std::string text(const char* what, const IpPrefix* p, DWORD code) {
@@ -165,4 +165,4 @@ std::optional<Route> route_get(const IpPrefix& dst, std::string& error) {
     return r;
 }
 
-}  // namespace udpvpn::app::netlink
+}  // namespace udpvpn::app::host_network

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Pushed DNS servers go to systemd-resolved (per-link, through resolvectl) where it runs. Elsewhere
-// nothing is touched and the log says so: rewriting /etc/resolv.conf behind a resolver manager's back
-// is how VPN clients break machines.
+// The DNS servers a server pushes, made the tunnel interface's own for as long as the client runs.
+// Linux (dns_config_linux.cpp): systemd-resolved where it runs; Windows (dns_config_windows.cpp):
+// the adapter's DNS settings.
 #pragma once
 #include "inet.hpp"
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Interface addresses, routes, MTU and link state through rtnetlink (libmnl), never by running `ip`.
+// The host's network configuration around the tunnel: the interface's addresses, MTU and link state,
+// and routes. Implemented by host_network_linux.cpp (rtnetlink) and host_network_windows.cpp (IP
+// Helper), never by running a command.
 // Every call returns "" on success or a message naming what failed and why.
 #pragma once
 #include "inet.hpp"
@@ -7,7 +9,7 @@
 #include <optional>
 #include <string>
 
-namespace udpvpn::app::netlink {
+namespace udpvpn::app::host_network {
 
 unsigned if_index(const std::string& name);   // 0 if the interface does not exist
 
@@ -29,4 +31,4 @@ std::string route_del(const Route& r);
 // The route the kernel would use to reach `dst` right now (gateway and output interface).
 std::optional<Route> route_get(const IpPrefix& dst, std::string& error);
 
-}  // namespace udpvpn::app::netlink
+}  // namespace udpvpn::app::host_network
