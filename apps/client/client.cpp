@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "client.hpp"
 
-#include "clock.hpp"
 #include "ip_packet.hpp"
 #include "log.hpp"
 #include "pki_files.hpp"
 #include "suite_names.hpp"
 #include "toml_reader.hpp"
-
-#include <udpvpn/rng.hpp>
 
 #include <asio/ip/udp.hpp>
 #include <sodium.h>
@@ -29,6 +26,12 @@ static bool same_push(const ConfigPush& a, const ConfigPush& b) {
 Client::Client(asio::io_context& io, ClientConfig config)
     : io_(io), cfg_(std::move(config)), reconnect_timer_(io), ping_timer_(io) {
     server_text_ = cfg_.server_host + ":" + std::to_string(cfg_.server_port);
+    driver_ = std::make_unique<EndpointDriver>(io_,
+        EndpointDriver::Hooks{[this](SessionId, InnerProtocol p, ByteView b) {
+                                  if (tun_) tun_->write(b);
+                                  else if (ppp_ && p == InnerProtocol::ppp) ppp_->deliver(b);
+                              },
+                              [this](const Event& ev) { on_event(ev); }});
 }
 
 Client::~Client() = default;
@@ -42,7 +45,7 @@ void Client::start(std::unique_ptr<TunDevice> tun) {
     if (cfg_.mode == TunnelMode::ppp) {
         ppp_ = std::make_unique<PppClient>(io_, cfg_.ppp, kPppMtu,
             PppClient::Hooks{[this](ByteView f) {
-                                 if (established_ && ep_) driver_->send_inner(session_, InnerProtocol::ppp, f);
+                                 if (established_) driver_->send_inner(session_, InnerProtocol::ppp, f);
                              },
                              [this](const PppdExit& e) { on_pppd_ended(e); }});
         ppp_->start();
@@ -59,15 +62,9 @@ void Client::start(std::unique_ptr<TunDevice> tun) {
     }
 
     std::string err;
-    sock_ = open_udp_socket(io_, "", 0, kSocketBuffer, err);
-    if (!sock_) throw std::runtime_error(err);
-    driver_ = std::make_unique<EndpointDriver>(io_, *sock_,
-        EndpointDriver::Hooks{[this](SessionId, InnerProtocol p, ByteView b) {
-                                  if (tun_) tun_->write(b);
-                                  else if (ppp_ && p == InnerProtocol::ppp) ppp_->deliver(b);
-                              },
-                              [this](const Event& ev) { on_event(ev); }});
-    driver_->start();
+    auto sock = open_udp_socket(io_, "", 0, kSocketBuffer, err);
+    if (!sock) throw std::runtime_error(err);
+    driver_->start(std::move(*sock));
     if (ppp_) {
         UVLOG_NOTICE("PPP mode (%s), server %s (expecting name \"%s\")", cfg_.ppp.stdio ? "stdin/stdout" : cfg_.ppp.pppd.c_str(),
                      server_text_.c_str(), cfg_.server_name.c_str());
@@ -85,9 +82,10 @@ std::optional<asio::ip::udp::endpoint> Client::resolve_server() {
     asio::ip::udp::resolver resolver(io_);
     asio::error_code ec;
     // Prefer an address family our socket can reach: a v4-only socket cannot send to IPv6.
-    auto results = resolver.resolve(sock_->v6 ? asio::ip::udp::v6() : asio::ip::udp::v4(), cfg_.server_host,
+    const bool v6 = driver_->dual_stack();
+    auto results = resolver.resolve(v6 ? asio::ip::udp::v6() : asio::ip::udp::v4(), cfg_.server_host,
                                     std::to_string(cfg_.server_port),
-                                    sock_->v6 ? asio::ip::resolver_base::v4_mapped | asio::ip::resolver_base::all_matching
+                                    v6 ? asio::ip::resolver_base::v4_mapped | asio::ip::resolver_base::all_matching
                                               : asio::ip::resolver_base::flags(),
                                     ec);
     if (ec || results.empty()) {
@@ -115,24 +113,21 @@ void Client::connect() {
     // The handshake within a 1280-byte path, then path MTU probing up to a full inner packet.
     apply_path_sizes(ic, tun_ ? tun_->mtu() : kPppMtu + 2);
     if (ppp_) ic.inner_protocols = 2;
-    auto made = Endpoint::make_initiator(ic, *identity_, verifier_, std::make_shared<SystemRng>());
+    const std::string server_address = peer_to_string(ic.server);
+    // The next endpoint replaces the previous one.
+    const Error made = driver_->make_initiator(std::move(ic), *identity_, verifier_);
     wipe(ic.admission_key);   // the endpoint keeps its own copy and wipes it
-    if (!made) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made.error));
-    // Detach the old endpoint from the driver before destroying it.
-    driver_->set_endpoint(nullptr);
-    ep_ = std::move(made.value);
-    driver_->set_endpoint(ep_.get());
+    if (made != Error::ok) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made));
     established_ = false;
     accepted_ = false;
-    const auto sid = ep_->connect(monotonic_now());
+    const auto sid = driver_->connect();
     if (!sid) {
         UVLOG_ERROR("cannot start a handshake: %s", to_string(sid.error));
         schedule_reconnect("handshake could not start");
         return;
     }
     session_ = sid.value;
-    UVLOG_INFO("connecting to %s (%s)", server_text_.c_str(), peer_to_string(ic.server).c_str());
-    driver_->flush();
+    UVLOG_INFO("connecting to %s (%s)", server_text_.c_str(), server_address.c_str());
 }
 
 void Client::schedule_reconnect(const char* why) {
@@ -211,8 +206,7 @@ void Client::on_accepted() {
         const std::string err = ppp_->session_up(server_identity_);
         if (!err.empty()) {
             UVLOG_ERROR("%s", err.c_str());
-            ep_->close(monotonic_now(), session_, Error::closed_locally, err);
-            driver_->flush();
+            driver_->close(session_, Error::closed_locally, err);
         }
     }
 }
@@ -220,9 +214,8 @@ void Client::on_accepted() {
 void Client::ping_tick() {
     // A control ping now and then: pongs are authenticated packets, so a silent server is found dead
     // within dead_peer_timeout even when the tunnel carries nothing.
-    if (!established_ || !ep_) return;
-    ep_->ping(monotonic_now(), session_, ++ping_token_);
-    driver_->flush();
+    if (!established_) return;
+    driver_->ping(session_, ++ping_token_);
     ping_timer_.expires_after(std::chrono::nanoseconds(cfg_.ping_interval));
     ping_timer_.async_wait([this](const asio::error_code& ec) {
         if (!ec) ping_tick();
@@ -405,11 +398,8 @@ void Client::reload() {
     log_set_level(cfg_.log_level);
     verifier_ = verifier;
     identity_ = std::move(identity);
-    if (ep_) {
-        // A server certificate the new CA or CRL refuses closes the session (logged there).
-        ep_->set_verifier(monotonic_now(), verifier_);
-        driver_->flush();
-    }
+    // A server certificate the new CA or CRL refuses closes the session (logged there).
+    driver_->set_verifier(verifier_);
     UVLOG_NOTICE("reload done");
 }
 
@@ -417,9 +407,8 @@ void Client::stop(std::function<void()> done) {
     stopping_ = true;
     reconnect_timer_.cancel();
     ping_timer_.cancel();
-    if (ep_ && session_) {
-        ep_->close(monotonic_now(), session_, Error::closed_locally, "client exiting");
-        driver_->flush();
+    if (driver_->has_endpoint() && session_) {
+        driver_->close(session_, Error::closed_locally, "client exiting");
         // The server acknowledges the DISCONNECT (docs/rfc-draft.txt, "Closing a Session"): wait for
         // that, one round trip, so that a lost DISCONNECT is sent again instead of leaving the
         // server to its dead-peer timeout. The endpoint gives up after 2 s by itself.
@@ -430,7 +419,7 @@ void Client::stop(std::function<void()> done) {
 }
 
 void Client::wait_for_disconnect(std::function<void()> then) {
-    if (!ep_ || ep_->sessions().empty()) return then();
+    if (driver_->sessions().empty()) return then();
     reconnect_timer_.expires_after(std::chrono::milliseconds(10));
     reconnect_timer_.async_wait([this, then](const asio::error_code& ec) {
         if (ec) return then();
@@ -442,7 +431,7 @@ void Client::finish_stop(std::function<void()> done) {
     if (ppp_) {
         // Let pppd run ip-down and exit before the loop ends.
         ppp_->stop([this, done] {
-            if (driver_) driver_->set_endpoint(nullptr);
+            driver_->drop_endpoint();
             UVLOG_NOTICE("stopped");
             done();
         });
@@ -450,7 +439,7 @@ void Client::finish_stop(std::function<void()> done) {
     }
     undo_config();
     tun_watch_.reset();
-    if (driver_) driver_->set_endpoint(nullptr);
+    driver_->drop_endpoint();
     tun_.reset();   // the kernel removes the device and whatever still pointed at it
     UVLOG_NOTICE("stopped: routes, addresses and DNS settings undone");
     done();
@@ -471,10 +460,7 @@ void Client::on_pppd_ended(const PppdExit& e) {
         return;
     }
     UVLOG_WARN("%s: closing the session", e.reason.c_str());
-    if (ep_ && session_) {
-        ep_->close(monotonic_now(), session_, Error::closed_locally, e.reason);
-        driver_->flush();
-    }
+    if (session_) driver_->close(session_, Error::closed_locally, e.reason);
 }
 
 }  // namespace udpvpn::app

@@ -59,9 +59,7 @@ private:
     std::optional<Identity> identity_;
     std::unique_ptr<TunDevice> tun_;
     unsigned ifindex_ = 0;
-    std::optional<UdpSocket> sock_;
-    std::unique_ptr<Endpoint> ep_;
-    std::unique_ptr<EndpointDriver> driver_;
+    std::unique_ptr<EndpointDriver> driver_;   // the endpoint, the UDP socket and the clock
     std::unique_ptr<ReadWatch> tun_watch_;
     std::unique_ptr<PppClient> ppp_;   // PPP mode (tunnel.mode = "ppp") instead of tun_
     std::string server_identity_;      // the server certificate's name, for pppd

@@ -5,29 +5,61 @@
 #include "inet.hpp"
 #include "log.hpp"
 
+#include <udpvpn/rng.hpp>
+
 namespace udpvpn::app {
 
 // Datagrams read per wake-up before the endpoint's output is drained: bounds latency under load.
 constexpr int kReadBatch = 64;
 
-EndpointDriver::EndpointDriver(asio::io_context& io, UdpSocket& socket, Hooks hooks)
-    : io_(io), sock_(socket), hooks_(std::move(hooks)), timer_(io),
+EndpointDriver::EndpointDriver(asio::io_context& io, Hooks hooks)
+    : io_(io), hooks_(std::move(hooks)), timer_(io), started_(monotonic_now()),
       rx_(kMaxDatagram), tx_(kMaxDatagram), inner_(kMaxDatagram) {}
 
 EndpointDriver::~EndpointDriver() {
     asio::error_code ec;
     timer_.cancel();
-    sock_.socket.cancel(ec);
+    if (sock_) sock_->socket.cancel(ec);
 }
 
-void EndpointDriver::set_endpoint(Endpoint* ep) {
-    ep_ = ep;
+TimeNs EndpointDriver::now() const noexcept { return monotonic_now(); }
+
+std::int64_t EndpointDriver::unix_seconds(TimeNs t) const noexcept {
+    return static_cast<std::int64_t>((t + wall_clock_offset()) / kSecond);
+}
+
+Error EndpointDriver::make_responder(ResponderConfig&& config, Identity identity,
+                                     std::shared_ptr<const CertificateVerifier> verifier) {
+    config.cookie_clock_offset = wall_clock_offset();
+    auto made = Endpoint::make_responder(std::move(config), std::move(identity), std::move(verifier),
+                                         std::make_shared<SystemRng>());
+    if (!made) return made.error;
+    attach(std::move(made.value));
+    return Error::ok;
+}
+
+Error EndpointDriver::make_initiator(InitiatorConfig&& config, Identity identity,
+                                     std::shared_ptr<const CertificateVerifier> verifier) {
+    auto made = Endpoint::make_initiator(std::move(config), std::move(identity), std::move(verifier),
+                                         std::make_shared<SystemRng>());
+    if (!made) return made.error;
+    attach(std::move(made.value));
+    return Error::ok;
+}
+
+void EndpointDriver::drop_endpoint() { attach(nullptr); }
+
+void EndpointDriver::attach(std::unique_ptr<Endpoint> ep) {
+    // An endpoint replaced from inside its own event hook dies after that drain, not under it.
+    if (in_drain_) retired_ = std::move(ep_);
+    ep_ = std::move(ep);
     armed_ = kNever;
     timer_.cancel();
-    if (ep_) flush();
+    if (ep_) drain();
 }
 
-void EndpointDriver::start() {
+void EndpointDriver::start(UdpSocket socket) {
+    sock_.emplace(std::move(socket));
     reading_ = true;
     arm_read();
 }
@@ -35,11 +67,63 @@ void EndpointDriver::start() {
 void EndpointDriver::stop_reading() {
     reading_ = false;
     asio::error_code ec;
-    sock_.socket.cancel(ec);   // the pending wait: sends are synchronous and unaffected
+    if (sock_) sock_->socket.cancel(ec);   // the pending wait: sends are synchronous and unaffected
+}
+
+std::uint16_t EndpointDriver::local_port() const {
+    asio::error_code ec;
+    return sock_ ? sock_->socket.local_endpoint(ec).port() : 0;
+}
+
+Result<SessionId> EndpointDriver::connect() {
+    if (!ep_) return Result<SessionId>{0, Error::unknown_session};
+    auto r = ep_->connect(now());
+    drain();
+    return r;
+}
+
+Error EndpointDriver::close(SessionId session, Error reason, std::string_view text) {
+    if (!ep_) return Error::unknown_session;
+    const Error e = ep_->close(now(), session, reason, text);
+    drain();
+    return e;
+}
+
+Error EndpointDriver::push_config(SessionId session, const ConfigPush& config) {
+    if (!ep_) return Error::unknown_session;
+    const Error e = ep_->push_config(now(), session, config);
+    drain();
+    return e;
+}
+
+Error EndpointDriver::ping(SessionId session, std::uint64_t token) {
+    if (!ep_) return Error::unknown_session;
+    const Error e = ep_->ping(now(), session, token);
+    drain();
+    return e;
+}
+
+void EndpointDriver::set_verifier(std::shared_ptr<const CertificateVerifier> verifier) {
+    if (!ep_) return;
+    ep_->set_verifier(now(), std::move(verifier));
+    drain();
+}
+
+std::vector<SessionId> EndpointDriver::sessions() const {
+    return ep_ ? ep_->sessions() : std::vector<SessionId>{};
+}
+
+std::optional<SessionInfo> EndpointDriver::session_info(SessionId session) const {
+    return ep_ ? ep_->session_info(session) : std::nullopt;
+}
+
+const EndpointStats& EndpointDriver::stats() const noexcept {
+    static const EndpointStats none{};
+    return ep_ ? ep_->stats() : none;
 }
 
 void EndpointDriver::arm_read() {
-    sock_.socket.async_wait(asio::ip::udp::socket::wait_read, [this](const asio::error_code& ec) {
+    sock_->socket.async_wait(asio::ip::udp::socket::wait_read, [this](const asio::error_code& ec) {
         if (ec || !reading_) return;
         on_readable();
         if (reading_) arm_read();
@@ -50,30 +134,50 @@ void EndpointDriver::on_readable() {
     asio::ip::udp::endpoint from;
     for (int i = 0; i < kReadBatch; ++i) {
         asio::error_code ec;
-        const std::size_t n = sock_.socket.receive_from(asio::buffer(rx_), from, 0, ec);
+        const std::size_t n = sock_->socket.receive_from(asio::buffer(rx_), from, 0, ec);
         if (ec) break;   // would_block, or an ICMP error surfaced on the socket: nothing to read
-        ++traffic_.udp_in_datagrams;
-        traffic_.udp_in_bytes += n;
-        if (!ep_) continue;
-        const Received r = ep_->receive(monotonic_now(), peer_from_udp(from), MutableByteView(rx_.data(), n));
-        if (r.status == Error::ok && r.has_inner) deliver(r.session, r.protocol, r.inner);
+        InboundDatagram d{MutableByteView(rx_.data(), n), peer_from_udp(from)};
+        receive(std::span<InboundDatagram>(&d, 1));
     }
     drain();
 }
 
-bool EndpointDriver::send_inner(SessionId session, InnerProtocol protocol, ByteView packet) {
-    if (!ep_) return false;
-    const Sealed s = ep_->seal(monotonic_now(), session, protocol, packet, MutableByteView(tx_));
-    if (s.status != Error::ok) {
-        UVLOG_DEBUG("seal for session %08x failed: %s", session, to_string(s.status));
-        // seal() may have queued a rekey or a close; let it out.
-        drain();
-        return false;
+void EndpointDriver::receive(std::span<InboundDatagram> batch) {
+    const TimeNs t = now();
+    for (InboundDatagram& d : batch) {
+        ++traffic_.udp_in_datagrams;
+        traffic_.udp_in_bytes += d.data.size();
+        if (!ep_) continue;
+        const Received r = ep_->receive(t, d.from, d.data);
+        if (r.status == Error::ok && r.has_inner) deliver(r.session, r.protocol, r.inner);
     }
-    ++traffic_.inner_out_packets;
-    traffic_.inner_out_bytes += packet.size();
-    send_datagram(ByteView(tx_.data(), s.size), s.to);
-    return true;
+}
+
+std::size_t EndpointDriver::send_inner(std::span<OutboundPacket> batch) {
+    std::size_t sent = 0;
+    const TimeNs t = now();
+    for (OutboundPacket& p : batch) {
+        p.sent = false;
+        if (!ep_) continue;
+        const Sealed s = ep_->seal(t, p.session, p.protocol, p.packet, MutableByteView(tx_));
+        if (s.status != Error::ok) {
+            UVLOG_DEBUG("seal for session %08x failed: %s", p.session, to_string(s.status));
+            // seal() may have queued a rekey or a close; let it out.
+            drain();
+            continue;
+        }
+        ++traffic_.inner_out_packets;
+        traffic_.inner_out_bytes += p.packet.size();
+        send_datagram(ByteView(tx_.data(), s.size), s.to);
+        p.sent = true;
+        ++sent;
+    }
+    return sent;
+}
+
+bool EndpointDriver::send_inner(SessionId session, InnerProtocol protocol, ByteView packet) {
+    OutboundPacket p{session, protocol, packet};
+    return send_inner(std::span<OutboundPacket>(&p, 1)) == 1;
 }
 
 void EndpointDriver::deliver(SessionId session, InnerProtocol protocol, ByteView packet) {
@@ -82,13 +186,12 @@ void EndpointDriver::deliver(SessionId session, InnerProtocol protocol, ByteView
     if (hooks_.on_inner) hooks_.on_inner(session, protocol, packet);
 }
 
-void EndpointDriver::flush() { drain(); }
-
 void EndpointDriver::send_datagram(ByteView data, const PeerAddress& to) {
-    const auto ep = udp_from_peer(to, sock_.v6);
+    if (!sock_) return;
+    const auto ep = udp_from_peer(to, sock_->v6);
     if (ep.port() == 0) return;
     asio::error_code ec;
-    sock_.socket.send_to(asio::buffer(data.data(), data.size()), ep, 0, ec);
+    sock_->socket.send_to(asio::buffer(data.data(), data.size()), ep, 0, ec);
     // UDP: a full send buffer or an unreachable peer loses this datagram; the protocol recovers.
     if (ec) {
         ++send_errors_;
@@ -125,6 +228,7 @@ void EndpointDriver::drain() {
         }
     }
     in_drain_ = false;
+    retired_.reset();
     rearm_timer();
 }
 
@@ -141,7 +245,7 @@ void EndpointDriver::rearm_timer() {
     timer_.async_wait([this](const asio::error_code& ec) {
         if (ec || !ep_) return;
         armed_ = kNever;
-        ep_->handle_timeout(monotonic_now());
+        ep_->handle_timeout(now());
         drain();
     });
 }

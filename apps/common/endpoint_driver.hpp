@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Runs a udpvpn::Endpoint on a UDP socket in an Asio event loop: feeds it every datagram with the
-// monotonic time, drains poll_datagram/poll_event/poll_inner after every call, and keeps one timer
-// armed for next_deadline(). The application sees inner packets and events through two callbacks.
+// Runs a udpvpn::Endpoint on a UDP socket in an Asio event loop. The driver owns the endpoint, the
+// socket and the clock: it feeds the endpoint every datagram with the monotonic time, keeps one
+// timer armed for next_deadline(), and after every call into the endpoint drains what it produced
+// (datagrams out, events and inner packets to the application's two hooks). The applications call
+// the driver, never the endpoint, and read the time from it, never from the system.
 #pragma once
 #include "udp_socket.hpp"
 
@@ -10,6 +12,10 @@
 #include <asio/steady_timer.hpp>
 
 #include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
 #include <vector>
 
 namespace udpvpn::app {
@@ -18,26 +24,68 @@ class EndpointDriver {
 public:
     struct Hooks {
         std::function<void(SessionId, InnerProtocol, ByteView)> on_inner;
-        std::function<void(const Event&)> on_event;
+        std::function<void(const Event&)> on_event;   // may call back into the driver
     };
 
-    EndpointDriver(asio::io_context& io, UdpSocket& socket, Hooks hooks);
+    EndpointDriver(asio::io_context& io, Hooks hooks);
     ~EndpointDriver();
+    EndpointDriver(const EndpointDriver&) = delete;
+    EndpointDriver& operator=(const EndpointDriver&) = delete;
 
-    // The client swaps endpoints on reconnect; nullptr detaches (datagrams are then ignored).
-    void set_endpoint(Endpoint* ep);
-    Endpoint* endpoint() const noexcept { return ep_; }
-    void start();   // begins reading the socket
+    // --- The clock: the applications' only source of time.
+    TimeNs now() const noexcept;
+    TimeNs started() const noexcept { return started_; }   // when the driver was made
+    // Unix seconds at monotonic time `t` (status replies and metrics show times people read).
+    std::int64_t unix_seconds(TimeNs t) const noexcept;
+
+    // --- The endpoint. A client's next endpoint replaces the previous one (reconnection).
+    // Cookie buckets of a responder run on wall-clock time, so that every server of a cluster
+    // agrees (docs/rfc-draft.txt, Section 10.5): the driver sets config.cookie_clock_offset.
+    // The endpoint takes what it keeps from `config`; the caller wipes the keys left in it.
+    Error make_responder(ResponderConfig&& config, Identity identity,
+                         std::shared_ptr<const CertificateVerifier> verifier);
+    Error make_initiator(InitiatorConfig&& config, Identity identity,
+                         std::shared_ptr<const CertificateVerifier> verifier);
+    void drop_endpoint();   // datagrams are then read and ignored
+    bool has_endpoint() const noexcept { return ep_ != nullptr; }
+
+    // --- The socket.
+    void start(UdpSocket socket);   // takes the socket and begins reading it
     // Stops reading (datagrams then wait in, or overflow, the kernel's buffer); sending and the
     // endpoint's timers go on. A server shutting down uses it so that no handshake completes in
     // its last second, with no one left to carry the session.
     void stop_reading();
+    std::uint16_t local_port() const;
+    bool dual_stack() const noexcept { return sock_ && sock_->v6; }   // IPv6 socket, IPv4 mapped
 
-    // Encrypts and sends one inner packet. False if the session cannot take it (counted by caller).
+    // --- Session operations. Each one sends what the endpoint produced before it returns.
+    Result<SessionId> connect();
+    Error close(SessionId session, Error reason, std::string_view text);
+    Error push_config(SessionId session, const ConfigPush& config);
+    Error ping(SessionId session, std::uint64_t token);
+    // Re-verifies every session against the new CA/CRL: refused ones get `closed` events.
+    void set_verifier(std::shared_ptr<const CertificateVerifier> verifier);
+    std::vector<SessionId> sessions() const;
+    std::optional<SessionInfo> session_info(SessionId session) const;
+    const EndpointStats& stats() const noexcept;   // zeros without an endpoint
+
+    // --- The data path, in batches (today the applications pass one packet at a time).
+    struct OutboundPacket {
+        SessionId session = 0;
+        InnerProtocol protocol = InnerProtocol::ipv4;
+        ByteView packet;
+        bool sent = false;   // set by send_inner: false if the session could not take it
+    };
+    // Encrypts and sends each packet; returns how many were sent (the caller counts the others).
+    std::size_t send_inner(std::span<OutboundPacket> batch);
     bool send_inner(SessionId session, InnerProtocol protocol, ByteView packet);
 
-    // Call after any direct use of the endpoint (connect, push_config, close, set_verifier...).
-    void flush();
+    // Datagrams read from the socket, handed to the endpoint as one batch.
+    struct InboundDatagram {
+        MutableByteView data;   // decrypted in place: inner packets point into it
+        PeerAddress from;
+    };
+    void receive(std::span<InboundDatagram> batch);
 
     std::uint64_t send_errors() const noexcept { return send_errors_; }
 
@@ -50,24 +98,27 @@ public:
     const Traffic& traffic() const noexcept { return traffic_; }
 
 private:
+    void attach(std::unique_ptr<Endpoint> ep);
     void arm_read();
     void on_readable();
     void drain();
     void rearm_timer();
     void send_datagram(ByteView data, const PeerAddress& to);
+    void deliver(SessionId session, InnerProtocol protocol, ByteView packet);
 
     asio::io_context& io_;
-    UdpSocket& sock_;
     Hooks hooks_;
-    Endpoint* ep_ = nullptr;
+    std::optional<UdpSocket> sock_;
+    std::unique_ptr<Endpoint> ep_;
+    std::unique_ptr<Endpoint> retired_;   // replaced while its events were being handled
     asio::steady_timer timer_;
+    TimeNs started_;
     TimeNs armed_ = kNever;
     bool in_drain_ = false;
     bool reading_ = false;
     std::vector<std::uint8_t> rx_, tx_, inner_;
     std::uint64_t send_errors_ = 0;
     Traffic traffic_;
-    void deliver(SessionId session, InnerProtocol protocol, ByteView packet);
 };
 
 }  // namespace udpvpn::app

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server.hpp"
 
-#include "clock.hpp"
 #include "conformance_fault_env.hpp"
 #include "inner_source.hpp"
 #include "ip_packet.hpp"
@@ -64,8 +63,6 @@ ResponderConfig Server::responder_config() const {
     rc.server_id = cfg_.server_id;
     rc.cluster_key = load_cluster_key(cfg_.cluster_key_file, key_permissions());
     rc.stateless_reset_rate = cfg_.stateless_reset_rate;
-    // Cookie buckets in wall-clock time, so that every server of the cluster agrees (Section 10.5).
-    rc.cookie_clock_offset = wall_clock_offset();
     rc.max_sessions = cfg_.max_sessions;
     rc.max_half_open = cfg_.unvalidated_limits.max_half_open;
     rc.cookie_threshold = cfg_.unvalidated_limits.cookie_threshold;
@@ -97,17 +94,17 @@ void Server::setup_device() {
 }
 
 void Server::start(std::unique_ptr<TunDevice> tun) {
-    started_ = monotonic_now();
-    started_unix_ = static_cast<std::int64_t>(std::time(nullptr));
+    driver_ = std::make_unique<EndpointDriver>(io_,
+        EndpointDriver::Hooks{[this](SessionId s, InnerProtocol p, ByteView b) { on_client_packet(s, p, b); },
+                              [this](const Event& ev) { on_event(ev); }});
     auto verifier = load_verifier(cfg_.ca_file, cfg_.crl_file, cfg_.require_crl, cfg_.allow_missing_eku);
     auto identity = load_identity(cfg_.cert_file, cfg_.key_file, key_permissions());
     if (std::string problem = check_user_group(cfg_.user, cfg_.group); !problem.empty()) throw ConfigError(problem);
     ResponderConfig rc = responder_config();
-    auto made = Endpoint::make_responder(rc, std::move(identity), verifier, std::make_shared<SystemRng>());
+    const Error made = driver_->make_responder(std::move(rc), std::move(identity), verifier);
     wipe(rc.admission_key);   // the endpoint keeps its own copy and wipes it
     wipe(rc.cluster_key);
-    if (!made) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made.error));
-    ep_ = std::move(made.value);
+    if (made != Error::ok) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made));
 
     if (cfg_.mode == TunnelMode::ppp) {
         ppp_ = std::make_unique<PppSessions>(io_, cfg_.ppp, cfg_.mtu,
@@ -123,8 +120,9 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
     if (tun_) setup_device();
 
     std::string err;
-    sock_ = open_udp_socket(io_, cfg_.listen_address, cfg_.port, kSocketBuffer, err);
-    if (!sock_) throw std::runtime_error("server.listen: " + err);
+    auto sock = open_udp_socket(io_, cfg_.listen_address, cfg_.port, kSocketBuffer, err);
+    if (!sock) throw std::runtime_error("server.listen: " + err);
+    driver_->start(std::move(*sock));
 
     if (!cfg_.status_socket.empty()) {
         status_ = ControlSocket::open(io_, cfg_.status_socket, cfg_.status_group,
@@ -145,11 +143,6 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
     err = drop_privileges(cfg_.user, cfg_.group);
     if (!err.empty()) throw std::runtime_error(err);
 
-    driver_ = std::make_unique<EndpointDriver>(io_, *sock_,
-        EndpointDriver::Hooks{[this](SessionId s, InnerProtocol p, ByteView b) { on_client_packet(s, p, b); },
-                              [this](const Event& ev) { on_event(ev); }});
-    driver_->set_endpoint(ep_.get());
-    driver_->start();
     arm_log_timer();
     if (cfg_.server_id != 0 || !cfg_.cluster_key_file.empty() || cfg_.pool_slices > 1)
         UVLOG_NOTICE("cluster: server id %u (route byte), %s, addresses from pool slice %u of %u", cfg_.server_id,
@@ -172,10 +165,7 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
                  cfg_.user.empty() ? "" : (", running as " + cfg_.user).c_str());
 }
 
-std::uint16_t Server::port() const {
-    asio::error_code ec;
-    return sock_ ? sock_->socket.local_endpoint(ec).port() : 0;
-}
+std::uint16_t Server::port() const { return driver_ ? driver_->local_port() : 0; }
 
 void Server::on_event(const Event& ev) {
     switch (ev.type) {
@@ -210,10 +200,10 @@ void Server::on_established(const Event& ev) {
         UVLOG_INFO("client %s from %s: refused, server shutting down", ev.peer.common_name.c_str(),
                    peer_to_string(ev.address).c_str());
         ++counters_.refused_shutting_down;
-        ep_->close(monotonic_now(), ev.session, Error::closed_locally, "server shutting down");
+        driver_->close(ev.session, Error::closed_locally, "server shutting down");
         return;
     }
-    const TimeNs now = monotonic_now();
+    const TimeNs now = driver_->now();
     Client c;
     c.session = ev.session;
     c.peer = ev.peer;
@@ -226,7 +216,7 @@ void Server::on_established(const Event& ev) {
         UVLOG_WARN("refusing client %s from %s: its certificate has no subjectAltName for server.identity = \"%s\"",
                    ev.peer.common_name.c_str(), peer_to_string(c.outer).c_str(), identity_mode_name(cfg_.identity_mode));
         ++counters_.refused_no_identity_name;
-        ep_->close(now, ev.session, Error::closed_locally, "the certificate lacks the name this server identifies clients by");
+        driver_->close(ev.session, Error::closed_locally, "the certificate lacks the name this server identifies clients by");
         return;
     }
     c.identity = who->name;
@@ -237,7 +227,7 @@ void Server::on_established(const Event& ev) {
     if (auto held = by_identity_.find(c.key);
         held != by_identity_.end() && held->second.size() >= cfg_.max_sessions_per_identity) {
         const SessionId old_sid = held->second.front();
-        const auto info = ep_->session_info(old_sid);
+        const auto info = driver_->session_info(old_sid);
         const PeerAddress holder = info ? info->address : clients_[old_sid].outer;
         const auto d = clashes_.decide(c.key, holder, c.outer, now);
         const std::string old_from = peer_to_string(holder), new_from = peer_to_string(c.outer);
@@ -255,7 +245,7 @@ void Server::on_established(const Event& ev) {
                            c.identity.c_str(), new_from.c_str(), old_from.c_str(),
                            static_cast<unsigned long long>(d.hold / kSecond));
             ++counters_.refused_identity_in_use;
-            ep_->close(now, ev.session, Error::closed_locally,
+            driver_->close(ev.session, Error::closed_locally,
                        "identity " + c.identity + " is in use from another address; retry later");
             return;
         }
@@ -269,7 +259,7 @@ void Server::on_established(const Event& ev) {
             break;
         }
         forget(old_sid);
-        ep_->close(now, old_sid, Error::closed_locally, "replaced by a new session");
+        driver_->close(old_sid, Error::closed_locally, "replaced by a new session");
     }
 
     const auto fixed = cfg_.fixed.find(c.identity);
@@ -290,7 +280,7 @@ void Server::on_established(const Event& ev) {
         ++((f.ipv4 || f.ipv6) ? counters_.refused_fixed_address_in_use : counters_.refused_pool_exhausted);
         if (c.ipv4) pool4_.release(*c.ipv4);
         if (c.ipv6) pool6_.release(*c.ipv6);
-        ep_->close(now, ev.session, Error::closed_locally, why);
+        driver_->close(ev.session, Error::closed_locally, why);
         return;
     }
 
@@ -333,7 +323,7 @@ void Server::on_established(const Event& ev) {
     const std::string v4 = c.ipv4 ? to_string(*c.ipv4, false) : "-";
     const std::string v6 = c.ipv6 ? to_string(*c.ipv6, false) : "-";
     clients_[ev.session] = std::move(c);
-    const Error e = ep_->push_config(now, ev.session, push);
+    const Error e = driver_->push_config(ev.session, push);
     const Client& cl = clients_[ev.session];
     UVLOG_NOTICE("client %s connected from %s: session %08x, inner %s %s, %s", cl.identity.c_str(),
                  peer_to_string(cl.outer).c_str(), ev.session, v4.c_str(), v6.c_str(), suite_name(cl.suite));
@@ -350,17 +340,14 @@ bool Server::start_pppd(const Client& c) {
     ++counters_.refused_pppd_failed;
     const SessionId sid = c.session;
     forget(sid);
-    ep_->close(monotonic_now(), sid, Error::closed_locally, err);
+    driver_->close(sid, Error::closed_locally, err);
     return false;
 }
 
 // pppd exited by itself (LCP terminated, echo failure, killed...): the session ends with its reason.
 void Server::on_pppd_ended(SessionId sid, const std::string& reason) {
     forget(sid);
-    if (ep_) {
-        ep_->close(monotonic_now(), sid, Error::closed_locally, reason);
-        driver_->flush();
-    }
+    driver_->close(sid, Error::closed_locally, reason);
 }
 
 void Server::on_closed(const Event& ev) {
@@ -377,7 +364,7 @@ void Server::on_closed(const Event& ev) {
         // or of clients stalling after RETRY must not become a flood of log lines.
         const std::string kind = std::string("refused client: ") + to_string(ev.reason);
         flush_log_summaries();
-        if (refusal_log_.admit(kind, monotonic_now()))
+        if (refusal_log_.admit(kind, driver_->now()))
             UVLOG_WARN("refused client%s%s: %s%s", who.c_str(), from.c_str(), to_string(ev.reason), text.c_str());
         return;
     }
@@ -388,7 +375,7 @@ void Server::on_closed(const Event& ev) {
 }
 
 void Server::flush_log_summaries() {
-    for (const auto& summary : refusal_log_.due(monotonic_now())) UVLOG_WARN("%s", LogLimiter::format(summary).c_str());
+    for (const auto& summary : refusal_log_.due(driver_->now())) UVLOG_WARN("%s", LogLimiter::format(summary).c_str());
 }
 
 void Server::arm_log_timer() {
@@ -468,7 +455,7 @@ void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packe
         return;
     }
     const RuleSubject from{c.identity, c.peer.issuer, c.groups};
-    const TimeNs now = access_.enabled() ? monotonic_now() : 0;
+    const TimeNs now = access_.enabled() ? driver_->now() : 0;
     if (const auto other = session_for(h->dst)) {
         if (!cfg_.client_to_client) {
             ++inner_drops_.client_to_client_off;
@@ -564,15 +551,13 @@ void Server::reload() {
         if (f.ipv6) pool6_.reserve_fixed(*f.ipv6);
     }
     // Re-verifies every session: revoked or expired clients get `closed` events (logged there).
-    ep_->set_verifier(monotonic_now(), verifier);
-    driver_->flush();
+    driver_->set_verifier(verifier);
     UVLOG_NOTICE("reload done: %zu clients connected", clients_.size());
 }
 
 void Server::shutdown(std::function<void()> done) {
-    const TimeNs now = monotonic_now();
     shutting_down_ = true;
-    const auto sids = ep_ ? ep_->sessions() : std::vector<SessionId>{};
+    const auto sids = driver_ ? driver_->sessions() : std::vector<SessionId>{};
     UVLOG_NOTICE("shutting down: disconnecting %zu sessions", sids.size());
     for (const SessionId s : sids) {
         auto it = clients_.find(s);
@@ -580,20 +565,19 @@ void Server::shutdown(std::function<void()> done) {
             UVLOG_INFO("client %s (%s): disconnecting, server shutting down", it->second.identity.c_str(),
                        peer_to_string(it->second.outer).c_str());
         forget(s);
-        ep_->close(now, s, Error::closed_locally, "server shutting down");
+        driver_->close(s, Error::closed_locally, "server shutting down");
     }
-    if (driver_) {
-        driver_->flush();
-        driver_->stop_reading();   // no new session now: clients reconnect to whoever comes next
-    }
+    if (driver_) driver_->stop_reading();   // no new session now: clients reconnect to whoever comes next
     // Give the DISCONNECT datagrams a moment to leave (and retransmissions a chance), at most 1 s.
     // In PPP mode also wait (up to the SIGKILL grace) for every pppd to run ip-down and exit.
     if (ppp_) ppp_->close_all();
+    const TimeNs now = driver_ ? driver_->now() : 0;
     auto deadline = std::make_shared<TimeNs>(now + (ppp_ ? 4 : 1) * kSecond);
     auto poll = std::make_shared<std::function<void()>>();
     *poll = [this, deadline, poll, done] {
         const bool ppp_busy = ppp_ && (ppp_->running() || ppp_->stopping());
-        if (((!ep_ || ep_->sessions().empty()) && !ppp_busy) || monotonic_now() >= *deadline) {
+        const bool sessions_left = driver_ && !driver_->sessions().empty();
+        if ((!sessions_left && !ppp_busy) || !driver_ || driver_->now() >= *deadline) {
             tun_watch_.reset();
             status_.reset();
             metrics_.reset();
@@ -614,7 +598,7 @@ void Server::shutdown(std::function<void()> done) {
 // Every inner packet dropped on the way, by reason: the server's own drops and the endpoint's
 // (early data it could not keep, a full delivery queue). One object of its own in the status reply.
 void Server::write_inner_drops(JsonWriter& j) const {
-    const InnerDropStats lib = ep_ ? ep_->stats().inner_dropped : InnerDropStats{};
+    const InnerDropStats lib = driver_ ? driver_->stats().inner_dropped : InnerDropStats{};
     const InnerDrops& d = inner_drops_;
     j.key("inner_drops").begin_object();
     j.key("from_clients").begin_object();
@@ -642,7 +626,7 @@ void Server::write_inner_drops(JsonWriter& j) const {
 // What the endpoint refused from peers whose address is not validated, by reason (since start).
 // One object of its own in the status reply, next to inner_drops.
 void Server::write_handshake_refusals(JsonWriter& j) const {
-    const UnvalidatedRefusals u = ep_ ? ep_->stats().unvalidated : UnvalidatedRefusals{};
+    const UnvalidatedRefusals u = driver_ ? driver_->stats().unvalidated : UnvalidatedRefusals{};
     j.key("handshake_refusals").begin_object();
     j.field("oversized", u.oversized);
     j.field("bad_cookie", u.bad_cookie);
@@ -709,8 +693,8 @@ void Server::write_access(JsonWriter& j) const {
 }
 
 std::string Server::status_json() const {
-    const TimeNs now = monotonic_now();
-    const auto unix_now = static_cast<std::int64_t>(std::time(nullptr));
+    const TimeNs now = driver_->now();
+    const std::int64_t unix_now = driver_->unix_seconds(now);
     auto to_unix = [&](TimeNs t) -> std::int64_t {
         if (t == 0 || t > now) return unix_now;
         return unix_now - static_cast<std::int64_t>((now - t) / kSecond);
@@ -725,16 +709,16 @@ std::string Server::status_json() const {
     j.field("ipv4", a4 ? to_string(*a4) : std::string());
     j.field("ipv6", a6 ? to_string(*a6) : std::string());
     j.field("pid", static_cast<std::int64_t>(getpid()));
-    j.field("uptime_s", static_cast<std::uint64_t>((now - started_) / kSecond));
+    j.field("uptime_s", static_cast<std::uint64_t>((now - driver_->started()) / kSecond));
     j.field("sessions", static_cast<std::uint64_t>(clients_.size()));
     j.field("client_to_client", cfg_.client_to_client);
     j.field("server_id", static_cast<std::uint64_t>(cfg_.server_id));
-    j.field("stateless_resets_sent", ep_->stats().resets_sent);
-    j.field("stateless_resets_rate_limited", ep_->stats().resets_rate_limited);
+    j.field("stateless_resets_sent", driver_->stats().resets_sent);
+    j.field("stateless_resets_rate_limited", driver_->stats().resets_rate_limited);
     j.end_object();
     j.key("sessions").begin_array();
     for (const auto& [sid, c] : clients_) {
-        const auto info = ep_->session_info(sid);
+        const auto info = driver_->session_info(sid);
         j.begin_object();
         j.field("session", hex_sid(sid));
         j.field("identity", c.identity);

@@ -86,9 +86,7 @@ private:
     asio::io_context& io_;
     ServerConfig cfg_;
     std::unique_ptr<TunDevice> tun_;
-    std::optional<UdpSocket> sock_;
-    std::unique_ptr<Endpoint> ep_;
-    std::unique_ptr<EndpointDriver> driver_;
+    std::unique_ptr<EndpointDriver> driver_;   // the endpoint, the UDP socket and the clock
     std::unique_ptr<ReadWatch> tun_watch_;
     std::unique_ptr<ControlSocket> status_;
     std::unique_ptr<MetricsListener> metrics_;   // [metrics] listen, off by default
@@ -100,8 +98,6 @@ private:
     IdentityClashes clashes_;
     AccessFilter access_;             // [[access.rule]] on what clients send
     std::vector<std::uint8_t> tun_buf_;
-    TimeNs started_ = 0;
-    std::int64_t started_unix_ = 0;
     asio::steady_timer shutdown_timer_;
     LogLimiter refusal_log_;          // refusals of peers, per reason: a few lines, then a summary
     asio::steady_timer log_timer_;

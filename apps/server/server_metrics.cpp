@@ -65,13 +65,13 @@ static void write_by_close_reason(PrometheusText& m, const std::map<Error, std::
 
 std::string Server::metrics_text() const {
     const EndpointStats no_stats{};
-    const EndpointStats& st = ep_ ? ep_->stats() : no_stats;
+    const EndpointStats& st = driver_ ? driver_->stats() : no_stats;
     const EndpointDriver::Traffic no_traffic{};
     const EndpointDriver::Traffic& tr = driver_ ? driver_->traffic() : no_traffic;
     PrometheusText m;
 
     m.gauge("udpvpn_start_time_seconds", "Unix time the server started.")
-        .sample(static_cast<std::uint64_t>(started_unix_));
+        .sample(static_cast<std::uint64_t>(driver_ ? driver_->unix_seconds(driver_->started()) : 0));
     m.gauge("udpvpn_sessions", "Sessions now, by state: established (clients with a session) or half_open "
                                "(handshakes in progress).")
         .sample(clients_.size(), {{"state", "established"}})
