@@ -40,14 +40,10 @@ static std::string hex_sid(SessionId s) {
 }
 
 Server::Server(asio::io_context& io, ServerConfig config)
-    : io_(io), cfg_(std::move(config)), pool4_(cfg_.ipv4_pool, cfg_.pool_slices, cfg_.pool_slice),
-      pool6_(cfg_.ipv6_pool, cfg_.pool_slices, cfg_.pool_slice), shutdown_timer_(io),
-      log_timer_(io) {
+    : io_(io), cfg_(std::move(config)), clients_(cfg_.ipv4_pool, cfg_.ipv6_pool, cfg_.pool_slices, cfg_.pool_slice),
+      shutdown_timer_(io), log_timer_(io) {
     access_.set_policy(cfg_.access);
-    for (const auto& [name, f] : cfg_.fixed) {
-        if (f.ipv4) pool4_.reserve_fixed(*f.ipv4);
-        if (f.ipv6) pool6_.reserve_fixed(*f.ipv6);
-    }
+    clients_.set_fixed(cfg_.fixed);
 }
 
 Server::~Server() = default;
@@ -86,7 +82,7 @@ void Server::setup_device() {
     if (idx == 0) throw std::runtime_error(tun_->name() + ": no such interface");
     std::string err = host_network::link_set(idx, true, cfg_.mtu);
     if (!err.empty()) throw std::runtime_error(tun_->name() + ": " + err);
-    for (const auto& a : {pool4_.server_address(), pool6_.server_address()}) {
+    for (const auto& a : {clients_.server_address4(), clients_.server_address6()}) {
         if (!a) continue;
         err = host_network::addr_add(idx, *a);
         if (!err.empty()) throw std::runtime_error(tun_->name() + ": " + err + " (" + to_string(*a) + ")");
@@ -158,7 +154,7 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
     tun_watch_ = tun_->watch(io_, [this] { return on_tun_readable(); });
 
     log_access_policy();
-    const auto a4 = pool4_.server_address(), a6 = pool6_.server_address();
+    const auto a4 = clients_.server_address4(), a6 = clients_.server_address6();
     UVLOG_NOTICE("listening on udp port %u, device %s mtu %u, %s%s%s, client-to-client %s%s", port(),
                  tun_->name().c_str(), cfg_.mtu, a4 ? to_string(*a4).c_str() : "",
                  a4 && a6 ? " " : "", a6 ? to_string(*a6).c_str() : "", cfg_.client_to_client ? "on" : "off",
@@ -172,18 +168,17 @@ void Server::on_event(const Event& ev) {
     case EventType::established: on_established(ev); break;
     case EventType::closed: on_closed(ev); break;
     case EventType::address_changed: {
-        auto it = clients_.find(ev.session);
-        if (it == clients_.end()) break;
-        UVLOG_INFO("client %s roamed from %s to %s", it->second.identity.c_str(),
-                   peer_to_string(it->second.outer).c_str(), peer_to_string(ev.address).c_str());
-        it->second.outer = ev.address;
+        const ClientEntry* c = clients_.find(ev.session);
+        if (!c) break;
+        UVLOG_INFO("client %s roamed from %s to %s", c->identity.c_str(), peer_to_string(c->outer).c_str(),
+                   peer_to_string(ev.address).c_str());
+        clients_.set_outer(ev.session, ev.address);
         break;
     }
     case EventType::rekeyed: {
         ++counters_.rekeys;
-        auto it = clients_.find(ev.session);
-        if (it != clients_.end())
-            UVLOG_DEBUG("client %s rekeyed to epoch %llu", it->second.identity.c_str(), (unsigned long long)ev.epoch);
+        if (const ClientEntry* c = clients_.find(ev.session))
+            UVLOG_DEBUG("client %s rekeyed to epoch %llu", c->identity.c_str(), (unsigned long long)ev.epoch);
         break;
     }
     case EventType::mtu_changed:
@@ -204,7 +199,7 @@ void Server::on_established(const Event& ev) {
         return;
     }
     const TimeNs now = driver_->now();
-    Client c;
+    ClientEntry c;
     c.session = ev.session;
     c.peer = ev.peer;
     c.outer = ev.address;
@@ -224,11 +219,10 @@ void Server::on_established(const Event& ev) {
 
     // server.max_sessions_per_identity sessions per identity (1 by default). At the limit the
     // oldest is replaced by a reconnection, or kept against a second machine (identity_clash.hpp).
-    if (auto held = by_identity_.find(c.key);
-        held != by_identity_.end() && held->second.size() >= cfg_.max_sessions_per_identity) {
-        const SessionId old_sid = held->second.front();
+    if (const auto held = clients_.sessions_of(c.key); !held.empty() && held.size() >= cfg_.max_sessions_per_identity) {
+        const SessionId old_sid = held.front();
         const auto info = driver_->session_info(old_sid);
-        const PeerAddress holder = info ? info->address : clients_[old_sid].outer;
+        const PeerAddress holder = info ? info->address : clients_.find(old_sid)->outer;
         const auto d = clashes_.decide(c.key, holder, c.outer, now);
         const std::string old_from = peer_to_string(holder), new_from = peer_to_string(c.outer);
         switch (d.verdict) {
@@ -271,44 +265,35 @@ void Server::on_established(const Event& ev) {
                    f.issuer.c_str());
         f = FixedAddress{};
     }
-    if (by_identity_.count(c.key)) f = FixedAddress{};   // a further session: the fixed one is taken
-    if (cfg_.ipv4_pool) c.ipv4 = pool4_.allocate(f.ipv4);
-    if (cfg_.ipv6_pool) c.ipv6 = pool6_.allocate(f.ipv6);
-    if ((cfg_.ipv4_pool && !c.ipv4) || (cfg_.ipv6_pool && !c.ipv6)) {
-        const char* why = (f.ipv4 || f.ipv6) ? "its fixed address is in use" : "the address pool is exhausted";
-        UVLOG_WARN("refusing client %s from %s: %s", c.identity.c_str(), peer_to_string(c.outer).c_str(), why);
-        ++((f.ipv4 || f.ipv6) ? counters_.refused_fixed_address_in_use : counters_.refused_pool_exhausted);
-        if (c.ipv4) pool4_.release(*c.ipv4);
-        if (c.ipv6) pool6_.release(*c.ipv6);
+    const std::string identity = c.identity, outer = peer_to_string(c.outer);
+    const Suite suite = c.suite;
+    if (const auto refusal = clients_.add(std::move(c), f); refusal != ClientTable::Refusal::none) {
+        const bool fixed_in_use = refusal == ClientTable::Refusal::fixed_address_in_use;
+        const char* why = fixed_in_use ? "its fixed address is in use" : "the address pool is exhausted";
+        UVLOG_WARN("refusing client %s from %s: %s", identity.c_str(), outer.c_str(), why);
+        ++(fixed_in_use ? counters_.refused_fixed_address_in_use : counters_.refused_pool_exhausted);
         driver_->close(ev.session, Error::closed_locally, why);
         return;
     }
+    const ClientEntry& added = *clients_.find(ev.session);
 
     if (ppp_) {
-        if (c.ipv4) by_v4_[c.ipv4->addr] = ev.session;
-        by_identity_[c.key].push_back(ev.session);
-        const SessionId sid = ev.session;
-        clients_[sid] = std::move(c);
-        if (start_pppd(clients_[sid])) {
-            const Client& cl = clients_[sid];
-            UVLOG_NOTICE("client %s connected from %s: session %08x, PPP, %s", cl.identity.c_str(),
-                         peer_to_string(cl.outer).c_str(), sid, suite_name(cl.suite));
-        }
+        if (start_pppd(added))
+            UVLOG_NOTICE("client %s connected from %s: session %08x, PPP, %s", identity.c_str(), outer.c_str(),
+                         ev.session, suite_name(suite));
         return;
     }
 
     ConfigPush push;
-    if (c.ipv4) {
-        IpPrefix a = *c.ipv4;
+    if (added.ipv4) {
+        IpPrefix a = *added.ipv4;
         a.len = cfg_.ipv4_pool->len;
         push.ipv4 = to_push4(a);
-        by_v4_[c.ipv4->addr] = ev.session;
     }
-    if (c.ipv6) {
-        IpPrefix a = *c.ipv6;
+    if (added.ipv6) {
+        IpPrefix a = *added.ipv6;
         a.len = cfg_.ipv6_pool->len;
         push.ipv6 = to_push6(a);
-        by_v6_[c.ipv6->addr] = ev.session;
     }
     for (const auto& r : cfg_.push_routes) {
         if (r.v6) push.routes6.push_back(to_push6(r.network()));
@@ -319,21 +304,18 @@ void Server::on_established(const Event& ev) {
         else push.dns4.push_back(to_push4(d).addr);
     }
     push.mtu = cfg_.mtu;
-    by_identity_[c.key].push_back(ev.session);
-    const std::string v4 = c.ipv4 ? to_string(*c.ipv4, false) : "-";
-    const std::string v6 = c.ipv6 ? to_string(*c.ipv6, false) : "-";
-    clients_[ev.session] = std::move(c);
+    const std::string v4 = added.ipv4 ? to_string(*added.ipv4, false) : "-";
+    const std::string v6 = added.ipv6 ? to_string(*added.ipv6, false) : "-";
     const Error e = driver_->push_config(ev.session, push);
-    const Client& cl = clients_[ev.session];
-    UVLOG_NOTICE("client %s connected from %s: session %08x, inner %s %s, %s", cl.identity.c_str(),
-                 peer_to_string(cl.outer).c_str(), ev.session, v4.c_str(), v6.c_str(), suite_name(cl.suite));
-    if (e != Error::ok) UVLOG_WARN("client %s: could not push its configuration: %s", cl.identity.c_str(), to_string(e));
+    UVLOG_NOTICE("client %s connected from %s: session %08x, inner %s %s, %s", identity.c_str(), outer.c_str(),
+                 ev.session, v4.c_str(), v6.c_str(), suite_name(suite));
+    if (e != Error::ok) UVLOG_WARN("client %s: could not push its configuration: %s", identity.c_str(), to_string(e));
 }
 
 // PPP mode, after `established` only: the client has proven its certificate.
-bool Server::start_pppd(const Client& c) {
+bool Server::start_pppd(const ClientEntry& c) {
     std::string addresses;
-    if (c.ipv4) addresses = to_string(*pool4_.server_address(), false) + ":" + to_string(*c.ipv4, false);
+    if (c.ipv4) addresses = to_string(*clients_.server_address4(), false) + ":" + to_string(*c.ipv4, false);
     const std::string err = ppp_->open(c.session, c.identity, addresses);
     if (err.empty()) return true;
     UVLOG_ERROR("client %s: %s", c.identity.c_str(), err.c_str());
@@ -351,9 +333,9 @@ void Server::on_pppd_ended(SessionId sid, const std::string& reason) {
 }
 
 void Server::on_closed(const Event& ev) {
-    auto it = clients_.find(ev.session);
+    const ClientEntry* c = clients_.find(ev.session);
     const std::string text = ev.text.empty() ? "" : " (" + ev.text + ")";
-    if (it == clients_.end()) {
+    if (!c) {
         // A handshake that never completed: the reason is what an admin needs (revoked, expired, ...).
         // The name a refused certificate claims: unverified, so made printable and bounded.
         const std::string who = ev.peer.common_name.empty() ? "" : " " + printable_name(ev.peer.common_name);
@@ -369,8 +351,8 @@ void Server::on_closed(const Event& ev) {
         return;
     }
     ++counters_.closed[ev.reason];
-    UVLOG_NOTICE("client %s (%s) disconnected: %s%s", it->second.identity.c_str(),
-                 peer_to_string(it->second.outer).c_str(), to_string(ev.reason), text.c_str());
+    UVLOG_NOTICE("client %s (%s) disconnected: %s%s", c->identity.c_str(), peer_to_string(c->outer).c_str(),
+                 to_string(ev.reason), text.c_str());
     forget(ev.session);
 }
 
@@ -389,41 +371,20 @@ void Server::arm_log_timer() {
 }
 
 void Server::forget(SessionId sid) {
-    auto it = clients_.find(sid);
-    if (it == clients_.end()) return;
-    const Client& c = it->second;
-    if (c.ipv4) {
-        by_v4_.erase(c.ipv4->addr);
-        pool4_.release(*c.ipv4);
-    }
-    if (c.ipv6) {
-        by_v6_.erase(c.ipv6->addr);
-        pool6_.release(*c.ipv6);
-    }
+    const auto c = clients_.remove(sid);
+    if (!c) return;
     if (access_.enabled()) {
-        if (c.ipv4) access_.forget_address(*c.ipv4);
-        if (c.ipv6) access_.forget_address(*c.ipv6);
+        if (c->ipv4) access_.forget_address(*c->ipv4);
+        if (c->ipv6) access_.forget_address(*c->ipv6);
     }
-    if (auto bi = by_identity_.find(c.key); bi != by_identity_.end()) {
-        std::erase(bi->second, sid);
-        if (bi->second.empty()) by_identity_.erase(bi);
-    }
-    clients_.erase(it);
     if (ppp_) ppp_->close(sid);   // the session is gone: so is its pppd
 }
 
-std::optional<SessionId> Server::session_for(const IpPrefix& dst) const {
-    const auto& m = dst.v6 ? by_v6_ : by_v4_;
-    auto it = m.find(dst.addr);
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-}
-
 void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packet) {
-    auto it = clients_.find(sid);
+    const ClientEntry* sender = clients_.find(sid);
     // The endpoint hands out a session's inner packets only after its `established` event, so an
     // unknown session is one we refused, replaced or are closing.
-    if (it == clients_.end()) {
+    if (!sender) {
         ++inner_drops_.unknown_session;
         return;
     }
@@ -436,7 +397,7 @@ void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packe
         ++inner_drops_.wrong_protocol;
         return;
     }
-    const Client& c = it->second;
+    const ClientEntry& c = *sender;
     // A client may only send from the address we gave it (no spoofing other clients or the server).
     const InnerSourceCheck check = check_inner_source(proto, packet, c.ipv4, c.ipv6);
     const std::optional<IpHeaderInfo>& h = check.header;
@@ -456,18 +417,18 @@ void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packe
     }
     const RuleSubject from{c.identity, c.peer.issuer, c.groups};
     const TimeNs now = access_.enabled() ? driver_->now() : 0;
-    if (const auto other = session_for(h->dst)) {
+    if (const auto other = clients_.session_for(h->dst)) {
         if (!cfg_.client_to_client) {
             ++inner_drops_.client_to_client_off;
             return;
         }
         if (access_.enabled()) {
-            const auto to = clients_.find(*other);   // by_v4_/by_v6_ only hold known clients
-            if (to == clients_.end()) {
+            const ClientEntry* to = clients_.find(*other);
+            if (!to) {
                 ++inner_drops_.forward_failed;
                 return;
             }
-            const RuleSubject receiver{to->second.identity, to->second.peer.issuer, to->second.groups};
+            const RuleSubject receiver{to->identity, to->peer.issuer, to->groups};
             if (!access_.allows(from, packet, &receiver, now)) {
                 ++inner_drops_.access_denied;
                 return;
@@ -494,7 +455,7 @@ bool Server::on_tun_readable() {
             ++inner_drops_.to_client_malformed;
             continue;
         }
-        const auto sid = session_for(h->dst);
+        const auto sid = clients_.session_for(h->dst);
         if (!sid) {
             ++inner_drops_.no_route;
             continue;
@@ -544,12 +505,7 @@ void Server::reload() {
     cfg_.crl_file = next.crl_file;
     cfg_.require_crl = next.require_crl;
     cfg_.allow_missing_eku = next.allow_missing_eku;
-    pool4_.clear_fixed();
-    pool6_.clear_fixed();
-    for (const auto& [name, f] : cfg_.fixed) {
-        if (f.ipv4) pool4_.reserve_fixed(*f.ipv4);
-        if (f.ipv6) pool6_.reserve_fixed(*f.ipv6);
-    }
+    clients_.set_fixed(cfg_.fixed);
     // Re-verifies every session: revoked or expired clients get `closed` events (logged there).
     driver_->set_verifier(verifier);
     UVLOG_NOTICE("reload done: %zu clients connected", clients_.size());
@@ -560,10 +516,9 @@ void Server::shutdown(std::function<void()> done) {
     const auto sids = driver_ ? driver_->sessions() : std::vector<SessionId>{};
     UVLOG_NOTICE("shutting down: disconnecting %zu sessions", sids.size());
     for (const SessionId s : sids) {
-        auto it = clients_.find(s);
-        if (it != clients_.end())
-            UVLOG_INFO("client %s (%s): disconnecting, server shutting down", it->second.identity.c_str(),
-                       peer_to_string(it->second.outer).c_str());
+        if (const ClientEntry* c = clients_.find(s))
+            UVLOG_INFO("client %s (%s): disconnecting, server shutting down", c->identity.c_str(),
+                       peer_to_string(c->outer).c_str());
         forget(s);
         driver_->close(s, Error::closed_locally, "server shutting down");
     }
@@ -705,7 +660,7 @@ std::string Server::status_json() const {
     j.field("listen", (cfg_.listen_address.empty() ? std::string("*") : cfg_.listen_address) + ":" + std::to_string(port()));
     j.field("mode", ppp_ ? "ppp" : "ip");
     j.field("device", tun_ ? tun_->name() : std::string());
-    const auto a4 = pool4_.server_address(), a6 = pool6_.server_address();
+    const auto a4 = clients_.server_address4(), a6 = clients_.server_address6();
     j.field("ipv4", a4 ? to_string(*a4) : std::string());
     j.field("ipv6", a6 ? to_string(*a6) : std::string());
     j.field("pid", static_cast<std::int64_t>(getpid()));

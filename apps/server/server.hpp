@@ -3,11 +3,11 @@
 // destination address, an address pool, a status socket, SIGHUP reload and SIGTERM shutdown.
 #pragma once
 #include "access_filter.hpp"
-#include "address_pool.hpp"
 #include "json_writer.hpp"
 #include "control_socket.hpp"
 #include "endpoint_driver.hpp"
 #include "client_identity.hpp"
+#include "client_table.hpp"
 #include "identity_clash.hpp"
 #include "log_limiter.hpp"
 #include "metrics_listener.hpp"
@@ -51,27 +51,14 @@ public:
     const AccessCounters& access_counters() const noexcept { return access_.counters(); }
 
 private:
-    struct Client {
-        SessionId session = 0;
-        std::string identity;   // the name logs, pppd and [clients.<name>] use
-        std::string key;        // issuer + subject (server.identity): what one client is
-        PeerIdentity peer;
-        std::vector<std::string> groups;   // subject OUs: what access rules call groups
-        PeerAddress outer;
-        std::optional<IpPrefix> ipv4, ipv6;
-        Suite suite{};
-    };
-    using AddrKey = std::array<std::uint8_t, 16>;
-
     void on_event(const Event& ev);
     void on_established(const Event& ev);
     void on_closed(const Event& ev);
     void forget(SessionId sid);
     void on_client_packet(SessionId sid, InnerProtocol proto, ByteView packet);
     bool on_tun_readable();   // true: stopped at the batch limit
-    bool start_pppd(const Client& c);
+    bool start_pppd(const ClientEntry& c);
     void on_pppd_ended(SessionId sid, const std::string& reason);
-    std::optional<SessionId> session_for(const IpPrefix& dst) const;
     void setup_device();
     ResponderConfig responder_config() const;
     void flush_log_summaries();
@@ -91,10 +78,7 @@ private:
     std::unique_ptr<ControlSocket> status_;
     std::unique_ptr<MetricsListener> metrics_;   // [metrics] listen, off by default
     std::unique_ptr<PppSessions> ppp_;   // PPP mode (tunnel.mode = "ppp") instead of tun_
-    AddressPool pool4_, pool6_;
-    std::map<SessionId, Client> clients_;
-    std::map<AddrKey, SessionId> by_v4_, by_v6_;
-    std::map<std::string, std::vector<SessionId>> by_identity_;   // by Client::key, oldest first
+    ClientTable clients_;             // sessions, their inner addresses and identities
     IdentityClashes clashes_;
     AccessFilter access_;             // [[access.rule]] on what clients send
     std::vector<std::uint8_t> tun_buf_;
