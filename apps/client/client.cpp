@@ -19,10 +19,6 @@ constexpr int kTunReadBatch = 64;
 // PPP mode: the largest information field pppd should use (its mtu/mru), like tunnel.mtu in IP mode.
 constexpr std::size_t kPppMtu = 1420;
 
-static bool same_push(const ConfigPush& a, const ConfigPush& b) {
-    return encode_config_push(a) == encode_config_push(b);
-}
-
 Client::Client(asio::io_context& io, ClientConfig config)
     : io_(io), cfg_(std::move(config)), reconnect_timer_(io), ping_timer_(io) {
     server_text_ = cfg_.server_host + ":" + std::to_string(cfg_.server_port);
@@ -56,9 +52,14 @@ void Client::start(std::unique_ptr<TunDevice> tun) {
         tun_ = open_tunnel_device(io_, cfg_.test_tunnel, cfg_.device, 1420, err);
         if (!tun_) throw std::runtime_error(err);
     }
-    if (tun_ && tun_->system_interface()) {
-        ifindex_ = host_network::if_index(tun_->name());
-        if (ifindex_ == 0) throw std::runtime_error(tun_->name() + ": no such interface");
+    if (tun_) {
+        unsigned ifindex = 0;
+        if (tun_->system_interface()) {
+            ifindex = host_network::if_index(tun_->name());
+            if (ifindex == 0) throw std::runtime_error(tun_->name() + ": no such interface");
+        }
+        host_settings_ = system_host_settings();
+        host_config_ = std::make_unique<HostConfig>(*host_settings_, *tun_, ifindex, host_policy());
     }
 
     std::string err;
@@ -235,124 +236,24 @@ bool Client::on_tun_readable() {
     return true;   // more may be waiting
 }
 
-static bool is_default(const IpPrefix& p) { return p.len == 0; }
+HostConfigPolicy Client::host_policy() const {
+    return HostConfigPolicy{cfg_.accept_routes, cfg_.accept_dns, cfg_.route_all};
+}
 
 void Client::apply_config(const ConfigPush& push) {
-    if (!tun_) {
+    if (!host_config_) {
         UVLOG_INFO("PPP mode: ignoring pushed configuration (pppd negotiates addresses)");
         return;
     }
-    if (applied_.push && same_push(*applied_.push, push)) {
-        UVLOG_INFO("server pushed the same configuration as before: kept");
-        return;
-    }
-    undo_config();
-    applied_.push = push;
-    std::string summary;
-    if (push.mtu) {
-        tun_->set_mtu(*push.mtu);
-        summary += " mtu " + std::to_string(*push.mtu);
-    }
-    if (ifindex_) {
-        if (auto err = host_network::link_set(ifindex_, true, push.mtu); !err.empty()) UVLOG_ERROR("%s", err.c_str());
-    }
-    std::vector<IpPrefix> addrs;
-    if (push.ipv4) addrs.push_back(from_push(*push.ipv4));
-    if (push.ipv6) addrs.push_back(from_push(*push.ipv6));
-    for (const auto& a : addrs) {
-        summary += " " + to_string(a);
-        if (!ifindex_) continue;
-        if (auto err = host_network::addr_add(ifindex_, a); !err.empty()) {
-            UVLOG_ERROR("%s: %s", to_string(a).c_str(), err.c_str());
-            continue;
-        }
-        applied_.addresses.push_back(a);
-    }
-    std::vector<IpPrefix> routes;
-    if (cfg_.accept_routes) {
-        for (const auto& r : push.routes4) routes.push_back(from_push(r));
-        for (const auto& r : push.routes6) routes.push_back(from_push(r));
-    }
-    if (cfg_.route_all) {
-        routes.push_back(*parse_prefix("0.0.0.0/0"));
-        routes.push_back(*parse_prefix("::/0"));
-    }
-    bool everything = false;
-    std::vector<IpPrefix> install;
-    for (const auto& r : routes) {
-        if (is_default(r)) {
-            // Two halves beat the default route without replacing it (and come back out cleanly).
-            everything = true;
-            IpPrefix a = r, b = r;
-            a.len = b.len = 1;
-            b.addr[0] = 0x80;
-            install.push_back(a);
-            install.push_back(b);
-        } else {
-            install.push_back(r.network());
-        }
-    }
-    if (everything && ifindex_) {
-        // Keep the server reachable outside the tunnel, through whatever route reaches it now.
-        std::string err;
-        IpPrefix srv = *parse_address(server_ep_.address().is_v6() && server_ep_.address().to_v6().is_v4_mapped()
-                                          ? asio::ip::make_address_v4(asio::ip::v4_mapped, server_ep_.address().to_v6()).to_string()
-                                          : server_ep_.address().to_string());
-        if (auto r = host_network::route_get(srv, err); r && r->ifindex != ifindex_) {
-            host_network::Route host{srv, r->ifindex, r->gateway, 0};
-            if (err = host_network::route_add(host); err.empty()) {
-                applied_.server_route = host;
-                summary += " (host route to " + to_string(srv, false) + " kept outside)";
-            } else {
-                UVLOG_ERROR("host route to the server: %s", err.c_str());
-            }
-        } else if (!r) {
-            UVLOG_ERROR("cannot find the route to the server: %s", err.c_str());
-        }
-    }
-    for (const auto& r : install) {
-        summary += " route " + to_string(r);
-        if (!ifindex_) continue;
-        // A route for a family without an address on the device would fail: skip it.
-        if ((r.v6 && !push.ipv6) || (!r.v6 && !push.ipv4)) continue;
-        host_network::Route nr{r, ifindex_, std::nullopt, 0};
-        if (auto err = host_network::route_add(nr); !err.empty()) {
-            UVLOG_WARN("%s", err.c_str());
-            continue;
-        }
-        applied_.routes.push_back(nr);
-    }
-    std::vector<IpPrefix> dns;
-    for (const auto& d : push.dns4) {
-        IpPrefix p;
-        std::memcpy(p.addr.data(), d.data(), 4);
-        p.len = 32;
-        dns.push_back(p);
-    }
-    for (const auto& d : push.dns6) {
-        IpPrefix p;
-        p.v6 = true;
-        std::memcpy(p.addr.data(), d.data(), 16);
-        p.len = 128;
-        dns.push_back(p);
-    }
-    UVLOG_NOTICE("configured %s:%s", tun_->name().c_str(), summary.c_str());
-    if (!ifindex_) return;   // the test backend: nothing of the system's to configure
-    if (cfg_.accept_dns && !dns.empty()) dns_.apply(tun_->name(), dns, everything);
-    else if (!dns.empty()) UVLOG_INFO("DNS: ignoring pushed servers (tunnel.accept_dns = false)");
+    const asio::ip::address a = server_ep_.address();
+    const bool mapped = a.is_v6() && a.to_v6().is_v4_mapped();
+    const IpPrefix server =
+        *parse_address(mapped ? asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string() : a.to_string());
+    host_config_->apply(push, server);
 }
 
 void Client::undo_config() {
-    dns_.revert();
-    for (auto it = applied_.routes.rbegin(); it != applied_.routes.rend(); ++it) host_network::route_del(*it);
-    applied_.routes.clear();
-    if (applied_.server_route) {
-        if (auto err = host_network::route_del(*applied_.server_route); !err.empty()) UVLOG_WARN("%s", err.c_str());
-        applied_.server_route.reset();
-    }
-    for (const auto& a : applied_.addresses) host_network::addr_del(ifindex_, a);
-    applied_.addresses.clear();
-    applied_.push.reset();
+    if (host_config_) host_config_->undo();
 }
 
 void Client::reload() {
@@ -396,6 +297,7 @@ void Client::reload() {
     next.test_tunnel = std::move(cfg_.test_tunnel);
     cfg_ = std::move(next);
     log_set_level(cfg_.log_level);
+    if (host_config_) host_config_->set_policy(host_policy());
     verifier_ = verifier;
     identity_ = std::move(identity);
     // A server certificate the new CA or CRL refuses closes the session (logged there).
@@ -440,6 +342,7 @@ void Client::finish_stop(std::function<void()> done) {
     undo_config();
     tun_watch_.reset();
     driver_->drop_endpoint();
+    host_config_.reset();
     tun_.reset();   // the kernel removes the device and whatever still pointed at it
     UVLOG_NOTICE("stopped: routes, addresses and DNS settings undone");
     done();

@@ -3,8 +3,8 @@
 // reconnection with backoff, and undoing every change on exit.
 #pragma once
 #include "client_config.hpp"
-#include "dns_config.hpp"
 #include "endpoint_driver.hpp"
+#include "host_config.hpp"
 #include "inet.hpp"
 #include "host_network.hpp"
 #include "ppp_client.hpp"
@@ -47,6 +47,7 @@ private:
     bool on_tun_readable();   // true: stopped at the batch limit
     void apply_config(const ConfigPush& push);
     void undo_config();
+    HostConfigPolicy host_policy() const;
     void ping_tick();
     void on_accepted();
     static std::string hex_session(SessionId sid);
@@ -58,7 +59,6 @@ private:
     std::shared_ptr<const CertificateVerifier> verifier_;
     std::optional<Identity> identity_;
     std::unique_ptr<TunDevice> tun_;
-    unsigned ifindex_ = 0;
     std::unique_ptr<EndpointDriver> driver_;   // the endpoint, the UDP socket and the clock
     std::unique_ptr<ReadWatch> tun_watch_;
     std::unique_ptr<PppClient> ppp_;   // PPP mode (tunnel.mode = "ppp") instead of tun_
@@ -76,14 +76,8 @@ private:
     std::uint64_t ping_token_ = 0;
     std::vector<std::uint8_t> tun_buf_;
 
-    // What we changed, so exit and a changed push can undo exactly that.
-    struct Applied {
-        std::vector<IpPrefix> addresses;
-        std::vector<host_network::Route> routes;
-        std::optional<host_network::Route> server_route;   // host route to the server outside the tunnel
-        std::optional<ConfigPush> push;
-    } applied_;
-    DnsConfigurator dns_;
+    std::unique_ptr<HostSettings> host_settings_;
+    std::unique_ptr<HostConfig> host_config_;   // IP mode: what the pushes changed on the host
 };
 
 }  // namespace udpvpn::app
