@@ -198,7 +198,6 @@ void Server::on_established(const Event& ev) {
         driver_->close(ev.session, Error::closed_locally, "server shutting down");
         return;
     }
-    const TimeNs now = driver_->now();
     ClientEntry c;
     c.session = ev.session;
     c.peer = ev.peer;
@@ -217,54 +216,9 @@ void Server::on_established(const Event& ev) {
     c.identity = who->name;
     c.key = who->key;
 
-    // server.max_sessions_per_identity sessions per identity (1 by default). At the limit the
-    // oldest is replaced by a reconnection, or kept against a second machine (identity_clash.hpp).
-    if (const auto held = clients_.sessions_of(c.key); !held.empty() && held.size() >= cfg_.max_sessions_per_identity) {
-        const SessionId old_sid = held.front();
-        const auto info = driver_->session_info(old_sid);
-        const PeerAddress holder = info ? info->address : clients_.find(old_sid)->outer;
-        const auto d = clashes_.decide(c.key, holder, c.outer, now);
-        const std::string old_from = peer_to_string(holder), new_from = peer_to_string(c.outer);
-        switch (d.verdict) {
-        case IdentityClashes::Verdict::clash:
-            UVLOG_WARN("identity %s is in use from %s and from %s at once (one certificate on two machines?): "
-                       "keeping the session from %s, refusing %s for %llu s; give each machine its own "
-                       "certificate, or allow several sessions with server.max_sessions_per_identity",
-                       c.identity.c_str(), old_from.c_str(), new_from.c_str(), old_from.c_str(), new_from.c_str(),
-                       static_cast<unsigned long long>(d.hold / kSecond));
-            [[fallthrough]];
-        case IdentityClashes::Verdict::held: {
-            if (d.verdict == IdentityClashes::Verdict::held && refusal_log_.admit("identity in use: " + c.identity, now))
-                UVLOG_INFO("refusing client %s from %s: the identity is in use from %s (for %llu s more)",
-                           c.identity.c_str(), new_from.c_str(), old_from.c_str(),
-                           static_cast<unsigned long long>(d.hold / kSecond));
-            ++counters_.refused_identity_in_use;
-            driver_->close(ev.session, Error::closed_locally,
-                       "identity " + c.identity + " is in use from another address; retry later");
-            return;
-        }
-        case IdentityClashes::Verdict::move:
-            UVLOG_WARN("client %s moved from %s to %s: closing its previous session %08x", c.identity.c_str(),
-                       old_from.c_str(), new_from.c_str(), old_sid);
-            break;
-        case IdentityClashes::Verdict::reconnect:
-            UVLOG_INFO("client %s reconnected from %s: closing its previous session %08x", c.identity.c_str(),
-                       new_from.c_str(), old_sid);
-            break;
-        }
-        forget(old_sid);
-        driver_->close(old_sid, Error::closed_locally, "replaced by a new session");
-    }
+    if (!make_room(c)) return;
 
-    const auto fixed = cfg_.fixed.find(c.identity);
-    FixedAddress f = fixed != cfg_.fixed.end() ? fixed->second : FixedAddress{};
-    if (fixed != cfg_.fixed.end() && !f.issuer.empty() && f.issuer != c.peer.issuer) {
-        // [clients.<name>] pins another CA: this is a namesake, not the client the entry is for.
-        UVLOG_INFO("client %s from %s: issuer \"%s\" is not the one [clients.%s] pins (\"%s\"); no fixed address",
-                   c.identity.c_str(), peer_to_string(c.outer).c_str(), c.peer.issuer.c_str(), c.identity.c_str(),
-                   f.issuer.c_str());
-        f = FixedAddress{};
-    }
+    const FixedAddress f = fixed_address(c);
     const std::string identity = c.identity, outer = peer_to_string(c.outer);
     const Suite suite = c.suite;
     if (const auto refusal = clients_.add(std::move(c), f); refusal != ClientTable::Refusal::none) {
@@ -284,14 +238,83 @@ void Server::on_established(const Event& ev) {
         return;
     }
 
+    const ConfigPush push = push_for(added);
+    const std::string v4 = added.ipv4 ? to_string(*added.ipv4, false) : "-";
+    const std::string v6 = added.ipv6 ? to_string(*added.ipv6, false) : "-";
+    const Error e = driver_->push_config(ev.session, push);
+    UVLOG_NOTICE("client %s connected from %s: session %08x, inner %s %s, %s", identity.c_str(), outer.c_str(),
+                 ev.session, v4.c_str(), v6.c_str(), suite_name(suite));
+    if (e != Error::ok) UVLOG_WARN("client %s: could not push its configuration: %s", identity.c_str(), to_string(e));
+}
+
+// server.max_sessions_per_identity sessions per identity (1 by default). At the limit the oldest
+// is replaced by a reconnection, or kept against a second machine (identity_clash.hpp). False:
+// the new session was refused (and closed).
+bool Server::make_room(const ClientEntry& c) {
+    const auto held = clients_.sessions_of(c.key);
+    if (held.empty() || held.size() < cfg_.max_sessions_per_identity) return true;
+    const SessionId old_sid = held.front();
+    const auto info = driver_->session_info(old_sid);
+    const PeerAddress holder = info ? info->address : clients_.find(old_sid)->outer;
+    const TimeNs now = driver_->now();
+    const auto d = clashes_.decide(c.key, holder, c.outer, now);
+    const std::string old_from = peer_to_string(holder), new_from = peer_to_string(c.outer);
+    switch (d.verdict) {
+    case IdentityClashes::Verdict::clash:
+        UVLOG_WARN("identity %s is in use from %s and from %s at once (one certificate on two machines?): "
+                   "keeping the session from %s, refusing %s for %llu s; give each machine its own "
+                   "certificate, or allow several sessions with server.max_sessions_per_identity",
+                   c.identity.c_str(), old_from.c_str(), new_from.c_str(), old_from.c_str(), new_from.c_str(),
+                   static_cast<unsigned long long>(d.hold / kSecond));
+        [[fallthrough]];
+    case IdentityClashes::Verdict::held: {
+        if (d.verdict == IdentityClashes::Verdict::held && refusal_log_.admit("identity in use: " + c.identity, now))
+            UVLOG_INFO("refusing client %s from %s: the identity is in use from %s (for %llu s more)",
+                       c.identity.c_str(), new_from.c_str(), old_from.c_str(),
+                       static_cast<unsigned long long>(d.hold / kSecond));
+        ++counters_.refused_identity_in_use;
+        driver_->close(c.session, Error::closed_locally,
+                       "identity " + c.identity + " is in use from another address; retry later");
+        return false;
+    }
+    case IdentityClashes::Verdict::move:
+        UVLOG_WARN("client %s moved from %s to %s: closing its previous session %08x", c.identity.c_str(),
+                   old_from.c_str(), new_from.c_str(), old_sid);
+        break;
+    case IdentityClashes::Verdict::reconnect:
+        UVLOG_INFO("client %s reconnected from %s: closing its previous session %08x", c.identity.c_str(),
+                   new_from.c_str(), old_sid);
+        break;
+    }
+    forget(old_sid);
+    driver_->close(old_sid, Error::closed_locally, "replaced by a new session");
+    return true;
+}
+
+// The client's [clients.<name>] addresses, if the entry is for it.
+FixedAddress Server::fixed_address(const ClientEntry& c) const {
+    const auto fixed = cfg_.fixed.find(c.identity);
+    FixedAddress f = fixed != cfg_.fixed.end() ? fixed->second : FixedAddress{};
+    if (fixed != cfg_.fixed.end() && !f.issuer.empty() && f.issuer != c.peer.issuer) {
+        // [clients.<name>] pins another CA: this is a namesake, not the client the entry is for.
+        UVLOG_INFO("client %s from %s: issuer \"%s\" is not the one [clients.%s] pins (\"%s\"); no fixed address",
+                   c.identity.c_str(), peer_to_string(c.outer).c_str(), c.peer.issuer.c_str(), c.identity.c_str(),
+                   f.issuer.c_str());
+        f = FixedAddress{};
+    }
+    return f;
+}
+
+// What the client is told in IP mode: its addresses with the pools' lengths, routes, DNS, MTU.
+ConfigPush Server::push_for(const ClientEntry& c) const {
     ConfigPush push;
-    if (added.ipv4) {
-        IpPrefix a = *added.ipv4;
+    if (c.ipv4) {
+        IpPrefix a = *c.ipv4;
         a.len = cfg_.ipv4_pool->len;
         push.ipv4 = to_push4(a);
     }
-    if (added.ipv6) {
-        IpPrefix a = *added.ipv6;
+    if (c.ipv6) {
+        IpPrefix a = *c.ipv6;
         a.len = cfg_.ipv6_pool->len;
         push.ipv6 = to_push6(a);
     }
@@ -304,12 +327,7 @@ void Server::on_established(const Event& ev) {
         else push.dns4.push_back(to_push4(d).addr);
     }
     push.mtu = cfg_.mtu;
-    const std::string v4 = added.ipv4 ? to_string(*added.ipv4, false) : "-";
-    const std::string v6 = added.ipv6 ? to_string(*added.ipv6, false) : "-";
-    const Error e = driver_->push_config(ev.session, push);
-    UVLOG_NOTICE("client %s connected from %s: session %08x, inner %s %s, %s", identity.c_str(), outer.c_str(),
-                 ev.session, v4.c_str(), v6.c_str(), suite_name(suite));
-    if (e != Error::ok) UVLOG_WARN("client %s: could not push its configuration: %s", identity.c_str(), to_string(e));
+    return push;
 }
 
 // PPP mode, after `established` only: the client has proven its certificate.

@@ -53,6 +53,9 @@ public:
 private:
     void on_event(const Event& ev);
     void on_established(const Event& ev);
+    bool make_room(const ClientEntry& c);
+    FixedAddress fixed_address(const ClientEntry& c) const;
+    ConfigPush push_for(const ClientEntry& c) const;
     void on_closed(const Event& ev);
     void forget(SessionId sid);
     void on_client_packet(SessionId sid, InnerProtocol proto, ByteView packet);
