@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The server's side of one half-open session (docs/rfc-draft.txt, Sections 7-10): SERVER_HELLO and
+// its whole flight at once, within 3x the bytes received until the address is validated, then the
+// client's flight verified.
+#pragma once
+#include "admission_gate.hpp"
+#include "handshake_stream.hpp"
+#include "peer_authentication.hpp"
+
+#include <udpvpn/config.hpp>
+#include <udpvpn/rng.hpp>
+
+#include <utility>
+
+namespace udpvpn {
+
+class ServerHandshake : public HandshakeBase {
+public:
+    // One half-open session, created after ResponderGate said accept. Draws server_random (32 bytes)
+    // then the ephemeral private key (32 bytes) from `rng`. Builds its whole flight at once, so the
+    // data secrets are known before the client answers (early data).
+    ServerHandshake(const ResponderConfig& config, const Identity& identity,
+                    std::shared_ptr<const CertificateVerifier> verifier, Rng& rng, SessionId server_sid,
+                    const ResponderGate::Verdict& initial, ByteView initial_datagram, const PeerAddress& from,
+                    TimeNs now, HandshakeOptions options = {});
+
+    // PAD / duplicate INITIAL (raise the budget; a duplicate INITIAL resends the unacknowledged flight)
+    // or HANDSHAKE. Error classes as for ClientHandshake::on_datagram.
+    Error on_datagram(TimeNs now, ByteView datagram);
+    // Respects 3 × bytes received until the address is validated (returns 0 when the budget is spent).
+    Result<std::size_t> poll_datagram(TimeNs now, MutableByteView out);
+    TimeNs next_deadline() const noexcept;
+    void on_timeout(TimeNs now);
+
+    enum class State { sending_flight, complete /* client verified */, failed };
+    State state() const noexcept { return state_; }
+    const HandshakeResult& result() const noexcept { return result_; }   // complete only
+    bool address_validated() const noexcept { return validated_; }
+    // A new verifier (CA or CRL reload) for this handshake in flight: a client chain accepted before
+    // is verified again, and the handshake fails (CLOSE queued) if it no longer passes (§12.6).
+    void set_verifier(std::shared_ptr<const CertificateVerifier> verifier);
+    // The last poll_datagram() held a datagram back because of the amplification limit (cleared).
+    bool take_held_back() noexcept { return std::exchange(held_back_, false); }
+    bool data_keys_ready() const noexcept { return data_ready_; }
+    // Data secrets derivable once our FINISHED is built: decrypt early DATA, deliver after complete.
+    const DataSecrets& early_data_secrets() const noexcept { return result_.secrets; }
+    SessionId server_sid() const noexcept { return server_sid_; }
+    SessionId client_sid() const noexcept { return result_.client_sid; }
+    const PublicKey32& client_eph_pub() const noexcept { return client_eph_pub_; }
+    const PeerAddress& peer_address() const noexcept { return from_; }
+    std::uint64_t bytes_received() const noexcept { return received_; }
+    std::uint64_t bytes_sent() const noexcept { return sent_; }
+
+private:
+    void fail_server(Error e, std::string text);
+    Error process_messages();
+    void resend_flight() noexcept;
+    std::size_t budget() const noexcept;
+
+    SessionId server_sid_;
+    PeerAddress from_;
+    TimeNs deadline_;
+    RetransmitTimer timer_;
+    State state_ = State::sending_flight;
+    Secret32 admission_key_;   // per half-open: wiped with it
+
+    Bytes client_hello_;
+    PublicKey32 client_eph_pub_{};
+    Bytes server_hello_;
+    bool server_hello_pending_ = true;
+    bool validated_ = false;
+    bool held_back_ = false;
+    bool client_has_hello_ = false;   // a HANDSHAKE from the client decrypted: it has SERVER_HELLO
+    bool data_ready_ = false;
+    std::uint64_t received_ = 0, sent_ = 0;
+    std::size_t datagram_size_ = 1232;
+};
+
+}  // namespace udpvpn
