@@ -43,45 +43,58 @@ ServerHandshake::ServerHandshake(const ResponderConfig& config, const Identity& 
         { fail_server(Error::protocol_violation, "INITIAL does not parse"); return; }
     client_hello_.assign(p.value.client_hello.begin(), p.value.client_hello.end());
 
+    const Answer answer = answer_client_hello(config, p.value);
+    if (!send_server_hello(config, rng, answer.suite)) return;
+    // A refusal goes out as SERVER_HELLO with suite 0, then a CLOSE under the handshake keys.
+    if (answer.refuse != Error::ok) { fail_server(answer.refuse, answer.refuse_text); return; }
+    result_.peer_inner_protocols = answer.peer_inner_protocols;
+    build_flight(config, identity, options);
+}
+
+ServerHandshake::Answer ServerHandshake::answer_client_hello(const ResponderConfig& config,
+                                                             const InitialFields& initial) {
+    // §3.2 client extensions, then suite: our first preference that the client offers and we can run.
+    Answer a;
+    const ExtensionsParse ext = parse_extensions(initial.extensions);
+    if (ext.error == Error::unsupported_extension) {
+        a.refuse = Error::unsupported_extension;
+        a.refuse_text = "unsupported critical extension " + hex16(ext.unsupported_type);
+    } else if (ext.error != Error::ok) {
+        a.refuse = Error::protocol_violation;
+        a.refuse_text = "malformed extensions in INITIAL";
+    }
+    for (Suite s : config.suites) {
+        if (offers(initial.suites, s) && suite_available(s)) {
+            a.suite = static_cast<std::uint16_t>(s);
+            break;
+        }
+    }
+    if (a.refuse == Error::ok && a.suite == 0) {
+        a.refuse = Error::no_common_suite;
+        a.refuse_text = "no common cipher suite";
+    }
+    if (a.refuse != Error::ok) a.suite = 0;   // SERVER_HELLO with suite 0, then an encrypted CLOSE
+    a.peer_inner_protocols = ext.ext.inner_protocols.value_or(0);
+    return a;
+}
+
+bool ServerHandshake::send_server_hello(const ResponderConfig& config, Rng& rng, std::uint16_t suite) {
     Random32 server_random{};
     Secret32 eph_priv;
     PublicKey32 eph_pub{};
     rng.fill(server_random);
     rng.fill(eph_priv.expose_mut());
     x25519_public(eph_priv, eph_pub);
-
-    // §3.2 client extensions, then suite: our first preference that the client offers and we can run.
-    Error refuse = Error::ok;
-    std::string refuse_text;
-    const ExtensionsParse ext = parse_extensions(p.value.extensions);
-    if (ext.error == Error::unsupported_extension) {
-        refuse = Error::unsupported_extension;
-        refuse_text = "unsupported critical extension " + hex16(ext.unsupported_type);
-    } else if (ext.error != Error::ok) {
-        refuse = Error::protocol_violation;
-        refuse_text = "malformed extensions in INITIAL";
-    }
-    std::uint16_t suite = 0;
-    for (Suite s : config.suites) {
-        if (offers(p.value.suites, s) && suite_available(s)) {
-            suite = static_cast<std::uint16_t>(s);
-            break;
-        }
-    }
-    if (refuse == Error::ok && suite == 0) {
-        refuse = Error::no_common_suite;
-        refuse_text = "no common cipher suite";
-    }
-    if (refuse != Error::ok) suite = 0;   // SERVER_HELLO with suite 0, then an encrypted CLOSE
-
     Secret32 shared;
-    if (!x25519(eph_priv, client_eph_pub_, shared))
-        { fail_server(Error::protocol_violation, "client ephemeral key is a small-order point"); return; }
+    if (!x25519(eph_priv, client_eph_pub_, shared)) {
+        fail_server(Error::protocol_violation, "client ephemeral key is a small-order point");
+        return false;
+    }
     eph_priv.wipe();
 
     ServerHelloFields sh;
-    sh.client_sid = initial.client_sid;
-    sh.server_sid = server_sid;
+    sh.client_sid = result_.client_sid;
+    sh.server_sid = server_sid_;
     sh.server_random = server_random;
     sh.server_eph_pub = eph_pub;
     sh.suite = suite;
@@ -95,28 +108,35 @@ ServerHandshake::ServerHandshake(const ResponderConfig& config, const Identity& 
     hs_ = derive_handshake_secrets(early_secret_for(config), shared, result_.th1);
     channel_.install(hs_.server_hs, hs_.client_hs);
     result_.suite = static_cast<Suite>(suite);
-    if (refuse != Error::ok) { fail_server(refuse, refuse_text); return; }
-    result_.peer_inner_protocols = ext.ext.inner_protocols.value_or(0);
+    return true;
+}
 
-    // §3.4 flight 2: EE, CERTIFICATE, CERTIFICATE_VERIFY, FINISHED, all built now.
-    if (identity.chain.empty() || !identity.signer) { fail_server(Error::internal, "no server identity"); return; }
-    const Bytes cert = encode_certificate(identity.chain);
-    if (cert.empty()) { fail_server(Error::internal, "our certificate chain cannot be encoded"); return; }
+Bytes ServerHandshake::encrypted_extensions(const ResponderConfig& config, const Signer& signer,
+                                            std::size_t cert_size, const HandshakeOptions& options) const {
     Extensions ee;
     ee.flight_size_hint = 0;
     ee.inner_protocols = config.inner_protocols;
     if (config.cluster_key) {
         // Section 10.5: the token any server of the cluster can derive from our session ID.
-        const ResetToken token = stateless_reset_token(cluster_secret_of(config), server_sid);
+        const ResetToken token = stateless_reset_token(cluster_secret_of(config), server_sid_);
         ee.stateless_reset_token.emplace();
         std::copy(token.expose().begin(), token.expose().end(), ee.stateless_reset_token->begin());
     }
     const std::size_t ee_size = kHsMsgHeaderSize + encode_extensions(ee, options.extra_extensions).size();
     // flight_size_hint: the stream size, with the signature at its maximum length (ECDSA varies).
-    ee.flight_size_hint = static_cast<std::uint32_t>(ee_size + cert.size() + kHsMsgHeaderSize + 4 +
-                                                     identity.signer->max_signature_size() +
-                                                     kHsMsgHeaderSize + kFinishedSize);
-    const Bytes ee_msg = encode_encrypted_extensions(encode_extensions(ee, options.extra_extensions));
+    ee.flight_size_hint = static_cast<std::uint32_t>(ee_size + cert_size + kHsMsgHeaderSize + 4 +
+                                                     signer.max_signature_size() + kHsMsgHeaderSize +
+                                                     kFinishedSize);
+    return encode_encrypted_extensions(encode_extensions(ee, options.extra_extensions));
+}
+
+void ServerHandshake::build_flight(const ResponderConfig& config, const Identity& identity,
+                                   const HandshakeOptions& options) {
+    // §3.4 flight 2: EE, CERTIFICATE, CERTIFICATE_VERIFY, FINISHED, all built now.
+    if (identity.chain.empty() || !identity.signer) { fail_server(Error::internal, "no server identity"); return; }
+    const Bytes cert = encode_certificate(identity.chain);
+    if (cert.empty()) { fail_server(Error::internal, "our certificate chain cannot be encoded"); return; }
+    const Bytes ee_msg = encrypted_extensions(config, *identity.signer, cert.size(), options);
     transcript_.update(ee_msg);
     transcript_.update(cert);
     const Bytes content = certificate_verify_content(Role::server, transcript_.snapshot());

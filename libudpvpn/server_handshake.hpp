@@ -52,6 +52,24 @@ public:
     std::uint64_t bytes_sent() const noexcept { return sent_; }
 
 private:
+    // What we answer to the client's INITIAL: the suite, or why we refuse it (§3.2).
+    struct Answer {
+        std::uint16_t suite = 0;          // 0 when refused
+        Error refuse = Error::ok;
+        std::string refuse_text;
+        std::uint8_t peer_inner_protocols = 0;
+    };
+    // The steps of the constructor, in order.
+    static Answer answer_client_hello(const ResponderConfig& config, const InitialFields& initial);
+    // Draws our random and ephemeral key, builds SERVER_HELLO and installs the handshake keys.
+    // false: the handshake failed (the client's ephemeral key is unusable).
+    bool send_server_hello(const ResponderConfig& config, Rng& rng, std::uint16_t suite);
+    // Flight 2, whole: ENCRYPTED_EXTENSIONS, CERTIFICATE, CERTIFICATE_VERIFY, FINISHED; then the
+    // data secrets are known (early data).
+    void build_flight(const ResponderConfig& config, const Identity& identity, const HandshakeOptions& options);
+    Bytes encrypted_extensions(const ResponderConfig& config, const Signer& signer, std::size_t cert_size,
+                               const HandshakeOptions& options) const;
+
     void fail_server(Error e, std::string text);
     Error process_messages();
     void resend_flight() noexcept;
