@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Per-host and per-prefix limits on half-open sessions (docs/rfc-draft.txt, Section 10.4), the
-// SourceLimits unit alone; tests/responder_limits_test.cpp checks them through the server endpoint.
+// SourceLimits unit alone; tests/server_endpoint_test.cpp checks them through the server endpoint.
 #include "source_limits.hpp"
 
 #include <doctest/doctest.h>

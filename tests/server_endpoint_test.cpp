@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// What a responder gives a peer whose address it has not validated (docs/rfc-draft.txt, Sections
-// 10.2-10.4, 20.4, 20.5), checked against an attacker who does what any client can: send INITIALs,
-// read SERVER_HELLO and so hold the handshake keys, answer RETRY cookies, replay what it captured.
+// What the server endpoint gives a peer whose address it has not validated (docs/rfc-draft.txt,
+// Sections 10.2-10.4, 20.4, 20.5), checked against an attacker who does what any client can: send
+// INITIALs, read SERVER_HELLO and so hold the handshake keys, answer RETRY cookies, replay what it
+// captured.
 // Every heap allocation of this test binary is counted (operator new/delete below), so the memory
 // bound of half-open sessions is measured exactly, not estimated.
 #include "sim_setup.hpp"
