@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The client's side of the handshake (libudpvpn/client_handshake.cpp): retransmission of its first
-// flight and its timeout. The rest of its behaviour is checked end to end in handshake_test.
+// The client's side of the handshake (libudpvpn/client_handshake.cpp): its first flight, RETRY,
+// what it refuses in SERVER_HELLO, retransmission and timeout. The rest of its behaviour is
+// checked end to end in handshake_test.
 #include "handshake_harness.hpp"
 
 #include <doctest/doctest.h>
+
+#include <algorithm>
 
 using namespace udpvpn;
 using namespace udpvpn::test;
@@ -32,3 +35,132 @@ TEST_CASE("a silent server: INITIAL is retransmitted with doubling PTO, then han
 
 // ------------------------------------------------------------------------------------------------
 // Known-answer vector: tests/vectors/handshake.vec
+
+namespace {
+
+// A client handshake on its own, with server datagrams forged here.
+struct LoneClient {
+    InitiatorConfig config;
+    Identity id = load_identity("client");
+    DeterministicRng rng{11};
+    static constexpr SessionId kSid = 0xC1C2C3C4;
+    static constexpr TimeNs kStart = 3 * kSecond;
+    std::unique_ptr<ClientHandshake> hs;
+
+    explicit LoneClient(const std::function<void(InitiatorConfig&)>& tweak = {}) {
+        config.expected_server_name = "vpn.example.test";
+        if (tweak) tweak(config);
+        hs = std::make_unique<ClientHandshake>(config, id, make_verifier("ca"), rng, kSid, kStart);
+    }
+
+    std::vector<Bytes> flight(TimeNs now = kStart) {
+        std::vector<Bytes> out;
+        for (;;) {
+            Bytes buf(kMaxHandshakeDatagram);
+            Result<std::size_t> n = hs->poll_datagram(now, buf);
+            REQUIRE(n.ok());
+            if (n.value == 0) return out;
+            buf.resize(n.value);
+            out.push_back(std::move(buf));
+        }
+    }
+
+    static Bytes retry(SessionId sid, std::uint8_t cookie_byte) {
+        RetryFields f;
+        f.client_sid = sid;
+        f.cookie.fill(cookie_byte);
+        Bytes out(kRetrySize);
+        REQUIRE(encode_retry(f, out).ok());
+        return out;
+    }
+
+    static Bytes server_hello(SessionId sid, std::uint16_t suite) {
+        ServerHelloFields f;
+        f.client_sid = sid;
+        f.server_sid = 0x2A000001;
+        f.server_eph_pub = {9};   // the X25519 base point: a valid public key
+        f.suite = suite;
+        Bytes out(kServerHelloSize);
+        REQUIRE(encode_server_hello(f, out).ok());
+        return out;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("the client's first flight is INITIAL at max_datagram (1200..1452) and pad_datagrams PADs") {
+    for (std::uint16_t max : {std::uint16_t{1000}, std::uint16_t{1232}, std::uint16_t{1400}, std::uint16_t{9000}}) {
+        CAPTURE(max);
+        LoneClient c([max](InitiatorConfig& cfg) {
+            cfg.max_datagram = max;
+            cfg.pad_datagrams = 2;
+        });
+        CHECK(c.hs->state() == ClientHandshake::State::awaiting_server);
+        const std::size_t expect = std::clamp<std::size_t>(max, kMinInitialSize, kMaxHandshakeDatagram);
+        CHECK(c.hs->initial_size() == expect);
+        const auto f = c.flight();
+        REQUIRE(f.size() == 3);
+        CHECK(f[0][0] == static_cast<std::uint8_t>(PacketType::initial));
+        CHECK(f[1][0] == static_cast<std::uint8_t>(PacketType::pad));
+        for (const Bytes& d : f) CHECK(d.size() == expect);
+        auto p = parse_initial(f[0]);
+        REQUIRE(p.ok());
+        CHECK(p.value.client_sid == LoneClient::kSid);
+        CHECK(p.value.cookie.empty());
+    }
+}
+
+TEST_CASE("a RETRY is followed with the same INITIAL and its cookie, three times at most") {
+    LoneClient c;
+    const Bytes first = c.flight().at(0);
+    auto before = parse_initial(first);
+    REQUIRE(before.ok());
+    for (std::uint8_t i = 1; i <= 3; ++i) {
+        CAPTURE(static_cast<int>(i));
+        REQUIRE(c.hs->on_datagram(c.kStart, LoneClient::retry(LoneClient::kSid, i)) == Error::ok);
+        const auto again = c.flight();
+        REQUIRE(again.size() == 1 + c.config.pad_datagrams);
+        auto p = parse_initial(again[0]);
+        REQUIRE(p.ok());
+        CHECK(Bytes(p.value.cookie.begin(), p.value.cookie.end()) == Bytes(kCookieSize, i));
+        // Same key and random: the ClientHello, which enters the transcript, does not change.
+        CHECK(p.value.client_eph_pub == before.value.client_eph_pub);
+        CHECK(p.value.client_random == before.value.client_random);
+    }
+    // RETRY is unauthenticated: a fourth is not followed, so a forger cannot keep us looping.
+    CHECK(c.hs->on_datagram(c.kStart, LoneClient::retry(LoneClient::kSid, 4)) == Error::unexpected_packet);
+    CHECK(c.flight().empty());
+    // A RETRY for another session is not ours.
+    LoneClient d;
+    d.flight();
+    CHECK(d.hs->on_datagram(d.kStart, LoneClient::retry(LoneClient::kSid + 1, 1)) == Error::unknown_session);
+}
+
+TEST_CASE("SERVER_HELLO: another session is ignored, an unoffered suite fails, a HANDSHAKE before it is unexpected") {
+    LoneClient c([](InitiatorConfig& cfg) { cfg.suites = {Suite::chacha20_poly1305}; });
+    c.flight();
+    const Bytes early_handshake(64, static_cast<std::uint8_t>(PacketType::handshake));
+    CHECK(c.hs->on_datagram(c.kStart, early_handshake) == Error::unexpected_packet);
+    CHECK(c.hs->on_datagram(c.kStart, LoneClient::server_hello(LoneClient::kSid + 1, 0x0001)) ==
+          Error::unknown_session);
+    CHECK(c.hs->state() == ClientHandshake::State::awaiting_server);
+    // AES-256-GCM (0x0002) was not offered: the server cannot have chosen it.
+    CHECK(c.hs->on_datagram(c.kStart, LoneClient::server_hello(LoneClient::kSid, 0x0002)) ==
+          Error::protocol_violation);
+    CHECK(c.hs->state() == ClientHandshake::State::failed);
+    CHECK(c.hs->failure_text().find("0x0002") != std::string::npos);
+    CHECK(c.hs->next_deadline() == kNever);
+}
+
+TEST_CASE("a client without a usable suite or identity fails at once") {
+    LoneClient none([](InitiatorConfig& cfg) { cfg.suites.clear(); });
+    CHECK(none.hs->state() == ClientHandshake::State::failed);
+    CHECK(none.hs->failure() == Error::no_common_suite);
+    CHECK(none.flight().empty());   // no keys yet: nothing, not even a CLOSE, goes out
+    InitiatorConfig cfg;
+    cfg.expected_server_name = "vpn.example.test";
+    DeterministicRng rng{1};
+    ClientHandshake anonymous(cfg, Identity{}, make_verifier("ca"), rng, 1, 0);
+    CHECK(anonymous.state() == ClientHandshake::State::failed);
+    CHECK(anonymous.failure() == Error::internal);
+}
