@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The whole initiator Endpoint as a state machine: arbitrary datagrams from four source addresses
 // (the server's and three others), advancing virtual time, interleaved with a real server
-// (ResponderGate, ServerHandshake, then a Session) whose handshake key the harness re-derives, so
+// (AdmissionGate, ServerHandshake, then a Session) whose handshake key the harness re-derives, so
 // that forged-but-authenticated HANDSHAKE frames, CONTROL payloads (CONFIG, REKEY, DISCONNECT ...),
 // RETRYs, rekeys and API calls all reach the client's deep paths.
 //
@@ -58,7 +58,7 @@ struct Harness {
 
     // The real server: a gate, one half-open handshake at a time, then a session.
     DeterministicRng gate_rng{3};
-    ResponderGate gate{scfg, gate_rng};
+    AdmissionGate gate{scfg, gate_rng};
     std::uint64_t hs_seed = 5000;
     std::unique_ptr<DeterministicRng> hs_rng;
     DeterministicRng session_rng{99};
@@ -157,10 +157,10 @@ struct Harness {
             } else if (t == static_cast<std::uint8_t>(PacketType::initial) || t == static_cast<std::uint8_t>(PacketType::pad)) {
                 std::uint8_t retry[128];
                 auto v = gate.classify(now, addr(0), dg, hs ? 1 : 0, retry);
-                if (v.kind == ResponderGate::Verdict::retry) {
+                if (v.kind == AdmissionGate::Verdict::retry) {
                     check(v.retry_size < dg.size(), "RETRY not smaller than the INITIAL");
                     server_send(ByteView(retry, v.retry_size));
-                } else if (v.kind == ResponderGate::Verdict::accept && (!hs || v.client_eph_pub != hs->client_eph_pub())) {
+                } else if (v.kind == AdmissionGate::Verdict::accept && (!hs || v.client_eph_pub != hs->client_eph_pub())) {
                     // A new INITIAL (the client restarted): a new half-open replaces the old one.
                     session.reset();
                     s_hs.reset();
@@ -170,7 +170,7 @@ struct Harness {
                     hs_client_sid = v.client_sid;
                     hs = std::make_unique<ServerHandshake>(scfg, fuzz::pki().server, fuzz::pki().verifier, *hs_rng,
                                                            static_cast<SessionId>(0x2A000000u + hs_seed), v, dg, addr(0), now);
-                } else if (v.kind != ResponderGate::Verdict::drop && hs) {
+                } else if (v.kind != AdmissionGate::Verdict::drop && hs) {
                     (void)hs->on_datagram(now, dg);
                 }
             } else if (hs) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// libFuzzer target for the server side of the handshake: arbitrary datagrams into ResponderGate and a
+// libFuzzer target for the server side of the handshake: arbitrary datagrams into AdmissionGate and a
 // ServerHandshake, interleaved with a real client, so the fuzzer gets past the admission MAC and the
 // AEAD and reaches the frame, stream and message parsers a malicious client can reach.
 // Input: records op (1) | len (2, big-endian) | bytes. op % 4:
@@ -76,7 +76,7 @@ int run_handshake_server(const std::uint8_t* data, std::size_t size) {
     InitiatorConfig ccfg;
     ccfg.expected_server_name = "vpn.example.test";
     DeterministicRng grng(3), srng(kServerSeed), crng(kClientSeed);
-    ResponderGate gate(scfg, grng);
+    AdmissionGate gate(scfg, grng);
     TimeNs now = kSecond;
     ClientHandshake client(ccfg, g->client, g->verifier, crng, 0x01020304, now);
     std::unique_ptr<ServerHandshake> server;
@@ -95,12 +95,12 @@ int run_handshake_server(const std::uint8_t* data, std::size_t size) {
         rx += dg.size();
         if (!dg.empty() && (dg[0] == 0x01 || dg[0] == 0x02)) {
             auto v = gate.classify(now, addr, dg, server ? 1 : 0, retry);
-            if (v.kind == ResponderGate::Verdict::accept && !server) {
+            if (v.kind == AdmissionGate::Verdict::accept && !server) {
                 server = std::make_unique<ServerHandshake>(scfg, g->server, g->verifier, srng, 0x2A000001, v, dg, addr, now);
                 return;
             }
-            if (v.kind == ResponderGate::Verdict::retry) check(v.retry_size < dg.size());
-            if (v.kind == ResponderGate::Verdict::drop || !server) return;
+            if (v.kind == AdmissionGate::Verdict::retry) check(v.retry_size < dg.size());
+            if (v.kind == AdmissionGate::Verdict::drop || !server) return;
         }
         if (server) {
             const Error e = server->on_datagram(now, dg);

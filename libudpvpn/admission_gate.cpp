@@ -8,18 +8,18 @@
 
 namespace udpvpn {
 
-ResponderGate::ResponderGate(const ResponderConfig& config, Rng& rng)
+AdmissionGate::AdmissionGate(const ServerEndpointConfig& config, Rng& rng)
     : config_(config), admission_key_(admission_secret_of(config)), cluster_key_(cluster_secret_of(config)),
       cookies_(config.cluster_key ? CookieJar(rng, &cluster_key_, config.cookie_clock_offset) : CookieJar(rng)) {
     ensure_sodium();
 }
 
-ResponderGate::~ResponderGate() {
+AdmissionGate::~AdmissionGate() {
     wipe_admission_key(config_);
     wipe_cluster_key(config_);
 }
 
-ResponderGate::Verdict ResponderGate::classify(TimeNs now, const PeerAddress& from, ByteView datagram,
+AdmissionGate::Verdict AdmissionGate::classify(TimeNs now, const PeerAddress& from, ByteView datagram,
                                                std::size_t half_open_count, MutableByteView retry_out) {
     Verdict v;
     auto drop = [&v](Error e) { v.kind = Verdict::drop; v.reason = e; return v; };
@@ -59,7 +59,7 @@ ResponderGate::Verdict ResponderGate::classify(TimeNs now, const PeerAddress& fr
     return v;
 }
 
-std::size_t ResponderGate::retry(TimeNs now, const PeerAddress& from, SessionId client_sid,
+std::size_t AdmissionGate::retry(TimeNs now, const PeerAddress& from, SessionId client_sid,
                                  const PublicKey32& client_eph_pub, MutableByteView out) noexcept {
     RetryFields rf;
     rf.client_sid = client_sid;

@@ -14,11 +14,11 @@
 namespace udpvpn {
 
 // The stateless front of a server: admission MAC, version, size, half-open caps and cookies.
-class ResponderGate {
+class AdmissionGate {
 public:
     // Keeps a copy of the configuration and a reference to `rng` (cookie secrets), which must outlive it.
-    ResponderGate(const ResponderConfig& config, Rng& rng);
-    ~ResponderGate();   // wipes the admission key of its configuration copy
+    AdmissionGate(const ServerEndpointConfig& config, Rng& rng);
+    ~AdmissionGate();   // wipes the admission key of its configuration copy
 
     struct Verdict {
         enum Kind {
@@ -48,7 +48,7 @@ public:
     CookieJar::Claim claim_cookie(const Cookie& cookie) { return cookies_.claim(cookie, 2 * config_.max_half_open); }
 
 private:
-    ResponderConfig config_;
+    ServerEndpointConfig config_;
     Secret32 admission_key_;   // the configured key or zeros (a pre-shared secret: wiped)
     Secret32 cluster_key_;     // the configured cluster key or zeros (cookie secrets, Section 10.5)
     CookieJar cookies_;

@@ -21,7 +21,7 @@ constexpr std::uint8_t kTypeHandshake = static_cast<std::uint8_t>(PacketType::ha
 // ClientEndpoint: one handshake at a time, then one session.
 class ClientEndpoint final : public EndpointBase {
 public:
-    ClientEndpoint(const InitiatorConfig& c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
+    ClientEndpoint(const ClientEndpointConfig& c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
         : config_(c), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)) {}
     ~ClientEndpoint() override { wipe_admission_key(config_); }
 
@@ -242,7 +242,7 @@ private:
         }
     }
 
-    InitiatorConfig config_;
+    ClientEndpointConfig config_;
     std::unique_ptr<ClientHandshake> failed_;   // a failed attempt whose CLOSE is not sent yet
     Identity identity_;
     std::shared_ptr<const CertificateVerifier> verifier_;
@@ -255,8 +255,8 @@ private:
 
 }  // namespace
 
-Result<std::unique_ptr<Endpoint>> Endpoint::make_initiator(InitiatorConfig config, Identity identity,
-                                                           std::shared_ptr<const CertificateVerifier> verifier,
+Result<std::unique_ptr<Endpoint>> Endpoint::make_client(ClientEndpointConfig config, Identity identity,
+                                                        std::shared_ptr<const CertificateVerifier> verifier,
                                                            std::shared_ptr<Rng> rng) {
     // No server name means any certificate of the CA could act as this server: only on request.
     const bool name_ok = !config.expected_server_name.empty() || config.allow_any_server_name;

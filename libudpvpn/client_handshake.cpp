@@ -11,7 +11,7 @@
 
 namespace udpvpn {
 
-ClientHandshake::ClientHandshake(const InitiatorConfig& config, const Identity& identity,
+ClientHandshake::ClientHandshake(const ClientEndpointConfig& config, const Identity& identity,
                                  std::shared_ptr<const CertificateVerifier> verifier, Rng& rng, SessionId client_sid,
                                  TimeNs now, HandshakeOptions options)
     : HandshakeBase(std::move(verifier), Expect::ee), config_(config), identity_(identity), options_(std::move(options)),

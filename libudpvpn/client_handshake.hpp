@@ -14,7 +14,7 @@ class ClientHandshake : public HandshakeBase {
 public:
     // One attempt; a retry after failure or timeout is a new object (new ephemeral key).
     // Draws client_random (32 bytes) then the ephemeral private key (32 bytes) from `rng`.
-    ClientHandshake(const InitiatorConfig& config, const Identity& identity,
+    ClientHandshake(const ClientEndpointConfig& config, const Identity& identity,
                     std::shared_ptr<const CertificateVerifier> verifier, Rng& rng, SessionId client_sid,
                     TimeNs now, HandshakeOptions options = {});
     ~ClientHandshake();   // wipes the admission key of its configuration copy
@@ -54,7 +54,7 @@ private:
     Error send_own_flight();
     void queue_flight1() noexcept { flight1_next_ = 0; }
 
-    InitiatorConfig config_;
+    ClientEndpointConfig config_;
     Identity identity_;
     HandshakeOptions options_;
     SessionId client_sid_;

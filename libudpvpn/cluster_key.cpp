@@ -26,11 +26,11 @@ void derive(const Secret32& key, const char* label, std::size_t label_len, ByteV
 
 }  // namespace
 
-Secret32 cluster_secret_of(const ResponderConfig& c) noexcept {
+Secret32 cluster_secret_of(const ServerEndpointConfig& c) noexcept {
     return c.cluster_key ? Secret32(ByteView(*c.cluster_key)) : Secret32{};
 }
 
-void wipe_cluster_key(ResponderConfig& c) noexcept {
+void wipe_cluster_key(ServerEndpointConfig& c) noexcept {
     if (c.cluster_key) sodium_memzero(c.cluster_key->data(), c.cluster_key->size());
 }
 

@@ -17,9 +17,9 @@ inline constexpr std::size_t kResetTokenSize = 16;
 using ResetToken = Secret<kResetTokenSize>;
 
 // The configured cluster key in a type that wipes itself (all zero when none is configured).
-Secret32 cluster_secret_of(const ResponderConfig& c) noexcept;
+Secret32 cluster_secret_of(const ServerEndpointConfig& c) noexcept;
 // Wipes the key in a configuration copy we own.
-void wipe_cluster_key(ResponderConfig& c) noexcept;
+void wipe_cluster_key(ServerEndpointConfig& c) noexcept;
 
 Secret32 cluster_cookie_secret(const Secret32& cluster_key, std::uint64_t bucket) noexcept;
 ResetToken stateless_reset_token(const Secret32& cluster_key, SessionId server_sid) noexcept;

@@ -2,7 +2,7 @@
 // The udpvpn v1 handshake as sans-IO state machines (docs/rfc-draft.txt, Sections 7-10):
 //
 //   client                                                  server
-//   INITIAL(ClientHello, cookie?) + PAD × pad_datagrams ->  ResponderGate: MAC, version, size, cookie
+//   INITIAL(ClientHello, cookie?) + PAD × pad_datagrams ->  AdmissionGate: MAC, version, size, cookie
 //                                          <- RETRY(cookie)  (only at/above cookie_threshold, no state)
 //                              <- SERVER_HELLO              ServerHandshake: suite, eph key, th1
 //                              <- HANDSHAKE{EE, CERT, CV, FIN}   (<= 3 × bytes received until validated)

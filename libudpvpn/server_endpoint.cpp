@@ -39,7 +39,7 @@ SessionId peek_sid(ByteView d) noexcept {
 // ServerEndpoint: many half-open handshakes and sessions, demultiplexed by session ID.
 class ServerEndpoint final : public EndpointBase {
 public:
-    ServerEndpoint(const ResponderConfig& c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
+    ServerEndpoint(const ServerEndpointConfig& c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
         : config_(c), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)),
           gate_(config_, *rng_), limits_(config_), cluster_key_(cluster_secret_of(config_)),
           reset_limit_(config_.cluster_key ? config_.stateless_reset_rate : 0) {}
@@ -283,24 +283,24 @@ private:
 
     Received receive_initial(TimeNs now, const PeerAddress& from, MutableByteView d) {
         std::uint8_t retry[128];
-        ResponderGate::Verdict v = gate_.classify(now, from, d, half_open_.size(), retry);
-        if (v.kind == ResponderGate::Verdict::retry && by_eph_.count(v.client_eph_pub)) {
+        AdmissionGate::Verdict v = gate_.classify(now, from, d, half_open_.size(), retry);
+        if (v.kind == AdmissionGate::Verdict::retry && by_eph_.count(v.client_eph_pub)) {
             // Already half-open: a retransmitted INITIAL goes to its handshake, not to a new RETRY.
-            v.kind = ResponderGate::Verdict::accept;
+            v.kind = AdmissionGate::Verdict::accept;
         }
         switch (v.kind) {
-        case ResponderGate::Verdict::drop:
+        case AdmissionGate::Verdict::drop:
             if (v.has_cookie && v.reason == Error::bad_tag) stats_.unvalidated.bad_cookie++;
             if (v.reason == Error::rate_limited) stats_.unvalidated.table_full++;
             return drop(v.reason);
-        case ResponderGate::Verdict::retry:
+        case AdmissionGate::Verdict::retry:
             if (stateless_.size() < kMaxStatelessQueue) {
                 stateless_.emplace_back(from, Bytes(retry, retry + v.retry_size));
                 stats_.retries_sent++;
             }
             return {};
-        case ResponderGate::Verdict::pad:
-        case ResponderGate::Verdict::accept: {
+        case AdmissionGate::Verdict::pad:
+        case AdmissionGate::Verdict::accept: {
             auto known = by_eph_.find(v.client_eph_pub);
             if (known != by_eph_.end()) {
                 auto h = half_open_.find(known->second);
@@ -309,7 +309,7 @@ private:
                 mark_ready(known->second);
                 return after_half_open(now, known->second, e);
             }
-            if (v.kind == ResponderGate::Verdict::pad) return drop(Error::unexpected_packet);
+            if (v.kind == AdmissionGate::Verdict::pad) return drop(Error::unexpected_packet);
             if (half_open_.size() >= config_.max_half_open ||
                 sessions_.size() + half_open_.size() >= config_.max_sessions) {
                 stats_.unvalidated.table_full++;
@@ -523,11 +523,11 @@ private:
         half_open_.erase(it);
     }
 
-    ResponderConfig config_;
+    ServerEndpointConfig config_;
     Identity identity_;
     std::shared_ptr<const CertificateVerifier> verifier_;
     std::shared_ptr<Rng> rng_;
-    ResponderGate gate_;
+    AdmissionGate gate_;
     SourceLimits limits_;
     Secret32 cluster_key_;          // zeros without one: then no reset is ever sent
     ResetRateLimit reset_limit_;
@@ -541,8 +541,8 @@ private:
 
 }  // namespace
 
-Result<std::unique_ptr<Endpoint>> Endpoint::make_responder(ResponderConfig config, Identity identity,
-                                                           std::shared_ptr<const CertificateVerifier> verifier,
+Result<std::unique_ptr<Endpoint>> Endpoint::make_server(ServerEndpointConfig config, Identity identity,
+                                                        std::shared_ptr<const CertificateVerifier> verifier,
                                                            std::shared_ptr<Rng> rng) {
     if (!rng || !verifier || identity.chain.empty() || !identity.signer || config.suites.empty()) {
         wipe_admission_key(config);

@@ -19,9 +19,9 @@ constexpr std::size_t kMinHandshakeDatagram = 256;   // below this we could not 
 
 }  // namespace
 
-ServerHandshake::ServerHandshake(const ResponderConfig& config, const Identity& identity,
+ServerHandshake::ServerHandshake(const ServerEndpointConfig& config, const Identity& identity,
                                  std::shared_ptr<const CertificateVerifier> verifier, Rng& rng, SessionId server_sid,
-                                 const ResponderGate::Verdict& initial, ByteView initial_datagram,
+                                 const AdmissionGate::Verdict& initial, ByteView initial_datagram,
                                  const PeerAddress& from, TimeNs now, HandshakeOptions options)
     : HandshakeBase(std::move(verifier), Expect::certificate), server_sid_(server_sid), from_(from),
       deadline_(handshake_deadline(config.timers, now)), timer_(config.timers.handshake_pto),
@@ -51,7 +51,7 @@ ServerHandshake::ServerHandshake(const ResponderConfig& config, const Identity& 
     build_flight(config, identity, options);
 }
 
-ServerHandshake::Answer ServerHandshake::answer_client_hello(const ResponderConfig& config,
+ServerHandshake::Answer ServerHandshake::answer_client_hello(const ServerEndpointConfig& config,
                                                              const InitialFields& initial) {
     // §3.2 client extensions, then suite: our first preference that the client offers and we can run.
     Answer a;
@@ -78,7 +78,7 @@ ServerHandshake::Answer ServerHandshake::answer_client_hello(const ResponderConf
     return a;
 }
 
-bool ServerHandshake::send_server_hello(const ResponderConfig& config, Rng& rng, std::uint16_t suite) {
+bool ServerHandshake::send_server_hello(const ServerEndpointConfig& config, Rng& rng, std::uint16_t suite) {
     Random32 server_random{};
     Secret32 eph_priv;
     PublicKey32 eph_pub{};
@@ -111,7 +111,7 @@ bool ServerHandshake::send_server_hello(const ResponderConfig& config, Rng& rng,
     return true;
 }
 
-Bytes ServerHandshake::encrypted_extensions(const ResponderConfig& config, const Signer& signer,
+Bytes ServerHandshake::encrypted_extensions(const ServerEndpointConfig& config, const Signer& signer,
                                             std::size_t cert_size, const HandshakeOptions& options) const {
     Extensions ee;
     ee.flight_size_hint = 0;
@@ -130,7 +130,7 @@ Bytes ServerHandshake::encrypted_extensions(const ResponderConfig& config, const
     return encode_encrypted_extensions(encode_extensions(ee, options.extra_extensions));
 }
 
-void ServerHandshake::build_flight(const ResponderConfig& config, const Identity& identity,
+void ServerHandshake::build_flight(const ServerEndpointConfig& config, const Identity& identity,
                                    const HandshakeOptions& options) {
     // §3.4 flight 2: EE, CERTIFICATE, CERTIFICATE_VERIFY, FINISHED, all built now.
     if (identity.chain.empty() || !identity.signer) { fail_server(Error::internal, "no server identity"); return; }

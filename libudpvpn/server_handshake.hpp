@@ -16,12 +16,12 @@ namespace udpvpn {
 
 class ServerHandshake : public HandshakeBase {
 public:
-    // One half-open session, created after ResponderGate said accept. Draws server_random (32 bytes)
+    // One half-open session, created after AdmissionGate said accept. Draws server_random (32 bytes)
     // then the ephemeral private key (32 bytes) from `rng`. Builds its whole flight at once, so the
     // data secrets are known before the client answers (early data).
-    ServerHandshake(const ResponderConfig& config, const Identity& identity,
+    ServerHandshake(const ServerEndpointConfig& config, const Identity& identity,
                     std::shared_ptr<const CertificateVerifier> verifier, Rng& rng, SessionId server_sid,
-                    const ResponderGate::Verdict& initial, ByteView initial_datagram, const PeerAddress& from,
+                    const AdmissionGate::Verdict& initial, ByteView initial_datagram, const PeerAddress& from,
                     TimeNs now, HandshakeOptions options = {});
 
     // PAD / duplicate INITIAL (raise the budget; a duplicate INITIAL resends the unacknowledged flight)
@@ -60,14 +60,14 @@ private:
         std::uint8_t peer_inner_protocols = 0;
     };
     // The steps of the constructor, in order.
-    static Answer answer_client_hello(const ResponderConfig& config, const InitialFields& initial);
+    static Answer answer_client_hello(const ServerEndpointConfig& config, const InitialFields& initial);
     // Draws our random and ephemeral key, builds SERVER_HELLO and installs the handshake keys.
     // false: the handshake failed (the client's ephemeral key is unusable).
-    bool send_server_hello(const ResponderConfig& config, Rng& rng, std::uint16_t suite);
+    bool send_server_hello(const ServerEndpointConfig& config, Rng& rng, std::uint16_t suite);
     // Flight 2, whole: ENCRYPTED_EXTENSIONS, CERTIFICATE, CERTIFICATE_VERIFY, FINISHED; then the
     // data secrets are known (early data).
-    void build_flight(const ResponderConfig& config, const Identity& identity, const HandshakeOptions& options);
-    Bytes encrypted_extensions(const ResponderConfig& config, const Signer& signer, std::size_t cert_size,
+    void build_flight(const ServerEndpointConfig& config, const Identity& identity, const HandshakeOptions& options);
+    Bytes encrypted_extensions(const ServerEndpointConfig& config, const Signer& signer, std::size_t cert_size,
                                const HandshakeOptions& options) const;
 
     void fail_server(Error e, std::string text);

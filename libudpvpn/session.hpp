@@ -138,7 +138,7 @@ private:
     // Rekey in progress (its secrets live outside the core, allocated per rekey).
     struct PendingSecrets {
         Secret32 eph_private;
-        Secret32 next_send_traffic;       // responder: send key for epoch+1, installed on confirmation
+        Secret32 next_send_traffic;       // answering a rekey: send key for epoch+1, installed once used
         Secret32 next_rekey_secret;
     };
     struct PendingRekey {

@@ -14,7 +14,7 @@ bool is_ipv4(const PeerAddress& a) noexcept { return a.len == 7 && a.bytes[0] ==
 bool is_ipv6(const PeerAddress& a) noexcept { return a.len == 19 && a.bytes[0] == 6; }
 }  // namespace
 
-SourceLimits::SourceLimits(const ResponderConfig& c)
+SourceLimits::SourceLimits(const ServerEndpointConfig& c)
     : host_{c.max_half_open_per_source, c.handshake_rate_per_source},
       prefix_{c.max_half_open_per_prefix, c.handshake_rate_per_prefix},
       capacity_(std::max<std::size_t>(64, 4 * c.max_half_open)) {}

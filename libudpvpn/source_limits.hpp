@@ -25,7 +25,7 @@ namespace udpvpn {
 
 class SourceLimits {
 public:
-    explicit SourceLimits(const ResponderConfig& config);
+    explicit SourceLimits(const ServerEndpointConfig& config);
 
     enum class Verdict {
         open,               // take the slot (done: call release() when the half-open session ends)

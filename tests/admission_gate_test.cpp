@@ -38,16 +38,16 @@ TEST_CASE("cookie path: the RETRY keeps no state; a wrong cookie is dropped and 
     CHECK(h.client->state() == ClientHandshake::State::failed);
     CHECK(h.client->failure() == Error::handshake_timeout);
     bool saw_bad_cookie = false;
-    for (auto& v : h.verdicts) saw_bad_cookie |= v.kind == ResponderGate::Verdict::drop && v.reason == Error::bad_tag;
+    for (auto& v : h.verdicts) saw_bad_cookie |= v.kind == AdmissionGate::Verdict::drop && v.reason == Error::bad_tag;
     CHECK(saw_bad_cookie);
 }
 
 TEST_CASE("cookie path: an expired cookie (two buckets later) is dropped, a fresh one accepted") {
-    ResponderConfig cfg;
+    ServerEndpointConfig cfg;
     cfg.cookie_threshold = 0;
     DeterministicRng rng(7), crng(8);
-    ResponderGate gate(cfg, rng);
-    InitiatorConfig ccfg;
+    AdmissionGate gate(cfg, rng);
+    ClientEndpointConfig ccfg;
     ClientHandshake client(ccfg, load_identity("client"), make_verifier("ca"), crng, 99, 0);
     Bytes initial(1500), retry(64);
     auto n = client.poll_datagram(0, initial);
@@ -55,7 +55,7 @@ TEST_CASE("cookie path: an expired cookie (two buckets later) is dropped, a fres
     initial.resize(n.value);
     const PeerAddress addr = PeerAddress::from(std::array<std::uint8_t, 2>{1, 2});
     auto v = gate.classify(0, addr, initial, 0, retry);
-    REQUIRE(v.kind == ResponderGate::Verdict::retry);
+    REQUIRE(v.kind == AdmissionGate::Verdict::retry);
     REQUIRE(client.on_datagram(0, ByteView(retry).first(v.retry_size)) == Error::ok);
     Bytes again(1500);
     // The RETRY restarts the first flight: the next datagram is the INITIAL with the cookie.
@@ -64,12 +64,12 @@ TEST_CASE("cookie path: an expired cookie (two buckets later) is dropped, a fres
     again.resize(n2.value);
     REQUIRE(again[0] == 0x01);
     const TimeNs bucket = TimeNs{1} << kCookieBucketShift;
-    CHECK(gate.classify(bucket, addr, again, 0, retry).kind == ResponderGate::Verdict::accept);
+    CHECK(gate.classify(bucket, addr, again, 0, retry).kind == AdmissionGate::Verdict::accept);
     auto late = gate.classify(3 * bucket, addr, again, 0, retry);
-    CHECK(late.kind == ResponderGate::Verdict::drop);
+    CHECK(late.kind == AdmissionGate::Verdict::drop);
     CHECK(late.reason == Error::bad_tag);
     const PeerAddress other = PeerAddress::from(std::array<std::uint8_t, 2>{1, 3});
-    CHECK(gate.classify(0, other, again, 0, retry).kind == ResponderGate::Verdict::drop);
+    CHECK(gate.classify(0, other, again, 0, retry).kind == AdmissionGate::Verdict::drop);
 }
 
 TEST_CASE("admission key: a client without it or with a wrong one gets no byte at all from the server") {
@@ -95,22 +95,22 @@ TEST_CASE("admission key: a client without it or with a wrong one gets no byte a
 }
 
 TEST_CASE("gate drops short INITIALs, unknown versions and non-handshake types; caps half-open sessions") {
-    ResponderConfig cfg;
+    ServerEndpointConfig cfg;
     DeterministicRng rng(1), crng(2);
-    ResponderGate gate(cfg, rng);
-    InitiatorConfig ccfg;
+    AdmissionGate gate(cfg, rng);
+    ClientEndpointConfig ccfg;
     ClientHandshake client(ccfg, load_identity("client"), make_verifier("ca"), crng, 1, 0);
     Bytes dg(1500), retry(64);
     dg.resize(client.poll_datagram(0, dg).value);
     const PeerAddress addr{};
-    CHECK(gate.classify(0, addr, dg, 0, retry).kind == ResponderGate::Verdict::accept);
+    CHECK(gate.classify(0, addr, dg, 0, retry).kind == AdmissionGate::Verdict::accept);
     CHECK(gate.classify(0, addr, ByteView(dg).first(1199), 0, retry).reason == Error::malformed);
     Bytes v2 = dg;
     v2[2] = 2;
     admission_seal(std::array<std::uint8_t, 32>{}, v2);
     CHECK(gate.classify(0, addr, v2, 0, retry).reason == Error::version_unsupported);
     CHECK(gate.classify(0, addr, dg, cfg.max_half_open, retry).reason == Error::rate_limited);
-    CHECK(gate.classify(0, addr, dg, cfg.cookie_threshold, retry).kind == ResponderGate::Verdict::retry);
+    CHECK(gate.classify(0, addr, dg, cfg.cookie_threshold, retry).kind == AdmissionGate::Verdict::retry);
     const Bytes junk{0x05, 1, 2, 3};
     CHECK(gate.classify(0, addr, junk, 0, retry).reason == Error::unexpected_packet);
     CHECK(gate.classify(0, addr, {}, 0, retry).reason == Error::malformed);

@@ -17,8 +17,8 @@ constexpr TimeNs kT0 = 5 * kSecond;
 
 PeerAddress server_address() { return PeerAddress::ipv4({192, 0, 2, 10}, 4433); }
 
-InitiatorConfig client_config() {
-    InitiatorConfig c;
+ClientEndpointConfig client_config() {
+    ClientEndpointConfig c;
     c.expected_server_name = "vpn.example.test";
     c.server = server_address();
     return c;
@@ -47,29 +47,29 @@ std::optional<Event> closed_event(Endpoint& ep) {
 }  // namespace
 
 TEST_CASE("a client endpoint needs a server name (or leave to accept any), keys and suites") {
-    auto make = [](InitiatorConfig c, bool with_rng = true) {
-        return Endpoint::make_initiator(std::move(c), pki_identity("client.crt", "client.key"), pki_verifier(),
+    auto make = [](ClientEndpointConfig c, bool with_rng = true) {
+        return Endpoint::make_client(std::move(c), pki_identity("client.crt", "client.key"), pki_verifier(),
                                         with_rng ? std::make_shared<DeterministicRng>(1) : nullptr);
     };
     CHECK(make(client_config()).ok());
-    InitiatorConfig anonymous = client_config();
+    ClientEndpointConfig anonymous = client_config();
     anonymous.expected_server_name.clear();
     CHECK(make(anonymous).error == Error::invalid_argument);
     anonymous.allow_any_server_name = true;
     CHECK(make(anonymous).ok());
     CHECK(make(client_config(), false).error == Error::invalid_argument);
-    InitiatorConfig no_suites = client_config();
+    ClientEndpointConfig no_suites = client_config();
     no_suites.suites.clear();
     CHECK(make(no_suites).error == Error::invalid_argument);
-    CHECK(Endpoint::make_initiator(client_config(), Identity{}, pki_verifier(), std::make_shared<DeterministicRng>(1))
+    CHECK(Endpoint::make_client(client_config(), Identity{}, pki_verifier(), std::make_shared<DeterministicRng>(1))
               .error == Error::invalid_argument);
-    CHECK(Endpoint::make_initiator(client_config(), pki_identity("client.crt", "client.key"), nullptr,
+    CHECK(Endpoint::make_client(client_config(), pki_identity("client.crt", "client.key"), nullptr,
                                    std::make_shared<DeterministicRng>(1))
               .error == Error::invalid_argument);
 }
 
 TEST_CASE("connect sends INITIAL and pad_datagrams PADs, full size, to the server") {
-    InitiatorConfig c = client_config();
+    ClientEndpointConfig c = client_config();
     c.pad_datagrams = 2;
     auto ep = make_client(c, 7);
     Result<SessionId> sid = ep->connect(kT0);
@@ -140,7 +140,7 @@ TEST_CASE("closing during the handshake ends the attempt at once with the caller
 }
 
 TEST_CASE("an unanswered handshake retransmits its INITIAL and fails at handshake_timeout") {
-    InitiatorConfig c = client_config();
+    ClientEndpointConfig c = client_config();
     c.pad_datagrams = 0;
     auto ep = make_client(c, 7);
     const SessionId sid = ep->connect(kT0).value;

@@ -12,7 +12,7 @@ using namespace udpvpn;
 using namespace udpvpn::test;
 
 TEST_CASE("a silent server: INITIAL is retransmitted with doubling PTO, then handshake_timeout at 10 s") {
-    InitiatorConfig cfg;
+    ClientEndpointConfig cfg;
     cfg.pad_datagrams = 0;
     DeterministicRng rng(5);
     ClientHandshake c(cfg, load_identity("client"), make_verifier("ca"), rng, 1, 0);
@@ -40,14 +40,14 @@ namespace {
 
 // A client handshake on its own, with server datagrams forged here.
 struct LoneClient {
-    InitiatorConfig config;
+    ClientEndpointConfig config;
     Identity id = load_identity("client");
     DeterministicRng rng{11};
     static constexpr SessionId kSid = 0xC1C2C3C4;
     static constexpr TimeNs kStart = 3 * kSecond;
     std::unique_ptr<ClientHandshake> hs;
 
-    explicit LoneClient(const std::function<void(InitiatorConfig&)>& tweak = {}) {
+    explicit LoneClient(const std::function<void(ClientEndpointConfig&)>& tweak = {}) {
         config.expected_server_name = "vpn.example.test";
         if (tweak) tweak(config);
         hs = std::make_unique<ClientHandshake>(config, id, make_verifier("ca"), rng, kSid, kStart);
@@ -91,7 +91,7 @@ struct LoneClient {
 TEST_CASE("the client's first flight is INITIAL at max_datagram (1200..1452) and pad_datagrams PADs") {
     for (std::uint16_t max : {std::uint16_t{1000}, std::uint16_t{1232}, std::uint16_t{1400}, std::uint16_t{9000}}) {
         CAPTURE(max);
-        LoneClient c([max](InitiatorConfig& cfg) {
+        LoneClient c([max](ClientEndpointConfig& cfg) {
             cfg.max_datagram = max;
             cfg.pad_datagrams = 2;
         });
@@ -137,7 +137,7 @@ TEST_CASE("a RETRY is followed with the same INITIAL and its cookie, three times
 }
 
 TEST_CASE("SERVER_HELLO: another session is ignored, an unoffered suite fails, a HANDSHAKE before it is unexpected") {
-    LoneClient c([](InitiatorConfig& cfg) { cfg.suites = {Suite::chacha20_poly1305}; });
+    LoneClient c([](ClientEndpointConfig& cfg) { cfg.suites = {Suite::chacha20_poly1305}; });
     c.flight();
     const Bytes early_handshake(64, static_cast<std::uint8_t>(PacketType::handshake));
     CHECK(c.hs->on_datagram(c.kStart, early_handshake) == Error::unexpected_packet);
@@ -153,11 +153,11 @@ TEST_CASE("SERVER_HELLO: another session is ignored, an unoffered suite fails, a
 }
 
 TEST_CASE("a client without a usable suite or identity fails at once") {
-    LoneClient none([](InitiatorConfig& cfg) { cfg.suites.clear(); });
+    LoneClient none([](ClientEndpointConfig& cfg) { cfg.suites.clear(); });
     CHECK(none.hs->state() == ClientHandshake::State::failed);
     CHECK(none.hs->failure() == Error::no_common_suite);
     CHECK(none.flight().empty());   // no keys yet: nothing, not even a CLOSE, goes out
-    InitiatorConfig cfg;
+    ClientEndpointConfig cfg;
     cfg.expected_server_name = "vpn.example.test";
     DeterministicRng rng{1};
     ClientHandshake anonymous(cfg, Identity{}, make_verifier("ca"), rng, 1, 0);

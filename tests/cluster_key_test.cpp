@@ -62,7 +62,7 @@ TEST_CASE("the two derivations are separated by their labels") {
 }
 
 TEST_CASE("the configured cluster key is read into a self-wiping copy; none reads as zeros") {
-    ResponderConfig c;
+    ServerEndpointConfig c;
     CHECK(bytes_of(cluster_secret_of(c).expose()) == Bytes(32, 0));
     c.cluster_key.emplace();
     for (std::size_t i = 0; i < 32; ++i) (*c.cluster_key)[i] = static_cast<std::uint8_t>(0xA0 + i);

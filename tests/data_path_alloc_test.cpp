@@ -26,9 +26,9 @@ using namespace udpvpn::sim;
 
 TEST_CASE("sealing and receiving inner packets allocates nothing") {
     World w(3);
-    InitiatorConfig cc;
+    ClientEndpointConfig cc;
     cc.server = address("server");
-    Host& server = w.add("server", make_server(ResponderConfig{}, 1));
+    Host& server = w.add("server", make_server(ServerEndpointConfig{}, 1));
     Host& client = w.add("client", make_client(cc, 2));
     REQUIRE(client.endpoint->connect(w.now).ok());
     REQUIRE(w.run_until(w.now + 10 * kSecond, [&] {

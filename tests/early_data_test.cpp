@@ -46,7 +46,7 @@ struct Handshake {
 
     explicit Handshake(std::uint64_t seed) {
         server = make_server({}, seed * 2 + 1);
-        InitiatorConfig cc;
+        ClientEndpointConfig cc;
         cc.server = address("server");
         client = make_client(cc, seed * 2 + 2);
         cs = client->connect(now).value;
@@ -129,7 +129,7 @@ TEST_CASE("early data the server cannot keep is counted by reason") {
     Handshake h(30);
     App app{*h.server};
     h.until_client_established(app);
-    ResponderConfig defaults;
+    ServerEndpointConfig defaults;
     std::vector<Bytes> data;
     for (std::size_t i = 0; i < defaults.early_data_limit + 4; ++i) data.push_back(h.seal(static_cast<std::uint8_t>(i)));
     Bytes from_elsewhere = h.seal(99);

@@ -16,7 +16,7 @@ struct Pair {
     Host* client = nullptr;
     SessionId cs = 0, ss = 0;
 
-    explicit Pair(InitiatorConfig cc = {}, ResponderConfig sc = {}, const std::string& cert = "client.crt",
+    explicit Pair(ClientEndpointConfig cc = {}, ServerEndpointConfig sc = {}, const std::string& cert = "client.crt",
                   const std::string& key = "client.key", std::shared_ptr<const CertificateVerifier> sv = nullptr) {
         cc.server = address("server");
         server = &w.add("server", make_server(sc, 1, sv));
@@ -120,7 +120,7 @@ TEST_CASE("a certificate that expires mid-session ends the session at the next r
     for (bool on_rekey : {true, false}) {
         CAPTURE(on_rekey);
         *clock = kPkiTime;
-        ResponderConfig sc;
+        ServerEndpointConfig sc;
         sc.reverify_on_rekey = on_rekey;
         Pair p({}, sc, "client.crt", "client.key", v.value);
         REQUIRE(p.establish());
@@ -157,7 +157,7 @@ TEST_CASE("idle sessions stay up on keepalives and a dead peer is detected") {
 }
 
 TEST_CASE("keys are rekeyed before their packet limit and never used past it") {
-    InitiatorConfig cc;
+    ClientEndpointConfig cc;
     cc.rekey_after_packets = 50;
     cc.reject_after_packets = 100;
     Pair p(cc);
@@ -255,9 +255,9 @@ TEST_CASE("handshakes through the stateless cookie path survive loss (SERVER_HEL
         lossy.drop = 0.10;
         lossy.max_delay = 10 * kMillisecond;
         World w(seed, lossy);
-        ResponderConfig sc;
+        ServerEndpointConfig sc;
         sc.cookie_threshold = 0;   // every INITIAL needs a cookie
-        InitiatorConfig cc;
+        ClientEndpointConfig cc;
         cc.server = address("server");
         Host& s = w.add("server", make_server(sc, seed + 1));
         Host& c = w.add("client", make_client(cc, seed + 2));
@@ -283,9 +283,9 @@ TEST_CASE("DISCONNECT carries the draft's close reason code, not an internal val
 }
 
 TEST_CASE("a server refusing the handshake tells the client why at once") {
-    InitiatorConfig cc;
+    ClientEndpointConfig cc;
     cc.suites = {Suite::aes256_gcm};
-    ResponderConfig sc;
+    ServerEndpointConfig sc;
     sc.suites = {Suite::chacha20_poly1305};
     Pair p(cc, sc);
     p.w.run_for(1 * kSecond);   // far below the 10 s handshake timeout
@@ -317,7 +317,7 @@ TEST_CASE("a replayed HANDSHAKE packet from a spoofed source does not redirect t
 TEST_CASE("a server answers retransmitted client flights with at most one ACK per HANDSHAKE packet") {
     // Driven by hand so that the client's HANDSHAKE packets can be kept and replayed.
     auto server = make_server({}, 1);
-    InitiatorConfig cc;
+    ClientEndpointConfig cc;
     cc.server = address("server");
     cc.max_probe_datagram = 0;   // no PMTU probe: the first DATA from the client would end the tail
     auto client = make_client(cc, 2);

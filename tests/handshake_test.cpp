@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The whole handshake end to end (ClientHandshake + ResponderGate + ServerHandshake, harness in
+// The whole handshake end to end (ClientHandshake + AdmissionGate + ServerHandshake, harness in
 // tests/support/handshake_harness.hpp): every identity type, loss, replays, and the known-answer
 // vector. Each handshake concern has its own test file as well.
 #include "handshake_harness.hpp"
@@ -163,7 +163,7 @@ TEST_CASE("replayed INITIAL and HANDSHAKE packets do not disturb a completed han
     // A replayed INITIAL reaching the gate creates a new half-open whose answers the client ignores.
     Bytes retry(64);
     auto v = h.gate->classify(h.now, h.client_addr, h.sent_c2s[0], 1, retry);
-    REQUIRE(v.kind == ResponderGate::Verdict::accept);
+    REQUIRE(v.kind == AdmissionGate::Verdict::accept);
     ServerHandshake ghost(h.scfg, h.server_id, h.server_verifier, h.srng, 0x2A000002, v, h.sent_c2s[0],
                           h.client_addr, h.now);
     Bytes buf(2048);
@@ -334,9 +334,9 @@ TEST_CASE("handshake known-answer vector: datagrams, transcript hashes and data 
     const auto& mac = cases[1];
     REQUIRE(mac.expect_fail());
     CHECK(mac.hex("datagram") == bad_initial);
-    ResponderConfig scfg;
+    ServerEndpointConfig scfg;
     DeterministicRng grng(3);
-    ResponderGate gate(scfg, grng);
+    AdmissionGate gate(scfg, grng);
     Bytes retry(64);
     const Bytes stored_bad = mac.hex("datagram");
     CHECK(gate.classify(0, PeerAddress{}, stored_bad, 0, retry).reason == Error::admission_denied);

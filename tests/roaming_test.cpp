@@ -19,7 +19,7 @@ struct Setup {
     SessionId cs = 0, ss = 0;
 
     Setup() {
-        InitiatorConfig cc;
+        ClientEndpointConfig cc;
         cc.server = address("server");
         server = &w.add("server", make_server({}, 1));
         client = &w.add("client", make_client(cc, 2));

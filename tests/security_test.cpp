@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Security properties of a whole responder that the draft promises (docs/rfc-draft.txt,
+// Security properties of a whole server that the draft promises (docs/rfc-draft.txt,
 // "Denial-of-Service Defences", "Early Data", "Security Considerations"), each found or re-checked
 // by the audit: half-open flooding, anti-amplification per source, replayed handshake packets,
 // early-data bounds, stale state after close, and peer text in events.
@@ -55,7 +55,7 @@ Bytes initial_for(std::uint32_t i, ByteView cookie = {}) {
     return out;
 }
 
-// Drives endpoints by hand: every datagram a responder emits is collected with its destination.
+// Drives endpoints by hand: every datagram a server emits is collected with its destination.
 struct Sent {
     PeerAddress to;
     Bytes bytes;
@@ -78,7 +78,7 @@ std::vector<Sent> drain(Endpoint& ep) {
 
 TEST_CASE("a flood of 100000 INITIALs from distinct sources stays within the half-open caps, the memory "
           "bound and 3x the bytes of every unvalidated source") {
-    ResponderConfig sc;   // defaults: max_half_open 4096, cookie_threshold 256
+    ServerEndpointConfig sc;   // defaults: max_half_open 4096, cookie_threshold 256
     auto server = make_server(sc, 1);
     constexpr std::uint32_t kSources = 100000;
     // Every 8th source receives at its address: it answers its RETRY with the cookie.
@@ -153,8 +153,8 @@ TEST_CASE("a flood of 100000 INITIALs from distinct sources stays within the hal
 }
 
 TEST_CASE("a replayed client HANDSHAKE packet from another address does not redirect a half-open session") {
-    ResponderConfig sc;
-    InitiatorConfig cc;
+    ServerEndpointConfig sc;
+    ClientEndpointConfig cc;
     cc.server = address("server");
     auto server = make_server(sc, 1);
     auto client = make_client(cc, 2);
@@ -191,7 +191,7 @@ TEST_CASE("a replayed client HANDSHAKE packet from another address does not redi
 }
 
 TEST_CASE("early data is buffered only up to early_data_limit datagrams of at most the datagram size") {
-    ResponderConfig sc;
+    ServerEndpointConfig sc;
     auto server = make_server(sc, 1);
     const PeerAddress from = address("client");
     Bytes ini = initial_for(42);
@@ -218,7 +218,7 @@ TEST_CASE("early data is buffered only up to early_data_limit datagrams of at mo
 }
 
 TEST_CASE("after the caller closes a half-open session, the client's retransmitted INITIAL is answered again") {
-    ResponderConfig sc;
+    ServerEndpointConfig sc;
     auto server = make_server(sc, 1);
     const PeerAddress from = address("client");
     Bytes ini = initial_for(7);
@@ -239,7 +239,7 @@ TEST_CASE("after the caller closes a half-open session, the client's retransmitt
 
 TEST_CASE("a peer's DISCONNECT text reaches the closed event without control characters") {
     World w{42};
-    InitiatorConfig cc;
+    ClientEndpointConfig cc;
     cc.server = address("server");
     Host& server = w.add("server", make_server({}, 1));
     Host& client = w.add("client", make_client(cc, 2));
@@ -257,7 +257,7 @@ TEST_CASE("a client that refuses the server's certificate tells the server why w
     // docs/rfc-draft.txt [HS-17]: a handshake failure after keys exist sends one CLOSE. The client
     // endpoint dropped its failed attempt before polling the CLOSE out (found by udpvpn-conformance).
     World w{43};
-    InitiatorConfig cc;
+    ClientEndpointConfig cc;
     cc.server = address("server");
     cc.expected_server_name = "other.example.test";
     Host& server = w.add("server", make_server({}, 1));

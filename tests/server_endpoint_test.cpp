@@ -94,7 +94,7 @@ std::vector<Sent> drain(Endpoint& ep) {
 
 std::string key(const PeerAddress& a) { return std::string(a.view().begin(), a.view().end()); }
 
-// Bytes a responder received from and sent to every address, to check the 3x rule per address.
+// Bytes a server received from and sent to every address, to check the 3x rule per address.
 struct Ledger {
     std::map<std::string, std::uint64_t> rx, tx;
     void in(const PeerAddress& a, std::size_t n) { rx[key(a)] += n; }
@@ -111,7 +111,7 @@ struct Ledger {
 
 TEST_CASE("4096 half-open sessions each fed a forged 65000-byte HANDSHAKE datagram keep the memory "
           "bound the draft states") {
-    ResponderConfig sc;
+    ServerEndpointConfig sc;
     sc.cookie_threshold = sc.max_half_open;   // memory, not cookies, is under test here
     auto server = make_server(sc, 1);
     std::vector<SessionId> sids;
@@ -165,8 +165,8 @@ TEST_CASE("4096 half-open sessions each fed a forged 65000-byte HANDSHAKE datagr
 
 TEST_CASE("a HANDSHAKE packet from another source does not move a half-open session, and spoofed ACKs "
           "do not keep its retransmissions going") {
-    ResponderConfig sc;
-    InitiatorConfig cc;
+    ServerEndpointConfig sc;
+    ClientEndpointConfig cc;
     cc.server = address("server");
     cc.pad_datagrams = 0;   // the smallest budget: 3 x 1232 bytes
     auto server = make_server(sc, 1);
@@ -214,7 +214,7 @@ TEST_CASE("a HANDSHAKE packet from another source does not move a half-open sess
 
 TEST_CASE("a captured cookie-bearing INITIAL replayed from the victim's address opens nothing new, and "
           "its cookie expires within seconds") {
-    ResponderConfig sc;
+    ServerEndpointConfig sc;
     sc.cookie_threshold = 0;   // every INITIAL needs a cookie
     auto server = make_server(sc, 1);
     const PeerAddress victim = PeerAddress::ipv4({192, 0, 2, 7}, 5000);
@@ -325,7 +325,7 @@ struct HeldBack {
 TEST_CASE("a CRL reload reaches a handshake in flight: a revoked client holding back its last flight "
           "is refused") {
     HeldBack p;
-    InitiatorConfig cc;
+    ClientEndpointConfig cc;
     cc.server = p.server_addr;
     p.server = make_server({}, 1);   // the verifier without the CRL
     p.client = make_client(cc, 2, "client_revoked.crt", "client_revoked.key");
@@ -357,7 +357,7 @@ public:
 
 TEST_CASE("when no free session ID can be drawn, the INITIAL is refused and counted instead of looping") {
     // (On the old code this test never returns: new_sid() drew for ever.)
-    auto made = Endpoint::make_responder(ResponderConfig{}, pki_identity("server.crt", "server.key"), pki_verifier(),
+    auto made = Endpoint::make_server(ServerEndpointConfig{}, pki_identity("server.crt", "server.key"), pki_verifier(),
                                          std::make_shared<StuckRng>());
     REQUIRE(made.ok());
     Endpoint& server = *made.value;
@@ -376,9 +376,9 @@ namespace {
 // real client from elsewhere; returns whether that client got in.
 template <typename Source>
 bool legit_client_gets_in_during_flood(Source source, std::size_t& attacker_half_open, Ledger& ledger) {
-    ResponderConfig sc;   // defaults
+    ServerEndpointConfig sc;   // defaults
     auto server = make_server(sc, 1);
-    InitiatorConfig cc;
+    ClientEndpointConfig cc;
     cc.server = address("server");
     auto client = make_client(cc, 2);
     const PeerAddress home = PeerAddress::ipv4({198, 51, 100, 9}, 40000);
@@ -430,7 +430,7 @@ TEST_CASE("one host that answers RETRY cookies cannot take the half-open slots o
         [](std::uint32_t i) { return PeerAddress::ipv4({203, 0, 113, 5}, static_cast<std::uint16_t>(1024 + i % 60000)); },
         held, ledger);
     MESSAGE("half-open sessions held by the flooding host: ", held);
-    CHECK(held <= 2 * ResponderConfig{}.max_half_open_per_source);
+    CHECK(held <= 2 * ServerEndpointConfig{}.max_half_open_per_source);
     CHECK(in);
 }
 
@@ -440,7 +440,7 @@ TEST_CASE("one /24 that answers RETRY cookies cannot take the half-open slots of
     const bool in = legit_client_gets_in_during_flood(
         [](std::uint32_t i) { return PeerAddress::ipv4({203, 0, 113, static_cast<std::uint8_t>(i)}, 5000); }, held, ledger);
     MESSAGE("half-open sessions held by the flooding /24: ", held);
-    CHECK(held <= 2 * ResponderConfig{}.max_half_open_per_prefix);
+    CHECK(held <= 2 * ServerEndpointConfig{}.max_half_open_per_prefix);
     CHECK(in);
     for (const auto& [k, tx] : ledger.tx) {
         if (ledger.rx[k] == 0) continue;   // the legitimate client (validated) is not in rx
@@ -449,7 +449,7 @@ TEST_CASE("one /24 that answers RETRY cookies cannot take the half-open slots of
 }
 
 TEST_CASE("one IPv6 /56 is one prefix, and a forger who fills a victim's quota only makes it show a cookie") {
-    ResponderConfig sc;
+    ServerEndpointConfig sc;
     sc.cookie_threshold = sc.max_half_open;
     auto server = make_server(sc, 1);
     auto v6 = [](std::uint8_t subnet, std::uint8_t host) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Whole-protocol simulation: an initiator and a responder (or a thousand initiators) over a lossy,
+// Whole-protocol simulation: a client and a server (or a thousand clients) over a lossy,
 // reordering, duplicating, corrupting network on a virtual clock.
 #include "sim_setup.hpp"
 
@@ -49,9 +49,9 @@ TEST_CASE("over a hostile network the handshake completes and no inner packet is
     bad.min_delay = 1 * kMillisecond;
     bad.max_delay = 40 * kMillisecond;
     World w(7, bad);
-    InitiatorConfig cc;
+    ClientEndpointConfig cc;
     cc.server = address("server");
-    Host& server = w.add("server", make_server(ResponderConfig{}, 1));
+    Host& server = w.add("server", make_server(ServerEndpointConfig{}, 1));
     Host& client = w.add("client-a", make_client(cc, 2));
     REQUIRE(client.endpoint->connect(w.now).ok());
 
@@ -100,9 +100,9 @@ TEST_CASE("control messages arrive complete and in order over loss") {
     bad.corrupt = 0.02;
     bad.max_delay = 30 * kMillisecond;
     World w(11, bad);
-    InitiatorConfig cc;
+    ClientEndpointConfig cc;
     cc.server = address("server");
-    Host& server = w.add("server", make_server(ResponderConfig{}, 3));
+    Host& server = w.add("server", make_server(ServerEndpointConfig{}, 3));
     Host& client = w.add("client", make_client(cc, 4));
     ConfigPush push;
     push.ipv4 = Ipv4Prefix{{10, 99, 0, 2}, 24};
@@ -142,10 +142,10 @@ TEST_CASE("1000 rekeys under continuous traffic lose no packet") {
     reorder.min_delay = 1 * kMillisecond;
     reorder.max_delay = 4 * kMillisecond;
     World w(5, reorder);
-    InitiatorConfig cc;
+    ClientEndpointConfig cc;
     cc.server = address("server");
     cc.timers.rekey_after_time = 40 * kMillisecond;
-    ResponderConfig sc;
+    ServerEndpointConfig sc;
     sc.timers.rekey_after_time = 40 * kMillisecond;
     Host& server = w.add("server", make_server(sc, 5));
     Host& client = w.add("client", make_client(cc, 6));
@@ -167,17 +167,17 @@ TEST_CASE("1000 rekeys under continuous traffic lose no packet") {
     MESSAGE("rekeys: " << client.count(EventType::rekeyed) << ", packets each way: " << sent_c);
 }
 
-TEST_CASE("one responder serves 1000 clients") {
+TEST_CASE("one server serves 1000 clients") {
     Impairments mild;
     mild.drop = 0.02;
     mild.max_delay = 10 * kMillisecond;
     World w(9, mild);
-    ResponderConfig sc;
+    ServerEndpointConfig sc;
     sc.cookie_threshold = 64;   // the burst of INITIALs also exercises the stateless cookie path
     Host& server = w.add("server", make_server(sc, 100));
     std::vector<Host*> clients;
     for (int i = 0; i < 1000; ++i) {
-        InitiatorConfig cc;
+        ClientEndpointConfig cc;
         cc.server = address("server");
         clients.push_back(&w.add("c" + std::to_string(i), make_client(cc, 1000 + i)));
     }

@@ -16,9 +16,9 @@ PeerAddress host(std::uint8_t net, std::uint8_t last, std::uint16_t port = 40000
     return PeerAddress::ipv4({10, 0, net, last}, port);
 }
 
-ResponderConfig limits(std::size_t per_source, std::size_t per_prefix, std::uint32_t rate_source,
+ServerEndpointConfig limits(std::size_t per_source, std::size_t per_prefix, std::uint32_t rate_source,
                        std::uint32_t rate_prefix) {
-    ResponderConfig c;
+    ServerEndpointConfig c;
     c.max_half_open_per_source = per_source;
     c.max_half_open_per_prefix = per_prefix;
     c.handshake_rate_per_source = rate_source;
@@ -105,7 +105,7 @@ TEST_CASE("a refused admission keeps no state, a refunded one gives its token ba
 }
 
 TEST_CASE("the table holds at most 4 x max_half_open entries; idle ones are swept first") {
-    ResponderConfig c = limits(10, 10, 1, 1);
+    ServerEndpointConfig c = limits(10, 10, 1, 1);
     c.max_half_open = 16;   // capacity 64 entries: 32 hosts, each in its own prefix
     SourceLimits l(c);
     for (std::uint8_t i = 0; i < 32; ++i) CHECK(l.admit(kT0, host(i, 1), true) == V::open);

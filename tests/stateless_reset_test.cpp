@@ -38,8 +38,8 @@ std::array<std::uint8_t, 32> key_of(std::uint8_t first) {
     return k;
 }
 
-ResponderConfig cluster_server(std::uint8_t route, std::optional<std::array<std::uint8_t, 32>> key) {
-    ResponderConfig c;
+ServerEndpointConfig cluster_server(std::uint8_t route, std::optional<std::array<std::uint8_t, 32>> key) {
+    ServerEndpointConfig c;
     c.server_id = route;
     c.cluster_key = key;
     return c;
@@ -56,7 +56,7 @@ struct Cluster {
 
     explicit Cluster(std::optional<std::array<std::uint8_t, 32>> key_a = key_of(0),
                      std::optional<std::array<std::uint8_t, 32>> key_b = key_of(0)) {
-        InitiatorConfig cc;
+        ClientEndpointConfig cc;
         cc.server = address("lb");
         a = &w.add("lb", make_server(cluster_server(1, key_a), 1));
         b = &w.add("b", make_server(cluster_server(2, key_b), 2));
@@ -235,7 +235,7 @@ TEST_CASE("a server of another cluster, or without a cluster key, sends no reset
 
 TEST_CASE("resets are rate limited and never answer a datagram too short") {
     World w{12};
-    ResponderConfig sc = cluster_server(3, key_of(0));
+    ServerEndpointConfig sc = cluster_server(3, key_of(0));
     sc.stateless_reset_rate = 5;
     Host& server = w.add("server", make_server(sc, 1));
     std::uint64_t received = 0, bytes_in = 0, bytes_out = 0;
@@ -288,11 +288,11 @@ TEST_CASE("a cookie from one server of the cluster opens a session at another") 
     for (const bool same_key : {true, false}) {
         CAPTURE(same_key);
         World w{13};
-        ResponderConfig sa = cluster_server(1, key_of(0)), sb = cluster_server(2, key_of(same_key ? 0 : 9));
+        ServerEndpointConfig sa = cluster_server(1, key_of(0)), sb = cluster_server(2, key_of(same_key ? 0 : 9));
         sa.cookie_threshold = sb.cookie_threshold = 0;   // every INITIAL needs a cookie
         Host& a = w.add("lb", make_server(sa, 1));
         Host& b = w.add("b", make_server(sb, 2));
-        InitiatorConfig cc;
+        ClientEndpointConfig cc;
         cc.server = address("lb");
         Host& client = w.add("client", make_client(cc, 3));
         REQUIRE(client.endpoint->connect(w.now).ok());

@@ -59,7 +59,7 @@ public:
     // chain: DER certificates, leaf first (intermediates follow, the root may be omitted).
     // role: what the peer claims to be (EKU serverAuth for Role::server, clientAuth for Role::client).
     // expected_name: for servers, the name the client was told to expect ("" = no name check; the
-    // endpoint passes "" only when InitiatorConfig::allow_any_server_name says so).
+    // endpoint passes "" only when ClientEndpointConfig::allow_any_server_name says so).
     // Returns the identity, or one of the cert_* / crl_expired errors naming the reason; a chain
     // whose leaf parsed but failed verification also carries the subject CN the leaf claims in
     // value.common_name (unverified: for log lines only, everything else empty).

@@ -39,9 +39,9 @@ struct CommonConfig {
 #endif
 };
 
-struct InitiatorConfig : CommonConfig {
+struct ClientEndpointConfig : CommonConfig {
     // The name the server's certificate must carry (a SAN dNSName, or an iPAddress for an IP
-    // literal). Required: make_initiator refuses "" unless allow_any_server_name is set, which
+    // literal). Required: make_client refuses "" unless allow_any_server_name is set, which
     // accepts any server certificate the CA vouches for (EKU serverAuth still required).
     std::string expected_server_name;
     bool allow_any_server_name = false;
@@ -49,7 +49,7 @@ struct InitiatorConfig : CommonConfig {
     std::uint8_t pad_datagrams = 3;          // PAD datagrams after INITIAL (raises server budget)
 };
 
-struct ResponderConfig : CommonConfig {
+struct ServerEndpointConfig : CommonConfig {
     std::uint8_t server_id = 0;              // route byte, top 8 bits of our session IDs
     std::size_t max_sessions = 65536;
     std::size_t max_half_open = 4096;
@@ -71,5 +71,10 @@ struct ResponderConfig : CommonConfig {
     TimeNs cookie_clock_offset = 0;
     std::uint32_t stateless_reset_rate = 100;     // resets sent per second (burst as many); 0 = none
 };
+
+// The former names (the library now speaks of client and server only), kept so that code written
+// against them still builds.
+using InitiatorConfig = ClientEndpointConfig;
+using ResponderConfig = ServerEndpointConfig;
 
 }  // namespace udpvpn

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The sans-IO protocol endpoint. One object per socket: an initiator (client, one session) or a
-// responder (server, many sessions demultiplexed by session ID). Single-threaded; shard across cores
+// The sans-IO protocol endpoint. One object per socket: a client (one session) or a server (many
+// sessions demultiplexed by session ID). Single-threaded; shard across cores
 // by the route byte of the session ID instead of locking.
 //
 // The contract: pass every datagram to receive() with the current time; after any call drain
@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <optional>
+#include <utility>
 
 namespace udpvpn {
 
@@ -57,7 +58,7 @@ struct SessionInfo {
 };
 
 // Datagrams from peers whose address is not validated yet (docs/rfc-draft.txt, Section 10) that a
-// responder refused, by reason. Each is also counted once in EndpointStats::dropped; these say why.
+// server refused, by reason. Each is also counted once in EndpointStats::dropped; these say why.
 struct UnvalidatedRefusals {
     std::uint64_t oversized = 0;           // INITIAL/PAD/HANDSHAKE larger than kMaxHandshakeDatagram
     std::uint64_t bad_cookie = 0;          // INITIAL with a cookie that is forged, expired or for another address
@@ -83,14 +84,14 @@ struct InnerDropStats {
 
 struct EndpointStats {
     std::uint64_t dropped[32] = {};      // indexed by the drop-class Error value
-    UnvalidatedRefusals unvalidated;     // responder only
+    UnvalidatedRefusals unvalidated;     // server only
     std::uint64_t sessions = 0;
     std::uint64_t half_open = 0;
     std::uint64_t retries_sent = 0;
     std::uint64_t handshakes_completed = 0;
     InnerDropStats inner_dropped;
-    // Stateless resets (docs/rfc-draft.txt, Section 10.5): sent by a responder for DATA of unknown
-    // sessions, held back by its rate limit, and accepted by an initiator (its session then closes).
+    // Stateless resets (docs/rfc-draft.txt, Section 10.5): sent by a server for DATA of unknown
+    // sessions, held back by its rate limit, and accepted by a client (its session then closes).
     std::uint64_t resets_sent = 0;
     std::uint64_t resets_rate_limited = 0;
     std::uint64_t resets_received = 0;
@@ -100,12 +101,24 @@ class Endpoint {
 public:
     // A client endpoint. Call connect() to start the handshake. invalid_argument if config has no
     // expected_server_name and does not set allow_any_server_name, or a required argument is missing.
-    static Result<std::unique_ptr<Endpoint>> make_initiator(InitiatorConfig config, Identity identity,
+    static Result<std::unique_ptr<Endpoint>> make_client(ClientEndpointConfig config, Identity identity,
+                                                         std::shared_ptr<const CertificateVerifier> verifier,
+                                                         std::shared_ptr<Rng> rng);
+    // A server endpoint. invalid_argument if a required argument is missing.
+    static Result<std::unique_ptr<Endpoint>> make_server(ServerEndpointConfig config, Identity identity,
+                                                         std::shared_ptr<const CertificateVerifier> verifier,
+                                                         std::shared_ptr<Rng> rng);
+    // The former names of make_client and make_server, kept so that code written against them builds.
+    static Result<std::unique_ptr<Endpoint>> make_initiator(ClientEndpointConfig config, Identity identity,
                                                             std::shared_ptr<const CertificateVerifier> verifier,
-                                                            std::shared_ptr<Rng> rng);
-    static Result<std::unique_ptr<Endpoint>> make_responder(ResponderConfig config, Identity identity,
+                                                            std::shared_ptr<Rng> rng) {
+        return make_client(std::move(config), std::move(identity), std::move(verifier), std::move(rng));
+    }
+    static Result<std::unique_ptr<Endpoint>> make_responder(ServerEndpointConfig config, Identity identity,
                                                             std::shared_ptr<const CertificateVerifier> verifier,
-                                                            std::shared_ptr<Rng> rng);
+                                                            std::shared_ptr<Rng> rng) {
+        return make_server(std::move(config), std::move(identity), std::move(verifier), std::move(rng));
+    }
     virtual ~Endpoint() = default;
 
     // Client: starts (or restarts) a handshake. Returns the new session ID.

@@ -40,7 +40,7 @@ struct PeerAddress {
     ByteView view() const noexcept { return {bytes.data(), len}; }
 
     // The IP encoding the bundled apps use: family (4 or 6) | port (2, big-endian) | address. A
-    // responder recognises it to apply its per-host and per-prefix limits (ResponderConfig); any
+    // server recognises it to apply its per-host and per-prefix limits (ServerEndpointConfig); any
     // other encoding counts as a host and a prefix of its own.
     static PeerAddress ipv4(const std::array<std::uint8_t, 4>& ip, std::uint16_t port) noexcept {
         return ip_encoded(4, ip.data(), ip.size(), port);

@@ -169,10 +169,10 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "identity: %s\n", to_string(id.error));
             return 2;
         }
-        InitiatorConfig cfg;
+        ClientEndpointConfig cfg;
         cfg.server = run.server_peer;
         cfg.expected_server_name = "vpn.example.test";
-        auto made = Endpoint::make_initiator(cfg, std::move(id.value), verifier.value, std::make_shared<SystemRng>());
+        auto made = Endpoint::make_client(cfg, std::move(id.value), verifier.value, std::make_shared<SystemRng>());
         if (!made) return 2;
         run.ep = std::move(made.value);
         run.sock = udp_bound(0);   // a new source port per session, like a new client

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The whole handshake driven directly (ClientHandshake + ResponderGate + ServerHandshake) over an
+// The whole handshake driven directly (ClientHandshake + AdmissionGate + ServerHandshake) over an
 // in-memory, optionally lossy or tampering, network on a virtual clock. Shared by the handshake
 // tests: handshake_test (both sides end to end) and one test file per handshake concern.
 #pragma once
@@ -47,8 +47,8 @@ private:
 };
 
 struct Harness {
-    InitiatorConfig ccfg;
-    ResponderConfig scfg;
+    ClientEndpointConfig ccfg;
+    ServerEndpointConfig scfg;
     Identity client_id = load_identity("client");
     Identity server_id = load_identity("server");
     std::shared_ptr<const CertificateVerifier> client_verifier = make_verifier("ca");
@@ -62,12 +62,12 @@ struct Harness {
     std::size_t half_open_extra = 0;   // pretend other half-open sessions exist (cookie threshold)
 
     std::unique_ptr<ClientHandshake> client;
-    std::unique_ptr<ResponderGate> gate;
+    std::unique_ptr<AdmissionGate> gate;
     std::unique_ptr<ServerHandshake> server;
 
     // Every datagram as sent (before loss/tamper), in order, per direction.
     std::vector<Bytes> sent_c2s, sent_s2c;
-    std::vector<ResponderGate::Verdict> verdicts;
+    std::vector<AdmissionGate::Verdict> verdicts;
     int servers_created = 0;
     std::size_t retries_sent = 0, retry_size = 0;
     // Anti-amplification accounting: bytes the server side received from / sent to the client
@@ -86,7 +86,7 @@ struct Harness {
     }
 
     void begin() {
-        gate = std::make_unique<ResponderGate>(scfg, grng);
+        gate = std::make_unique<AdmissionGate>(scfg, grng);
         client = std::make_unique<ClientHandshake>(ccfg, client_id, client_verifier, crng, client_sid, now, client_opts);
     }
 
@@ -110,14 +110,14 @@ struct Harness {
         auto v = gate->classify(now, client_addr, dg, (server ? 1 : 0) + half_open_extra, retry);
         verdicts.push_back(v);
         const bool existing = server && server->client_eph_pub() == v.client_eph_pub;
-        if ((v.kind == ResponderGate::Verdict::accept || v.kind == ResponderGate::Verdict::retry ||
-             v.kind == ResponderGate::Verdict::pad) && existing) {
+        if ((v.kind == AdmissionGate::Verdict::accept || v.kind == AdmissionGate::Verdict::retry ||
+             v.kind == AdmissionGate::Verdict::pad) && existing) {
             server->on_datagram(now, dg);
-        } else if (v.kind == ResponderGate::Verdict::accept && !server) {
+        } else if (v.kind == AdmissionGate::Verdict::accept && !server) {
             server = std::make_unique<ServerHandshake>(scfg, server_id, server_verifier, srng, server_sid, v, dg,
                                                        client_addr, now, server_opts);
             ++servers_created;
-        } else if (v.kind == ResponderGate::Verdict::retry) {
+        } else if (v.kind == AdmissionGate::Verdict::retry) {
             ++retries_sent;
             retry_size = v.retry_size;
             tx_server += v.retry_size;

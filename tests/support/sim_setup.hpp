@@ -39,22 +39,22 @@ inline std::shared_ptr<const CertificateVerifier> pki_verifier(const std::string
     return v.value;
 }
 
-inline std::unique_ptr<Endpoint> make_server(ResponderConfig c, std::uint64_t seed,
+inline std::unique_ptr<Endpoint> make_server(ServerEndpointConfig c, std::uint64_t seed,
                                              std::shared_ptr<const CertificateVerifier> v = nullptr) {
-    auto ep = Endpoint::make_responder(std::move(c), pki_identity("server.crt", "server.key"),
+    auto ep = Endpoint::make_server(std::move(c), pki_identity("server.crt", "server.key"),
                                        v ? v : pki_verifier(), std::make_shared<DeterministicRng>(seed));
-    if (!ep) throw std::runtime_error("make_responder failed");
+    if (!ep) throw std::runtime_error("make_server failed");
     return std::move(ep.value);
 }
 
-inline std::unique_ptr<Endpoint> make_client(InitiatorConfig c, std::uint64_t seed,
+inline std::unique_ptr<Endpoint> make_client(ClientEndpointConfig c, std::uint64_t seed,
                                              const std::string& cert = "client.crt",
                                              const std::string& key = "client.key",
                                              std::shared_ptr<const CertificateVerifier> v = nullptr) {
     if (c.expected_server_name.empty()) c.expected_server_name = "vpn.example.test";
-    auto ep = Endpoint::make_initiator(std::move(c), pki_identity(cert, key), v ? v : pki_verifier(),
+    auto ep = Endpoint::make_client(std::move(c), pki_identity(cert, key), v ? v : pki_verifier(),
                                        std::make_shared<DeterministicRng>(seed));
-    if (!ep) throw std::runtime_error("make_initiator failed");
+    if (!ep) throw std::runtime_error("make_client failed");
     return std::move(ep.value);
 }
 
