@@ -18,6 +18,7 @@
 
 #include <deque>
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -294,10 +295,7 @@ private:
             if (v.reason == Error::rate_limited) stats_.unvalidated.table_full++;
             return drop(v.reason);
         case AdmissionGate::Verdict::retry:
-            if (stateless_.size() < kMaxStatelessQueue) {
-                stateless_.emplace_back(from, Bytes(retry, retry + v.retry_size));
-                stats_.retries_sent++;
-            }
+            queue_retry(from, ByteView(retry, v.retry_size));
             return {};
         case AdmissionGate::Verdict::pad:
         case AdmissionGate::Verdict::accept: {
@@ -310,63 +308,78 @@ private:
                 return after_half_open(now, known->second, e);
             }
             if (v.kind == AdmissionGate::Verdict::pad) return drop(Error::unexpected_packet);
-            if (half_open_.size() >= config_.max_half_open ||
-                sessions_.size() + half_open_.size() >= config_.max_sessions) {
-                stats_.unvalidated.table_full++;
-                return drop(Error::rate_limited);
-            }
-            // Per-host and per-prefix limits (§10.4): over one, a source without a cookie is asked
-            // for one (RETRY, no state), a source with a cookie is refused.
-            switch (limits_.admit(now, from, v.cookie_valid)) {
-            case SourceLimits::Verdict::open: break;
-            case SourceLimits::Verdict::retry:
-                if (UDPVPN_FAULT(config_, cookie_never_required)) break;   // opens, uncounted
-                if (const std::size_t n = gate_.retry(now, from, v.client_sid, v.client_eph_pub, retry);
-                    n > 0 && stateless_.size() < kMaxStatelessQueue) {
-                    stateless_.emplace_back(from, Bytes(retry, retry + n));
-                    stats_.retries_sent++;
-                }
-                return {};
-            case SourceLimits::Verdict::source_half_open: return refuse(stats_.unvalidated.source_half_open);
-            case SourceLimits::Verdict::prefix_half_open: return refuse(stats_.unvalidated.prefix_half_open);
-            case SourceLimits::Verdict::source_rate: return refuse(stats_.unvalidated.source_rate);
-            case SourceLimits::Verdict::prefix_rate: return refuse(stats_.unvalidated.prefix_rate);
-            case SourceLimits::Verdict::table_full: return refuse(stats_.unvalidated.table_full);
-            }
-            if (v.cookie_valid) {
-                // A cookie opens one half-open session only: a captured cookie-bearing INITIAL
-                // replayed while the cookie lives opens nothing (§10.3).
-                switch (gate_.claim_cookie(v.cookie)) {
-                case CookieJar::Claim::first: break;
-                case CookieJar::Claim::replayed:
-                    limits_.release(now, from, true, true);
-                    stats_.unvalidated.replayed_cookie++;
-                    return drop(Error::replayed);
-                case CookieJar::Claim::full:
-                    limits_.release(now, from, true, true);
-                    stats_.unvalidated.table_full++;
-                    return drop(Error::rate_limited);
-                }
-            }
-            const SessionId sid = new_sid();
-            if (sid == 0) {
-                limits_.release(now, from, v.cookie_valid, true);
-                stats_.unvalidated.no_session_id++;
-                return drop(Error::rate_limited);
-            }
-            HalfOpen h;
-            h.handshake = std::make_unique<ServerHandshake>(config_, identity_, verifier_, *rng_, sid, v, d, from, now);
-            h.from = from;
-            h.cookie = v.cookie_valid;
-            h.client_eph = v.client_eph_pub;
-            by_eph_[v.client_eph_pub] = sid;
-            half_open_.emplace(sid, std::move(h));
-            stats_.half_open = half_open_.size();
-            mark_ready(sid);
-            return after_half_open(now, sid, Error::ok);
+            return open_half_open(now, from, d, v);
         }
         }
         return drop(Error::malformed);
+    }
+
+    // A valid INITIAL of a client we hold nothing for: a new half-open session, unless a limit says no.
+    Received open_half_open(TimeNs now, const PeerAddress& from, MutableByteView d, const AdmissionGate::Verdict& v) {
+        if (half_open_.size() >= config_.max_half_open ||
+            sessions_.size() + half_open_.size() >= config_.max_sessions) {
+            stats_.unvalidated.table_full++;
+            return drop(Error::rate_limited);
+        }
+        if (std::optional<Received> refused = admit_source(now, from, v)) return *refused;
+        const SessionId sid = new_sid();
+        if (sid == 0) {
+            limits_.release(now, from, v.cookie_valid, true);
+            stats_.unvalidated.no_session_id++;
+            return drop(Error::rate_limited);
+        }
+        HalfOpen h;
+        h.handshake = std::make_unique<ServerHandshake>(config_, identity_, verifier_, *rng_, sid, v, d, from, now);
+        h.from = from;
+        h.cookie = v.cookie_valid;
+        h.client_eph = v.client_eph_pub;
+        by_eph_[v.client_eph_pub] = sid;
+        half_open_.emplace(sid, std::move(h));
+        stats_.half_open = half_open_.size();
+        mark_ready(sid);
+        return after_half_open(now, sid, Error::ok);
+    }
+
+    // Per-host and per-prefix limits (§10.4): over one, a source without a cookie is asked for one
+    // (RETRY, no state), a source with a cookie is refused; and a cookie opens one half-open session
+    // only (§10.3). nullopt: admitted, its slot in limits_ taken; else what receive() returns.
+    std::optional<Received> admit_source(TimeNs now, const PeerAddress& from, const AdmissionGate::Verdict& v) {
+        switch (limits_.admit(now, from, v.cookie_valid)) {
+        case SourceLimits::Verdict::open: break;
+        case SourceLimits::Verdict::retry: {
+            if (UDPVPN_FAULT(config_, cookie_never_required)) break;   // opens, uncounted
+            std::uint8_t retry[128];
+            if (const std::size_t n = gate_.retry(now, from, v.client_sid, v.client_eph_pub, retry); n > 0)
+                queue_retry(from, ByteView(retry, n));
+            return Received{};
+        }
+        case SourceLimits::Verdict::source_half_open: return refuse(stats_.unvalidated.source_half_open);
+        case SourceLimits::Verdict::prefix_half_open: return refuse(stats_.unvalidated.prefix_half_open);
+        case SourceLimits::Verdict::source_rate: return refuse(stats_.unvalidated.source_rate);
+        case SourceLimits::Verdict::prefix_rate: return refuse(stats_.unvalidated.prefix_rate);
+        case SourceLimits::Verdict::table_full: return refuse(stats_.unvalidated.table_full);
+        }
+        if (!v.cookie_valid) return std::nullopt;
+        // A captured cookie-bearing INITIAL replayed while the cookie lives opens nothing.
+        switch (gate_.claim_cookie(v.cookie)) {
+        case CookieJar::Claim::first: return std::nullopt;
+        case CookieJar::Claim::replayed:
+            limits_.release(now, from, true, true);
+            stats_.unvalidated.replayed_cookie++;
+            return drop(Error::replayed);
+        case CookieJar::Claim::full:
+            limits_.release(now, from, true, true);
+            stats_.unvalidated.table_full++;
+            return drop(Error::rate_limited);
+        }
+        return std::nullopt;
+    }
+
+    // A RETRY for `to`, unless the queue of stateless datagrams is full.
+    void queue_retry(const PeerAddress& to, ByteView retry) {
+        if (stateless_.size() >= kMaxStatelessQueue) return;
+        stateless_.emplace_back(to, Bytes(retry.begin(), retry.end()));
+        stats_.retries_sent++;
     }
 
     Received receive_handshake(TimeNs now, const PeerAddress& from, MutableByteView d) {
