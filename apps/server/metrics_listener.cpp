@@ -3,11 +3,6 @@
 
 #include "prometheus_text.hpp"
 
-#include <asio/read_until.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/streambuf.hpp>
-#include <asio/write.hpp>
-
 #include <utility>
 
 namespace udpvpn::app {
@@ -43,9 +38,8 @@ std::string metrics_http_response(const std::string& head, const std::function<s
 }
 
 // The end of a request head: an empty line (CRLF CRLF, or bare LF LF from hand-typed requests).
-static std::pair<asio::buffers_iterator<asio::streambuf::const_buffers_type>, bool> head_end(
-    asio::buffers_iterator<asio::streambuf::const_buffers_type> begin,
-    asio::buffers_iterator<asio::streambuf::const_buffers_type> end) {
+static std::pair<BoundedListener<asio::ip::tcp>::Iterator, bool> head_end(BoundedListener<asio::ip::tcp>::Iterator begin,
+                                                                         BoundedListener<asio::ip::tcp>::Iterator end) {
     char prev = 0, prev2 = 0;
     for (auto it = begin; it != end; ++it) {
         const char c = *it;
@@ -60,23 +54,16 @@ static std::pair<asio::buffers_iterator<asio::streambuf::const_buffers_type>, bo
     return {again, false};
 }
 
-struct MetricsListener::Connection {
-    explicit Connection(asio::ip::tcp::socket s)
-        : sock(std::move(s)), deadline(sock.get_executor()), buf(kMaxRequest) {}
-    asio::ip::tcp::socket sock;
-    asio::steady_timer deadline;
-    asio::streambuf buf;
-    std::string response;
-    bool finished = false;
-};
-
 MetricsListener::MetricsListener(asio::io_context& io, Handler handler, std::chrono::milliseconds timeout)
-    : acceptor_(io), handler_(std::move(handler)), timeout_(timeout) {}
+    : handler_(std::move(handler)),
+      listener_(io, {kMaxRequest, kMaxConnections, timeout}, head_end,
+                [this](const asio::error_code& ec, std::string_view head) -> std::optional<std::string> {
+                    if (ec == asio::error::not_found) return error_reply("431 Request Header Fields Too Large");
+                    if (ec) return std::nullopt;   // cut short or broken: no request to answer
+                    return metrics_http_response(std::string(head), handler_);
+                }) {}
 
-MetricsListener::~MetricsListener() {
-    asio::error_code ec;
-    acceptor_.close(ec);
-}
+MetricsListener::~MetricsListener() = default;
 
 std::unique_ptr<MetricsListener> MetricsListener::open(asio::io_context& io, const std::string& address,
                                                        std::uint16_t port, Handler handler, std::string& error,
@@ -89,69 +76,21 @@ std::unique_ptr<MetricsListener> MetricsListener::open(asio::io_context& io, con
         return nullptr;
     }
     const asio::ip::tcp::endpoint ep(addr, port);
-    m->acceptor_.open(ep.protocol(), ec);
-    if (!ec) m->acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
-    if (!ec) m->acceptor_.bind(ep, ec);
-    if (!ec) m->acceptor_.listen(kMaxConnections, ec);
+    m->listener_.acceptor().open(ep.protocol(), ec);
+    if (!ec) m->listener_.acceptor().set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+    if (!ec) m->listener_.acceptor().bind(ep, ec);
+    if (!ec) m->listener_.acceptor().listen(kMaxConnections, ec);
     if (ec) {
         error = "metrics.listen " + address + " port " + std::to_string(port) + ": " + ec.message();
         return nullptr;
     }
-    m->accept();
+    m->listener_.start();
     return m;
 }
 
 std::uint16_t MetricsListener::port() const {
     asio::error_code ec;
-    return acceptor_.local_endpoint(ec).port();
-}
-
-void MetricsListener::accept() {
-    acceptor_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket s) {
-        if (ec == asio::error::operation_aborted) return;
-        // Over the limit the connection is closed at once (the scraper sees end of file).
-        if (!ec && active_ < kMaxConnections) serve(std::make_shared<Connection>(std::move(s)));
-        accept();
-    });
-}
-
-void MetricsListener::serve(const std::shared_ptr<Connection>& c) {
-    ++active_;
-    c->deadline.expires_after(timeout_);
-    c->deadline.async_wait([this, c](const asio::error_code& ec) {
-        if (!ec) finish(*c);   // silent, too slow or not reading its reply: the slot goes to the next one
-    });
-    asio::async_read_until(c->sock, c->buf, head_end, [this, c](const asio::error_code& ec, std::size_t n) {
-        if (c->finished) return;
-        if (ec == asio::error::not_found) {   // the head did not fit in kMaxRequest bytes
-            respond(c, error_reply("431 Request Header Fields Too Large"));
-            return;
-        }
-        if (ec) {
-            finish(*c);
-            return;
-        }
-        const std::string head(asio::buffers_begin(c->buf.data()), asio::buffers_begin(c->buf.data()) + n);
-        respond(c, metrics_http_response(head, handler_));
-    });
-}
-
-void MetricsListener::respond(const std::shared_ptr<Connection>& c, std::string response) {
-    c->response = std::move(response);
-    asio::async_write(c->sock, asio::buffer(c->response), [this, c](const asio::error_code&, std::size_t) {
-        finish(*c);
-    });
-}
-
-// Exactly once per connection, whichever of the reply, an error or the deadline comes first.
-void MetricsListener::finish(Connection& c) {
-    if (c.finished) return;
-    c.finished = true;
-    --active_;
-    c.deadline.cancel();
-    asio::error_code ignored;
-    c.sock.shutdown(asio::socket_base::shutdown_both, ignored);
-    c.sock.close(ignored);
+    return listener_.acceptor().local_endpoint(ec).port();
 }
 
 }  // namespace udpvpn::app

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The metrics listener: a minimal HTTP/1.x server on the event loop that answers GET /metrics
 // with what `handler` returns (Prometheus text) and every other request with an error status.
-// Bounded like the status socket: a request head of at most kMaxRequest bytes, at most
-// kMaxConnections served at once (more are closed at once), each for at most its timeout. One
-// request per connection; the reply is written asynchronously, so a slow scraper never stalls the
-// data path.
+// Bounded like the status socket (bounded_listener.hpp): a request head of at most kMaxRequest
+// bytes, at most kMaxConnections served at once (more are closed at once), each for at most its
+// timeout. One request per connection; the reply is written asynchronously, so a slow scraper never
+// stalls the data path.
 #pragma once
+#include "bounded_listener.hpp"
+
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 
@@ -31,17 +33,10 @@ public:
     std::uint16_t port() const;
 
 private:
-    struct Connection;
     MetricsListener(asio::io_context& io, Handler handler, std::chrono::milliseconds timeout);
-    void accept();
-    void serve(const std::shared_ptr<Connection>& c);
-    void respond(const std::shared_ptr<Connection>& c, std::string response);
-    void finish(Connection& c);
 
-    asio::ip::tcp::acceptor acceptor_;
     Handler handler_;
-    std::chrono::milliseconds timeout_;
-    int active_ = 0;
+    BoundedListener<asio::ip::tcp> listener_;
 };
 
 // The reply to one request head ("GET /metrics HTTP/1.1\r\n..."): status line, headers, body.

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The status socket stays available to `udpvpnctl status` while local clients hold connections
-// open without a word (issue 10: 16 silent connections used to block it for good).
+// The status socket answers one request line with one reply line, on a Unix socket of mode 0660;
+// its bounds (connection limit, deadline) are bounded_listener_test.cpp's.
 #include "control_socket.hpp"
 
 #include <doctest/doctest.h>
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -94,33 +95,17 @@ TEST_CASE("a request is answered with one line") {
     CHECK(request(d.path + "/s.sock", "{\"command\":\"status\"}\n") == "echo {\"command\":\"status\"}\n");
 }
 
-TEST_CASE("silent connections are closed, and the socket answers again") {
+TEST_CASE("a request without the final newline is answered; the socket is mode 0660") {
     TempDir d;
     const std::string path = d.path + "/s.sock";
-    Server s(path, std::chrono::milliseconds(300));
-    std::vector<int> silent;
-    for (int i = 0; i < ControlSocket::kMaxConnections + 4; ++i) silent.push_back(connect_to(path));
-    // Every silent connection ends: closed on its deadline, or at once when over the limit.
-    for (int fd : silent) {
-        CHECK(read_all(fd) == "");
-        ::close(fd);
-    }
-    CHECK(request(path, "after\n") == "echo after\n");
-}
-
-TEST_CASE("a status request gets through while the limit is held by silent clients") {
-    TempDir d;
-    const std::string path = d.path + "/s.sock";
-    Server s(path, std::chrono::milliseconds(300));
-    std::vector<int> silent;
-    for (int i = 0; i < ControlSocket::kMaxConnections; ++i) silent.push_back(connect_to(path));
-    // The 17th is turned away while the 16 hold their slots, then served once their time is up
-    // (bounded by a guard of 200 tries: without the deadline it never is).
-    std::string reply;
-    for (int tries = 0; tries < 200 && reply.empty(); ++tries) {
-        reply = request(path, "status\n");
-        if (reply.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    CHECK(reply == "echo status\n");
-    for (int fd : silent) ::close(fd);
+    Server s(path, std::chrono::milliseconds(500));
+    struct stat st{};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0660);
+    const int fd = connect_to(path);
+    REQUIRE(fd >= 0);
+    (void)!::send(fd, "status", 6, MSG_NOSIGNAL);
+    ::shutdown(fd, SHUT_WR);
+    CHECK(read_all(fd) == "echo status\n");
+    ::close(fd);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The metrics listener answers GET /metrics with Prometheus text and nothing else, within its
-// bounds (request size, connection limit, deadline), and the exposition escapes label values.
+// The metrics listener answers GET /metrics with Prometheus text and nothing else, refuses a head
+// over its size bound with 431, and the exposition escapes label values. The connection limit and
+// deadline are bounded_listener_test.cpp's.
 #include "metrics_listener.hpp"
 #include "prometheus_text.hpp"
 
@@ -124,18 +125,6 @@ TEST_CASE("a request head larger than the bound is refused with 431") {
     const std::string big = "GET /metrics HTTP/1.1\r\nX-Pad: " + std::string(MetricsListener::kMaxRequest, 'a') + "\r\n\r\n";
     CHECK(status_line(request(l.port(), big)) == "HTTP/1.1 431 Request Header Fields Too Large");
     CHECK(l.scrapes == 0);
-}
-
-TEST_CASE("silent connections hold at most the limit, each until its deadline; then scrapes work") {
-    Listener l(std::chrono::milliseconds(300));
-    std::vector<int> silent;
-    for (int i = 0; i < MetricsListener::kMaxConnections + 4; ++i) silent.push_back(connect_to(l.port()));
-    // The limit's worth is closed on their deadline, the rest at once: every one sees end of file.
-    for (int fd : silent) {
-        CHECK(read_all(fd) == "");
-        ::close(fd);
-    }
-    CHECK(status_line(request(l.port(), "GET /metrics HTTP/1.1\r\n\r\n")) == "HTTP/1.1 200 OK");
 }
 
 TEST_CASE("exposition: HELP and TYPE before the samples, label values escaped") {
