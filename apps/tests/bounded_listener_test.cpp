@@ -5,13 +5,12 @@
 // status socket for good).
 #include "bounded_listener.hpp"
 
+#include "stream_client.hpp"
+
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 #include <doctest/doctest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,46 +20,10 @@
 #include <vector>
 
 using namespace udpvpn::app;
+using namespace udpvpn::app::test;
 using Listener = BoundedListener<asio::ip::tcp>;
 
 namespace {
-
-int connect_to(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-// Reads until end of file; a marker if nothing came within the guard (a hang, not a timing check).
-std::string read_all(int fd, int guard_ms = 5000) {
-    std::string out;
-    char b[256];
-    for (;;) {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, guard_ms) <= 0) return out + "<no end of file>";
-        const ssize_t n = ::read(fd, b, sizeof b);
-        if (n <= 0) return out;
-        out.append(b, static_cast<std::size_t>(n));
-    }
-}
-
-// One request; "" when the listener closed the connection without answering.
-std::string request(std::uint16_t port, const std::string& text, bool end_of_file = false) {
-    const int fd = connect_to(port);
-    if (fd < 0) return "";
-    (void)!::send(fd, text.data(), text.size(), MSG_NOSIGNAL);   // may be closed already: no SIGPIPE
-    if (end_of_file) ::shutdown(fd, SHUT_WR);
-    std::string r = read_all(fd);
-    ::close(fd);
-    return r;
-}
 
 // A one-line echo on the loopback: "echo <line>\n", "too long\n" for not_found, nothing otherwise.
 struct Echo {
@@ -112,43 +75,43 @@ Listener::Limits limits(int max_connections, std::chrono::milliseconds timeout, 
 
 TEST_CASE("a request gets one reply, then end of file") {
     Echo e(limits(4, std::chrono::milliseconds(2000)));
-    CHECK(request(e.port(), "status\n") == "echo status\n");
+    CHECK(exchange(connect_tcp(e.port()), "status\n") == "echo status\n");
     // Only the request is answered: what follows its end is not read.
-    CHECK(request(e.port(), "one\ntwo\n") == "echo one\n");
+    CHECK(exchange(connect_tcp(e.port()), "one\ntwo\n") == "echo one\n");
 }
 
 TEST_CASE("a request cut short by end of file is answered with what came") {
     Echo e(limits(4, std::chrono::milliseconds(2000)));
-    CHECK(request(e.port(), "no newline", true) == "echo no newline (eof)\n");
+    CHECK(exchange(connect_tcp(e.port()), "no newline", true) == "echo no newline (eof)\n");
 }
 
 TEST_CASE("a request longer than the bound reaches the owner as not_found") {
     Echo e(limits(4, std::chrono::milliseconds(2000), 64));
-    CHECK(request(e.port(), std::string(200, 'a') + "\n") == "too long\n");
-    CHECK(request(e.port(), std::string(40, 'b') + "\n") == "echo " + std::string(40, 'b') + "\n");
+    CHECK(exchange(connect_tcp(e.port()), std::string(200, 'a') + "\n") == "too long\n");
+    CHECK(exchange(connect_tcp(e.port()), std::string(40, 'b') + "\n") == "echo " + std::string(40, 'b') + "\n");
 }
 
 TEST_CASE("silent connections: the limit's worth closed on their deadline, the rest at once") {
     Echo e(limits(4, std::chrono::milliseconds(300)));
     std::vector<int> silent;
-    for (int i = 0; i < 4 + 3; ++i) silent.push_back(connect_to(e.port()));
+    for (int i = 0; i < 4 + 3; ++i) silent.push_back(connect_tcp(e.port()));
     for (int fd : silent) {
         CHECK(read_all(fd) == "");   // every one sees end of file, none is held forever
         ::close(fd);
     }
-    CHECK(request(e.port(), "after\n") == "echo after\n");
+    CHECK(exchange(connect_tcp(e.port()), "after\n") == "echo after\n");
     CHECK(e.active() == 0);   // each finished exactly once, whichever of deadline or reply came first
 }
 
 TEST_CASE("a request gets through once the silent holders' time is up") {
     Echo e(limits(4, std::chrono::milliseconds(300)));
     std::vector<int> silent;
-    for (int i = 0; i < 4; ++i) silent.push_back(connect_to(e.port()));
+    for (int i = 0; i < 4; ++i) silent.push_back(connect_tcp(e.port()));
     // Turned away while the 4 hold their slots, then served once their time is up (bounded by a
     // guard of 200 tries: without the deadline it never is).
     std::string reply;
     for (int tries = 0; tries < 200 && reply.empty(); ++tries) {
-        reply = request(e.port(), "status\n");
+        reply = exchange(connect_tcp(e.port()), "status\n");
         if (reply.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     CHECK(reply == "echo status\n");

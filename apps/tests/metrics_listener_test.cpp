@@ -5,57 +5,21 @@
 #include "metrics_listener.hpp"
 #include "prometheus_text.hpp"
 
+#include "stream_client.hpp"
+
 #include <doctest/doctest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
 
 using namespace udpvpn::app;
+using namespace udpvpn::app::test;
 
 namespace {
-
-int connect_to(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-// Reads until end of file; a marker if nothing came within the guard (a hang, not a timing check).
-std::string read_all(int fd, int guard_ms = 5000) {
-    std::string out;
-    char b[4096];
-    for (;;) {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, guard_ms) <= 0) return out + "<no end of file>";
-        const ssize_t n = ::read(fd, b, sizeof b);
-        if (n <= 0) return out;
-        out.append(b, static_cast<std::size_t>(n));
-    }
-}
-
-std::string request(std::uint16_t port, const std::string& text) {
-    const int fd = connect_to(port);
-    if (fd < 0) return "";
-    (void)!::send(fd, text.data(), text.size(), MSG_NOSIGNAL);
-    std::string r = read_all(fd);
-    ::close(fd);
-    return r;
-}
 
 std::string status_line(const std::string& response) { return response.substr(0, response.find("\r\n")); }
 
@@ -87,18 +51,18 @@ struct Listener {
 
 TEST_CASE("GET /metrics: 200, the exposition's content type and length, then the body") {
     Listener l;
-    const std::string r = request(l.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n");
+    const std::string r = exchange(connect_tcp(l.port()), "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n");
     CHECK(status_line(r) == "HTTP/1.1 200 OK");
     CHECK(r.find("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n") != std::string::npos);
     const std::string body = "# HELP x_total X.\n# TYPE x_total counter\nx_total 7\n";
     CHECK(r.find("\r\nContent-Length: " + std::to_string(body.size()) + "\r\n") != std::string::npos);
     CHECK(r.substr(r.find("\r\n\r\n") + 4) == body);
-    CHECK(request(l.port(), "GET /metrics?name[]=x HTTP/1.0\n\n").rfind("HTTP/1.1 200 OK", 0) == 0);
+    CHECK(exchange(connect_tcp(l.port()), "GET /metrics?name[]=x HTTP/1.0\n\n").rfind("HTTP/1.1 200 OK", 0) == 0);
 }
 
 TEST_CASE("a request head that arrives in pieces is answered once it is complete") {
     Listener l;
-    const int fd = connect_to(l.port());
+    const int fd = connect_tcp(l.port());
     REQUIRE(fd >= 0);
     for (const char* piece : {"GET /metrics HTTP/1.1\r", "\nHost: x\r\n", "\r", "\n"}) {
         (void)!::send(fd, piece, std::strlen(piece), MSG_NOSIGNAL);
@@ -110,20 +74,20 @@ TEST_CASE("a request head that arrives in pieces is answered once it is complete
 
 TEST_CASE("other paths, methods and malformed requests get an error, not the metrics") {
     Listener l;
-    CHECK(status_line(request(l.port(), "GET / HTTP/1.1\r\n\r\n")) == "HTTP/1.1 404 Not Found");
-    CHECK(status_line(request(l.port(), "GET /metricsx HTTP/1.1\r\n\r\n")) == "HTTP/1.1 404 Not Found");
-    const std::string post = request(l.port(), "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    CHECK(status_line(exchange(connect_tcp(l.port()), "GET / HTTP/1.1\r\n\r\n")) == "HTTP/1.1 404 Not Found");
+    CHECK(status_line(exchange(connect_tcp(l.port()), "GET /metricsx HTTP/1.1\r\n\r\n")) == "HTTP/1.1 404 Not Found");
+    const std::string post = exchange(connect_tcp(l.port()), "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
     CHECK(status_line(post) == "HTTP/1.1 405 Method Not Allowed");
     CHECK(post.find("\r\nAllow: GET\r\n") != std::string::npos);
-    CHECK(status_line(request(l.port(), "GET /metrics\r\n\r\n")) == "HTTP/1.1 400 Bad Request");
-    CHECK(status_line(request(l.port(), "GET /metrics HTTP/2.0\r\n\r\n")) == "HTTP/1.1 400 Bad Request");
+    CHECK(status_line(exchange(connect_tcp(l.port()), "GET /metrics\r\n\r\n")) == "HTTP/1.1 400 Bad Request");
+    CHECK(status_line(exchange(connect_tcp(l.port()), "GET /metrics HTTP/2.0\r\n\r\n")) == "HTTP/1.1 400 Bad Request");
     CHECK(l.scrapes == 0);
 }
 
 TEST_CASE("a request head larger than the bound is refused with 431") {
     Listener l;
     const std::string big = "GET /metrics HTTP/1.1\r\nX-Pad: " + std::string(MetricsListener::kMaxRequest, 'a') + "\r\n\r\n";
-    CHECK(status_line(request(l.port(), big)) == "HTTP/1.1 431 Request Header Fields Too Large");
+    CHECK(status_line(exchange(connect_tcp(l.port()), big)) == "HTTP/1.1 431 Request Header Fields Too Large");
     CHECK(l.scrapes == 0);
 }
 
