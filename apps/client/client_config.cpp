@@ -42,6 +42,7 @@ static ClientConfig read(TomlReader& r) {
     c.accept_dns = r.boolean("tunnel.accept_dns", true);
     read_ppp_config(r, c.mode, c.ppp, true);
     read_test_tunnel(r, c.test_tunnel);
+    read_offload_config(r, c.offload);
 
     c.reconnect_min = r.duration("reconnect.min_delay", c.reconnect_min);
     c.reconnect_max = r.duration("reconnect.max_delay", c.reconnect_max);

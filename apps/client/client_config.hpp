@@ -2,6 +2,7 @@
 // udpvpn-client configuration (TOML, apps/examples/client.toml documents every option).
 #pragma once
 #include "log.hpp"
+#include "offload_config.hpp"
 #include "ppp_config.hpp"
 #include "protocol_options.hpp"
 #include "tunnel_backend.hpp"
@@ -36,6 +37,7 @@ struct ClientConfig {
     bool accept_dns = true;                  // hand pushed DNS servers to systemd-resolved
     TunnelMode mode = TunnelMode::ip;        // tunnel.mode; PPP mode uses [ppp] instead of a TUN device
     PppConfig ppp;
+    OffloadConfig offload;                   // [offload]
     // [reconnect]
     TimeNs reconnect_min = 1 * kSecond;
     TimeNs reconnect_max = 30 * kSecond;

@@ -36,14 +36,19 @@ public:
     virtual long read(MutableByteView out) noexcept = 0;
     // One packet; false if the device refused it (full queue: the packet is dropped, as a router would).
     virtual bool write(ByteView packet) noexcept = 0;
+    // The kernel offloads in use ("tso4 tso6 uso4 uso6"), "" for none: for the log.
+    virtual std::string offloads() const { return ""; }
     virtual std::uint16_t mtu() const noexcept = 0;
     virtual void set_mtu(std::uint16_t mtu) noexcept = 0;   // bookkeeping; host_network sets the system's
 };
 
 // The platform's tunnel device: /dev/net/tun (IFF_TUN | IFF_NO_PI) on Linux, where `name` may be
 // a template such as "udpvpn%d"; a Wintun adapter on Windows. Fails with a message in `error`
-// (no privileges, no TUN support, no wintun.dll).
-std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_t mtu, std::string& error);
+// (no privileges, no TUN support, no wintun.dll). `offloads`: on Linux, IFF_VNET_HDR with TSO/USO
+// where the kernel accepts them (the device then reads 64 KB super-packets and read() hands them
+// out segment by segment); ignored elsewhere.
+std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_t mtu, bool offloads,
+                                           std::string& error);
 // Why `name` cannot be our TUN device, checked without creating anything ("" if it can): on Linux,
 // an existing interface of another kind ("lo", "eth0"). Templates such as "udpvpn%d" always can.
 std::string tun_name_problem(const std::string& name);

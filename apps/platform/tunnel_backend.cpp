@@ -18,9 +18,9 @@ void read_test_tunnel(TomlReader& r, TestTunnelConfig& out) {
 }
 
 std::unique_ptr<TunDevice> open_tunnel_device(asio::io_context& io, const TestTunnelConfig& test, const std::string& device,
-                                              std::uint16_t mtu, std::string& error) {
+                                              std::uint16_t mtu, std::string& error, bool offloads) {
     if (test.enabled()) return open_loopback_tun(io, test.listen, test.peer, mtu, error);
-    return open_system_tun(device, mtu, error);
+    return open_system_tun(device, mtu, offloads, error);
 }
 
 }  // namespace udpvpn::app

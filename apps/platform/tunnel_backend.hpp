@@ -22,7 +22,8 @@ struct TestTunnelConfig {
 // [test_tunnel] listen = "127.0.0.1:40001", peer = "127.0.0.1:40002"; both or neither, loopback only.
 void read_test_tunnel(TomlReader& r, TestTunnelConfig& out);
 
+// `offloads`: the system device's segmentation offloads (open_system_tun), where it has them.
 std::unique_ptr<TunDevice> open_tunnel_device(asio::io_context& io, const TestTunnelConfig& test, const std::string& device,
-                                              std::uint16_t mtu, std::string& error);
+                                              std::uint16_t mtu, std::string& error, bool offloads = false);
 
 }  // namespace udpvpn::app

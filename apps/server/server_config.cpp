@@ -60,6 +60,7 @@ static ServerConfig read(TomlReader& r) {
     }
     read_ppp_config(r, c.mode, c.ppp, false);
     read_test_tunnel(r, c.test_tunnel);
+    read_offload_config(r, c.offload);
     if (c.mode == TunnelMode::ppp) {
         // pppd negotiates addresses itself; a pool given explicitly is handed out through IPCP.
         c.ppp_assign_ipv4 = r.has("tunnel.ipv4_pool") && c.ipv4_pool.has_value();

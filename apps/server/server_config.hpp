@@ -3,6 +3,7 @@
 #pragma once
 #include "inet.hpp"
 #include "log.hpp"
+#include "offload_config.hpp"
 #include "ppp_config.hpp"
 #include "protocol_options.hpp"
 #include "tunnel_backend.hpp"
@@ -57,6 +58,7 @@ struct ServerConfig {
     // client its address through IPCP (pppd's local:remote option).
     PppConfig ppp;
     bool ppp_assign_ipv4 = false;
+    OffloadConfig offload;                     // [offload]; restart to change
     // [status]
     std::string status_socket = "/run/udpvpn/server.sock";
     std::string status_group;

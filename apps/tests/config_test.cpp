@@ -207,3 +207,30 @@ stateless_reset_rate = 50
           std::string::npos);
     CHECK(error_of("[cluster]\nkeys = \"x\"\n").find("cluster.keys") != std::string::npos);   // unknown option
 }
+
+TEST_CASE("[offload]: every kernel offload on by default, each one can be turned off") {
+    const auto d = parse_server_config("", "server.toml");
+    CHECK(d.offload.udp.batch);
+    CHECK(d.offload.udp.gso);
+    CHECK(d.offload.udp.gro);
+    CHECK(d.offload.tun);
+    const auto c = parse_client_config(R"(
+[client]
+server = "vpn.example.test:51820"
+[offload]
+udp_batch = false
+udp_gso = false
+udp_gro = false
+tun = false
+)", "client.toml");
+    CHECK_FALSE(c.offload.udp.batch);
+    CHECK_FALSE(c.offload.udp.gso);
+    CHECK_FALSE(c.offload.udp.gro);
+    CHECK_FALSE(c.offload.tun);
+    const auto s = parse_server_config("[offload]\nudp_gso = false\n", "server.toml");
+    CHECK(s.offload.udp.batch);
+    CHECK_FALSE(s.offload.udp.gso);
+    CHECK(s.offload.tun);
+    CHECK(error_of("[offload]\ntun = \"off\"\n").find("offload.tun") != std::string::npos);
+    CHECK(error_of("[offload]\nudp_gso_please = false\n").find("udp_gso_please") != std::string::npos);
+}

@@ -129,7 +129,8 @@ namespace udpvpn::app {
 // Wintun creates or reuses an adapter of that name: no name is taken by another kind of interface.
 std::string tun_name_problem(const std::string&) { return ""; }
 
-std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_t mtu, std::string& error) {
+std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_t mtu, bool /*offloads*/,
+                                           std::string& error) {
     return open_wintun(name, mtu, error);
 }
 
