@@ -32,6 +32,7 @@ public:
         const asio::ip::udp::endpoint* from;   // valid until the next receive()
     };
     struct Stats {
+        std::uint64_t sent_datagrams = 0, sent_bytes = 0;  // handed to the kernel
         std::uint64_t send_calls = 0, receive_calls = 0;   // system calls that moved datagrams
         std::uint64_t send_errors = 0;                     // datagrams the kernel refused (lost)
         std::uint64_t truncated = 0;                       // received datagrams too large for a slot
@@ -57,9 +58,12 @@ public:
     // Queues the send_buffer()'s first `size` bytes for `to`.
     void commit(std::size_t size, const asio::ip::udp::endpoint& to);
     bool pending() const noexcept;
-    // Sends everything queued. Returns the datagrams the kernel refused (a full buffer, an
-    // unreachable peer): lost, as UDP allows.
-    std::size_t flush();
+    // Sends everything queued. Returns what the kernel refused (a full buffer, an unreachable
+    // peer): lost, as UDP allows.
+    struct Lost {
+        std::size_t datagrams = 0, bytes = 0;
+    };
+    Lost flush();
 
     const Stats& stats() const noexcept;
 

@@ -97,7 +97,7 @@ TEST_CASE("a run of datagrams to one peer arrives whole and in order, with and w
             fill(buf, i, size_of(i, n));
             tx.commit(size_of(i, n), to);
         }
-        CHECK(tx.flush() == 0);
+        CHECK(tx.flush().datagrams == 0);
         CHECK_FALSE(tx.pending());
         if (tx.gso()) CHECK(tx.stats().send_calls < 10);   // 150 datagrams in a few GSO buffers
         const Got got = receive_all(rx, n);
@@ -109,6 +109,8 @@ TEST_CASE("a run of datagrams to one peer arrives whole and in order, with and w
         }
         if (rx.gro() && tx.gso()) CHECK(rx.stats().receive_calls < 10);
         CHECK(tx.stats().send_errors == 0);
+        CHECK(tx.stats().sent_datagrams == n);
+        CHECK(tx.stats().sent_bytes == (n - 1) * 1400 + 333);
         CHECK(rx.stats().truncated == 0);
     }
 }
@@ -148,7 +150,7 @@ TEST_CASE("nothing waiting: receive() is empty at once, and an empty flush sends
     UdpSocket a = open(io, "127.0.0.1");
     UdpBatch u(a, {});
     CHECK(u.receive().empty());
-    CHECK(u.flush() == 0);
+    CHECK(u.flush().datagrams == 0);
     CHECK(u.stats().send_calls == 0);
 }
 
@@ -162,7 +164,10 @@ TEST_CASE("a datagram to an unreachable destination is counted lost; the rest st
     tx.commit(100, asio::ip::udp::endpoint(asio::ip::make_address("::1"), 9));   // a v6 address on a v4 socket
     fill(tx.send_buffer(), 2, 100);
     tx.commit(100, loopback_of(b));
-    CHECK(tx.flush() == 1);
+    const UdpBatch::Lost lost = tx.flush();
+    CHECK(lost.datagrams == 1);
+    CHECK(lost.bytes == 100);
+    CHECK(tx.stats().sent_datagrams == 2);
     CHECK(tx.stats().send_errors == 1);
     const Got g = receive_all(rx, 2);
     REQUIRE(g.datagrams.size() == 2);

@@ -164,21 +164,28 @@ struct UdpBatch::Impl {
     }
 
     // One group, datagram by datagram (GSO refused).
-    std::size_t send_singly(const Group& g) {
-        std::size_t lost = 0;
+    Lost send_singly(const Group& g) {
+        Lost lost;
         for (std::size_t off = 0; off < g.total; off += g.seg) {
             const std::size_t len = std::min(g.seg, g.total - off);
             ssize_t r;
             do r = ::sendto(fd, tx.data() + g.offset + off, len, 0, reinterpret_cast<const sockaddr*>(&g.to), g.to_len);
             while (r < 0 && errno == EINTR);
             ++stats.send_calls;
-            if (r < 0) ++lost;
+            if (r < 0) {
+                ++lost.datagrams;
+                lost.bytes += len;
+            }
         }
         return lost;
     }
 
-    std::size_t flush() {
-        std::size_t lost = 0;
+    Lost flush() {
+        Lost lost;
+        auto lose = [&lost](const Group& g) {
+            lost.datagrams += g.count;
+            lost.bytes += g.total;
+        };
         const std::size_t n = groups.size();
         for (std::size_t i = 0; i < n; ++i) {
             Group& g = groups[i];
@@ -212,7 +219,7 @@ struct UdpBatch::Impl {
             const int err = errno;
             if (r < 0 && err == EINTR) continue;
             if (r < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS)) {
-                for (; i < n; ++i) lost += groups[i].count;   // the buffer is full: the rest is lost
+                for (; i < n; ++i) lose(groups[i]);   // the buffer is full: the rest is lost
                 break;
             }
             const Group& g = groups[i];
@@ -222,15 +229,23 @@ struct UdpBatch::Impl {
                     ++stats.gso_disabled;
                     UVLOG_WARN("UDP GSO failed with EIO (no checksum offload on the route?): sending without it");
                 }
-                lost += send_singly(g);
+                const Lost l = send_singly(g);
+                lost.datagrams += l.datagrams;
+                lost.bytes += l.bytes;
             } else {
-                lost += g.count;   // unreachable peer, too large, ...: this message is lost
+                lose(g);   // unreachable peer, too large, ...: this message is lost
             }
             ++i;
         }
+        for (const Group& g : groups) {
+            stats.sent_datagrams += g.count;
+            stats.sent_bytes += g.total;
+        }
+        stats.sent_datagrams -= lost.datagrams;
+        stats.sent_bytes -= lost.bytes;
         groups.clear();
         tx_used = 0;
-        stats.send_errors += lost;
+        stats.send_errors += lost.datagrams;
         return lost;
     }
 };
@@ -247,7 +262,7 @@ MutableByteView UdpBatch::send_buffer() {
 }
 void UdpBatch::commit(std::size_t size, const asio::ip::udp::endpoint& to) { impl_->commit(size, to); }
 bool UdpBatch::pending() const noexcept { return !impl_->groups.empty(); }
-std::size_t UdpBatch::flush() { return impl_->groups.empty() ? 0 : impl_->flush(); }
+UdpBatch::Lost UdpBatch::flush() { return impl_->groups.empty() ? Lost{} : impl_->flush(); }
 const UdpBatch::Stats& UdpBatch::stats() const noexcept { return impl_->stats; }
 
 }  // namespace udpvpn::app

@@ -42,17 +42,23 @@ struct UdpBatch::Impl {
         return received;
     }
 
-    std::size_t flush() {
-        std::size_t lost = 0;
+    Lost flush() {
+        Lost lost;
         for (const Queued& q : queued) {
             asio::error_code ec;
             socket.send_to(asio::buffer(tx.data() + q.offset, q.size), q.to, 0, ec);
             ++stats.send_calls;
-            if (ec) ++lost;
+            if (ec) {
+                ++lost.datagrams;
+                lost.bytes += q.size;
+            } else {
+                ++stats.sent_datagrams;
+                stats.sent_bytes += q.size;
+            }
         }
         queued.clear();
         tx_used = 0;
-        stats.send_errors += lost;
+        stats.send_errors += lost.datagrams;
         return lost;
     }
 };
@@ -73,7 +79,7 @@ void UdpBatch::commit(std::size_t size, const asio::ip::udp::endpoint& to) {
     if (impl_->tx_used + kMaxDatagram > impl_->tx.size()) impl_->flush();
 }
 bool UdpBatch::pending() const noexcept { return !impl_->queued.empty(); }
-std::size_t UdpBatch::flush() { return impl_->queued.empty() ? 0 : impl_->flush(); }
+UdpBatch::Lost UdpBatch::flush() { return impl_->queued.empty() ? Lost{} : impl_->flush(); }
 const UdpBatch::Stats& UdpBatch::stats() const noexcept { return impl_->stats; }
 
 }  // namespace udpvpn::app
