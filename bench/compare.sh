@@ -1,34 +1,52 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# bench/compare.sh: TCP throughput (iperf3) through udpvpn, wireguard-go and OpenVPN, side by side in
-# one run on this machine, plus plain veth as a baseline. A benchmark program, not a test.
+# bench/compare.sh: udpvpn, wireguard-go and OpenVPN side by side in one run on this machine, plus
+# plain veth as a baseline: TCP throughput (one stream and four), UDP packets per second at 1300
+# bytes, ping round-trip times idle and under load, and the tunnel's CPU seconds per GB carried.
+# A benchmark program, not a test.
 #
 #   sudo bench/compare.sh                      # BUILD=build DURATION=10 ROUNDS=3
 #   BUILD=build-foo DURATION=5 ROUNDS=2 bench/compare.sh
+#   OFFLOADS=off bench/compare.sh              # the veth pair without GSO/TSO/GRO (see below)
+#   BEFORE=build-main bench/compare.sh         # also an older udpvpn build, for before/after
+#   VARIANTS=0 LIBRARY_BENCH=0 bench/compare.sh  # without the [offload] variants, the library bench
 #
 # Two network namespaces (uvb-<pid>-srv, uvb-<pid>-cli) joined by one veth pair carry every tunnel at
-# once (each on its own port and inner subnet); one iperf3 client -> server run at a time, the
-# tunnels alternating in each round so that load from other processes hits all of them alike. Each
-# figure is the median of ROUNDS runs of DURATION seconds. Everything the script made (namespaces,
-# with their veth, TUN devices and processes, the wireguard-go UAPI sockets, its temporary
-# directory) goes away on exit.
+# once (each on its own port and inner subnet); one measurement at a time, the tunnels alternating
+# in each round so that load from other processes hits all of them alike. Each figure is the median
+# of ROUNDS runs of DURATION seconds. Everything the script made (namespaces, with their veth, TUN
+# devices and processes, the wireguard-go UAPI sockets, its temporary directory) goes away on exit.
 #
 # Tunnels (inner MTU 1420 everywhere, the userspace implementations on both ends):
 #   udpvpn        udpvpn-server / udpvpn-client from $BUILD, IP/TUN mode, tests/pki certificates,
-#                 once with suites = ["chacha20-poly1305"] and once with ["aes-256-gcm"]
+#                 with suites = ["chacha20-poly1305"] and ["aes-256-gcm"]; with VARIANTS=1 (the
+#                 default) also AES-256-GCM with parts of [offload] off, to show what each brings:
+#                 "none" (one datagram per system call, no TUN offload), "batch" (recvmmsg/sendmmsg
+#                 only), "batch+gso/gro" (no TUN offload); with BEFORE=<build dir>, that build's
+#                 udpvpn (AES-256-GCM, its defaults) as "udpvpn-before"
 #   wireguard-go  the userspace WireGuard (ChaCha20-Poly1305 is WireGuard's only cipher), keys and
 #                 peers set with `wg`
 #   openvpn       UDP, TLS with an ECDSA P-256 PKI made here by openssl, dev tun, data channel
 #                 AES-256-GCM and CHACHA20-POLY1305, no DCO (the kernel has no ovpn-dco module)
-# Also shown: CPU time of the tunnel processes (both ends, user+system) per run, as Mbit/s per CPU
-# second, which is far less sensitive than raw Mbit/s to what else the machine runs; and the
-# library's own figures from udpvpn-bench.
+# Measurements, per tunnel and round (iperf3 client -> server, ping from the client namespace):
+#   tcp1   one TCP stream; "CPU s/GB" is the CPU time of both tunnel processes (user+system)
+#          per GB iperf3 received in this run; ping p99 "load" is measured during this run
+#   tcp4   four TCP streams (iperf3 -P 4)
+#   udp    UDP at 1300-byte payloads, unlimited rate: datagrams per second the server received
+#   ping   200 pings 10 ms apart, idle: the 99th percentile round-trip time
+# OFFLOADS=off turns segmentation and receive offloads off on the veth pair (ethtool): a GSO
+# super-packet is then cut up before it crosses the "wire", as on a NIC without UDP segmentation
+# offload. With them on (the default), veth hands UDP GSO buffers whole to a receiver that asked
+# for UDP_GRO, which flatters the tunnels that use them: report both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-build}
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
+VARIANTS=${VARIANTS:-1}
+OFFLOADS=${OFFLOADS:-on}
+BEFORE=${BEFORE:-}
 SERVER_BIN=$ROOT/$BUILD/apps/udpvpn-server
 CLIENT_BIN=$ROOT/$BUILD/apps/udpvpn-client
 BENCH_BIN=$ROOT/$BUILD/bench/udpvpn-bench
@@ -46,7 +64,7 @@ die() { echo "compare.sh: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "run me as root (I create network namespaces and TUN devices)"
 [ -c /dev/net/tun ] || die "/dev/net/tun is missing (modprobe tun)"
 missing=()
-for t in ip iperf3 ping openssl wireguard-go wg openvpn awk timeout; do
+for t in ip iperf3 ping openssl wireguard-go wg openvpn awk timeout python3; do
   command -v "$t" >/dev/null || missing+=("$t")
 done
 [ ${#missing[@]} -eq 0 ] || die "missing: ${missing[*]} (scripts/install-deps.sh installs them)"
@@ -54,6 +72,14 @@ for b in "$SERVER_BIN" "$CLIENT_BIN"; do
   [ -x "$b" ] || die "$b is not built: ninja -C $BUILD apps/udpvpn-server apps/udpvpn-client"
 done
 [ "$DURATION" -ge 1 ] && [ "$ROUNDS" -ge 1 ] || die "DURATION and ROUNDS must be positive integers"
+case $OFFLOADS in on) ;; off) command -v ethtool >/dev/null || die "OFFLOADS=off needs ethtool" ;;
+  *) die "OFFLOADS is on or off" ;; esac
+case $BEFORE in /*|'') BEFORE_DIR=$BEFORE ;; *) BEFORE_DIR=$ROOT/$BEFORE ;; esac
+if [ -n "$BEFORE" ]; then
+  for b in "$BEFORE_DIR/apps/udpvpn-server" "$BEFORE_DIR/apps/udpvpn-client"; do
+    [ -x "$b" ] || die "BEFORE=$BEFORE: $b is not built"
+  done
+fi
 
 WORK=$(mktemp -d "/tmp/$P.XXXXXX")
 PIDS=()
@@ -111,7 +137,8 @@ buildtype=$(grep -o '"name": "buildtype", "value": "[a-z]*"' "$BUILD/meson-info/
 echo "udpvpn: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') from $BUILD (buildtype ${buildtype:-?})"
 echo "$(wireguard-go --version 2>/dev/null | head -1); $(openvpn --version | head -1 | cut -d' ' -f1-2);" \
      "$(iperf3 --version | head -1 | cut -d' ' -f1-2)"
-echo "iperf3 TCP, client -> server, ${DURATION} s per run, ${ROUNDS} alternating rounds, median shown"
+echo "iperf3 client -> server, ${DURATION} s per run, ${ROUNDS} alternating rounds, median shown;" \
+     "veth offloads $OFFLOADS${BEFORE:+; before: $BEFORE}"
 echo
 
 # --- network: two namespaces, one veth pair -------------------------------------------------------
@@ -123,6 +150,14 @@ in_c ip addr add "$UNDER_C/24" dev "$P-vc"
 for n in "$NS_S" "$NS_C"; do ip -n "$n" link set lo up; done
 in_s ip link set "$P-vs" up
 in_c ip link set "$P-vc" up
+if [ "$OFFLOADS" = off ]; then
+  # Every segmentation and receive offload of the "wire": super-packets are cut up before veth.
+  for side in "in_s $P-vs" "in_c $P-vc"; do
+    set -- $side
+    $1 ethtool -K "$2" tso off gso off gro off tx-udp-segmentation off rx-gro-list off rx-udp-gro-forwarding off \
+      >/dev/null 2>&1 || $1 ethtool -K "$2" tso off gso off gro off >/dev/null || die "ethtool -K failed"
+  done
+fi
 wait_ping "$UNDER_S" 5 || die "the veth pair does not pass pings"
 
 # TUNNELS: label, server-side inner address, "which cipher", pids of both ends (for CPU time).
@@ -131,9 +166,11 @@ declare -A ENDS
 add_tunnel() { LABELS+=("$1"); TARGETS+=("$2"); CIPHERS+=("$3"); ENDS[$1]=${4:-}; }
 add_tunnel "veth (no tunnel)" "$UNDER_S" "none"
 
-# --- udpvpn: one server/client pair per suite -------------------------------------------------------
-start_udpvpn() {   # start_udpvpn INDEX SUITE
-  local i=$1 suite=$2 port=$((51820 + $1)) net="10.$((70 + $1)).0"
+# --- udpvpn: one server/client pair per suite and [offload] variant ---------------------------------
+start_udpvpn() {   # start_udpvpn INDEX SUITE LABEL [BUILD_DIR [OFFLOAD_TOML]]
+  local i=$1 suite=$2 label=$3 bdir=${4:-$ROOT/$BUILD} offload=${5:-} port=$((51820 + $1)) net="10.$((70 + $1)).0"
+  local offload_table=""
+  [ -n "$offload" ] && offload_table=$(printf '[offload]\n%s' "$offload")
   cat >"$WORK/udpvpn-s$i.toml" <<EOT
 [server]
 listen = "$UNDER_S:$port"
@@ -151,6 +188,7 @@ ipv6_pool = ""
 socket = "$WORK/udpvpn-s$i.sock"
 [protocol]
 suites = ["$suite"]
+$offload_table
 EOT
   cat >"$WORK/udpvpn-c$i.toml" <<EOT
 [client]
@@ -166,22 +204,31 @@ device = "$P-uc$i"
 accept_dns = false
 [protocol]
 suites = ["$suite"]
+$offload_table
 EOT
-  ip netns exec "$NS_S" "$SERVER_BIN" --config "$WORK/udpvpn-s$i.toml" >"$WORK/udpvpn-s$i.log" 2>&1 &
+  ip netns exec "$NS_S" "$bdir/apps/udpvpn-server" --config "$WORK/udpvpn-s$i.toml" >"$WORK/udpvpn-s$i.log" 2>&1 &
   local spid=$!; PIDS+=("$spid")
-  wait_for 10 grep -q "listening" "$WORK/udpvpn-s$i.log" || fail_log "udpvpn-server ($suite) did not start" "$WORK/udpvpn-s$i.log"
-  ip netns exec "$NS_C" "$CLIENT_BIN" --config "$WORK/udpvpn-c$i.toml" >"$WORK/udpvpn-c$i.log" 2>&1 &
+  wait_for 10 grep -q "listening" "$WORK/udpvpn-s$i.log" || fail_log "udpvpn-server ($label) did not start" "$WORK/udpvpn-s$i.log"
+  ip netns exec "$NS_C" "$bdir/apps/udpvpn-client" --config "$WORK/udpvpn-c$i.toml" >"$WORK/udpvpn-c$i.log" 2>&1 &
   local cpid=$!; PIDS+=("$cpid")
   wait_for 15 grep -q "configured" "$WORK/udpvpn-c$i.log" ||
-    fail_log "udpvpn-client ($suite) did not connect" "$WORK/udpvpn-s$i.log" "$WORK/udpvpn-c$i.log"
-  wait_ping "$net.1" 10 || fail_log "no ping through udpvpn ($suite)" "$WORK/udpvpn-s$i.log" "$WORK/udpvpn-c$i.log"
+    fail_log "udpvpn-client ($label) did not connect" "$WORK/udpvpn-s$i.log" "$WORK/udpvpn-c$i.log"
+  wait_ping "$net.1" 10 || fail_log "no ping through udpvpn ($label)" "$WORK/udpvpn-s$i.log" "$WORK/udpvpn-c$i.log"
   # The suite the session really uses, as the client logs it on "connected".
   local used
   used=$(grep -o 'session [0-9a-f]*, [a-z0-9-]*' "$WORK/udpvpn-c$i.log" | tail -1 | sed 's/.*, //')
-  add_tunnel "udpvpn $suite" "$net.1" "${used:-?}" "$spid $cpid"
+  add_tunnel "$label" "$net.1" "${used:-?}" "$spid $cpid"
+  grep -h "offloads:" "$WORK/udpvpn-s$i.log" "$WORK/udpvpn-c$i.log" 2>/dev/null | sed "s|.*offloads:|  $label offloads:|" | head -1 || true
 }
-start_udpvpn 1 chacha20-poly1305
-start_udpvpn 2 aes-256-gcm
+start_udpvpn 1 chacha20-poly1305 "udpvpn chacha20-poly1305"
+start_udpvpn 2 aes-256-gcm "udpvpn aes-256-gcm"
+if [ "$VARIANTS" = 1 ]; then
+  start_udpvpn 3 aes-256-gcm "udpvpn aes offload none" "" \
+    $'udp_batch = false\nudp_gso = false\nudp_gro = false\ntun = false'
+  start_udpvpn 4 aes-256-gcm "udpvpn aes batch" "" $'udp_gso = false\nudp_gro = false\ntun = false'
+  start_udpvpn 5 aes-256-gcm "udpvpn aes batch+gso/gro" "" $'tun = false'
+fi
+[ -n "$BEFORE" ] && start_udpvpn 6 aes-256-gcm "udpvpn-before aes-256-gcm" "$BEFORE_DIR"
 
 # --- wireguard-go --------------------------------------------------------------------------------
 start_wireguard() {
@@ -275,24 +322,68 @@ cpu_ticks() {   # user+system clock ticks of these pids (threads included)
   echo "$sum"
 }
 TICK=$(getconf CLK_TCK)
-declare -A MBPS CPUS   # label -> space-separated figures, one per round
+# label -> space-separated figures, one per round
+declare -A TCP1 TCP4 UDPPPS CPUGB PING_IDLE PING_LOAD
 
-measure() {   # measure INDEX
-  local i=$1 label=${LABELS[$1]} out mbps t0 t1 cpu
+# iperf3_json FIELD < JSON: one figure from iperf3 -J output (the receiver's side).
+iperf3_json() {
+  python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+if "error" in d: sys.exit(1)
+e = d["end"]; r = e.get("sum_received") or e["sum"]
+f = sys.argv[1]
+if f == "mbps": print("%.1f" % (r["bits_per_second"] / 1e6))
+elif f == "bytes": print(int(r["bytes"]))
+elif f == "pps": print("%.0f" % ((r["packets"] - r["lost_packets"]) / r["seconds"]))
+' "$1"
+}
+# p99 < ping output: the 99th percentile of the "time=" values, in ms.
+p99() {
+  { grep -o 'time=[0-9.]*' || true; } | cut -d= -f2 | sort -g |
+    awk '{v[NR] = $1} END {if (NR == 0) print ""; else {i = int(NR * 0.99 + 0.999); if (i > NR) i = NR; printf "%.3f", v[i]}}'
+}
+iperf() {   # iperf OUTFILE ARGS...: the client side, JSON in OUTFILE
+  local out=$1; shift
+  timeout $((DURATION + 30)) ip netns exec "$NS_C" iperf3 -p 5299 -t "$DURATION" --connect-timeout 5000 -J "$@" >"$out" 2>&1
+}
+
+measure() {   # measure INDEX ROUND
+  local i=$1 label=${LABELS[$1]} target=${TARGETS[$1]} t0 t1 v bytes cpu pingpid
+  local j=$WORK/iperf.json
+  # ping, idle (first: nothing of the last run is still queued)
+  v=$(ip netns exec "$NS_C" ping -i 0.01 -c 200 "$target" 2>&1 | p99)
+  [ -n "$v" ] && PING_IDLE[$label]+="$v "
+  # tcp1, with pings during it (under load) and the tunnel's CPU time
   # shellcheck disable=SC2086
   t0=$(cpu_ticks ${ENDS[$label]})
-  out=$(timeout $((DURATION + 30)) ip netns exec "$NS_C" iperf3 -c "${TARGETS[$i]}" -p 5299 -t "$DURATION" \
-        -f m --connect-timeout 5000 2>&1) || { echo "  $label: iperf3 failed: $(echo "$out" | tail -1)"; return 0; }
-  # shellcheck disable=SC2086
-  t1=$(cpu_ticks ${ENDS[$label]})
-  mbps=$(echo "$out" | awk '/receiver/ {for (k = 1; k < NF; k++) if ($(k+1) == "Mbits/sec") v = $k} END {print v}')
-  [ -n "$mbps" ] || { echo "  $label: no receiver line in iperf3 output"; return 0; }
-  cpu=$(awk -v a="$t0" -v b="$t1" -v t="$TICK" 'BEGIN {printf "%.2f", (b - a) / t}')
-  MBPS[$label]+="$mbps "
-  CPUS[$label]+="$cpu "
-  printf '  round %d  %-26s %8.0f Mbit/s' "$2" "$label" "$mbps"
-  [ -n "${ENDS[$label]}" ] && printf '   tunnel CPU %5.1f s' "$cpu"
-  printf '\n'
+  ip netns exec "$NS_C" ping -i 0.01 -w "$DURATION" "$target" >"$WORK/ping-load.txt" 2>&1 &
+  pingpid=$!
+  if iperf "$j" -c "$target" && v=$(iperf3_json mbps <"$j"); then
+    # shellcheck disable=SC2086
+    t1=$(cpu_ticks ${ENDS[$label]})
+    bytes=$(iperf3_json bytes <"$j")
+    TCP1[$label]+="$v "
+    if [ -n "${ENDS[$label]}" ] && [ "$bytes" -gt 0 ]; then
+      cpu=$(awk -v a="$t0" -v b="$t1" -v t="$TICK" -v n="$bytes" 'BEGIN {printf "%.2f", (b - a) / t / (n / 1e9)}')
+      CPUGB[$label]+="$cpu "
+    fi
+  else
+    echo "  $label: iperf3 (1 stream) failed: $(tail -c 300 "$j" | tr '\n' ' ')"
+  fi
+  wait "$pingpid" 2>/dev/null || true
+  v=$(p99 <"$WORK/ping-load.txt"); [ -n "$v" ] && PING_LOAD[$label]+="$v "
+  # tcp4
+  if iperf "$j" -c "$target" -P 4 && v=$(iperf3_json mbps <"$j"); then TCP4[$label]+="$v "
+  else echo "  $label: iperf3 (4 streams) failed"; fi
+  # udp, 1300-byte payloads as fast as the sender can
+  if iperf "$j" -c "$target" -u -b 0 -l 1300 && v=$(iperf3_json pps <"$j"); then UDPPPS[$label]+="$v "
+  else echo "  $label: iperf3 (UDP) failed"; fi
+  sleep 1   # let the flood drain before the next path's idle pings
+  printf '  round %d  %-28s tcp1 %6s Mbit/s  tcp4 %6s  udp %7s pps  ping idle %s ms, load %s ms  CPU %s s/GB\n' "$2" "$label" \
+    "$(echo "${TCP1[$label]:-}" | awk '{print $NF}')" "$(echo "${TCP4[$label]:-}" | awk '{print $NF}')" \
+    "$(echo "${UDPPPS[$label]:-}" | awk '{print $NF}')" "$(echo "${PING_IDLE[$label]:-}" | awk '{print $NF}')" \
+    "$(echo "${PING_LOAD[$label]:-}" | awk '{print $NF}')" "$(echo "${CPUGB[$label]:-}" | awk '{print $NF}')"
 }
 for ((r = 1; r <= ROUNDS; r++)); do
   # Alternate the order (forwards, then backwards) so no path always runs right after the same one.
@@ -300,44 +391,55 @@ for ((r = 1; r <= ROUNDS; r++)); do
   for i in $order; do measure "$i" "$r"; done
 done
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+median() { tr ' ' '\n' | { grep . || true; } | sort -g | awk '{v[NR] = $1} END {if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 echo
-printf '%-26s %-20s %10s %12s %14s\n' "path" "cipher" "Mbit/s" "tunnel CPU" "Mbit/s per"
-printf '%-26s %-20s %10s %12s %14s\n' "" "" "(median)" "s per run" "CPU second"
-declare -A MED
+printf '%-28s %-18s %8s %8s %9s %9s %9s %9s\n' "path" "cipher" "TCP x1" "TCP x4" "UDP 1300" "CPU s" "ping p99" "ping p99"
+printf '%-28s %-18s %8s %8s %9s %9s %9s %9s\n' "" "" "Mbit/s" "Mbit/s" "pkt/s" "per GB" "idle ms" "load ms"
+declare -A M1 M4 MU MC MI ML
 for i in "${!LABELS[@]}"; do
   label=${LABELS[$i]}
-  MED[$label]=$(echo "${MBPS[$label]:-}" | median)
-  cpu=$(echo "${CPUS[$label]:-}" | median)
-  eff="-"
-  if [ -n "${ENDS[$label]}" ] && [ -n "${MED[$label]}" ] && [ -n "$cpu" ]; then
-    eff=$(awk -v m="${MED[$label]}" -v c="$cpu" -v d="$DURATION" 'BEGIN {if (c > 0) printf "%.0f", m * d / c; else print "-"}')
-  else
-    cpu="-"
-  fi
-  printf '%-26s %-20s %10s %12s %14s\n' "$label" "${CIPHERS[$i]}" "${MED[$label]:-failed}" "$cpu" "$eff"
+  M1[$label]=$(echo "${TCP1[$label]:-}" | median)
+  M4[$label]=$(echo "${TCP4[$label]:-}" | median)
+  MU[$label]=$(echo "${UDPPPS[$label]:-}" | median)
+  MC[$label]=$(echo "${CPUGB[$label]:-}" | median)
+  MI[$label]=$(echo "${PING_IDLE[$label]:-}" | median)
+  ML[$label]=$(echo "${PING_LOAD[$label]:-}" | median)
+  printf '%-28s %-18s %8s %8s %9s %9s %9s %9s\n' "$label" "${CIPHERS[$i]}" "${M1[$label]:--}" "${M4[$label]:--}" \
+    "${MU[$label]:--}" "${MC[$label]:--}" "${MI[$label]:--}" "${ML[$label]:--}"
 done
 
-ratio() {   # ratio A B: MED[A] / MED[B]
-  local a=${MED[$1]:-} b=${MED[$2]:-}
-  if [ -n "$a" ] && [ -n "$b" ]; then awk -v a="$a" -v b="$b" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'
-  else echo "-"; fi
+# The better peer for each figure: the higher throughput, the lower CPU per GB.
+best_of() {   # best_of ARRAY max|min LABELS...
+  local -n arr=$1; local how=$2; shift 2
+  local best="" l
+  for l in "$@"; do
+    local v=${arr[$l]:-}
+    [ -n "$v" ] || continue
+    if [ -z "$best" ] || awk -v a="$v" -v b="$best" -v h="$how" 'BEGIN {exit !((h == "max") ? a > b : a < b)}'; then best=$v; fi
+  done
+  echo "$best"
 }
+PEERS=("wireguard-go" "openvpn aes-256-gcm" "openvpn chacha20-poly1305")
+div() { if [ -n "$1" ] && [ -n "$2" ]; then awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; else echo "-"; fi; }
 echo
-echo "ratios (median Mbit/s):"
-for s in chacha20-poly1305 aes-256-gcm; do
-  printf '  udpvpn %-18s / wireguard-go               %s\n' "$s" "$(ratio "udpvpn $s" wireguard-go)"
+echo "udpvpn / the better of wireguard-go and OpenVPN (throughput: higher is better; CPU per GB and ping: lower is better):"
+printf '  %-28s %8s %8s %9s %9s %9s %9s\n' "" "TCP x1" "TCP x4" "UDP pps" "CPU/GB" "ping idle" "ping load"
+b1=$(best_of M1 max "${PEERS[@]}"); b4=$(best_of M4 max "${PEERS[@]}"); bu=$(best_of MU max "${PEERS[@]}")
+bc=$(best_of MC min "${PEERS[@]}"); bi=$(best_of MI min "${PEERS[@]}"); bl=$(best_of ML min "${PEERS[@]}")
+for label in "${LABELS[@]}"; do
+  case $label in udpvpn*) ;; *) continue ;; esac
+  printf '  %-28s %8s %8s %9s %9s %9s %9s\n' "$label" "$(div "${M1[$label]}" "$b1")" "$(div "${M4[$label]}" "$b4")" \
+    "$(div "${MU[$label]}" "$bu")" "$(div "${MC[$label]}" "$bc")" "$(div "${MI[$label]}" "$bi")" "$(div "${ML[$label]}" "$bl")"
 done
-printf '  udpvpn %-18s / openvpn aes-256-gcm        %s\n' aes-256-gcm "$(ratio "udpvpn aes-256-gcm" "openvpn aes-256-gcm")"
-printf '  udpvpn %-18s / openvpn chacha20-poly1305  %s\n' chacha20-poly1305 \
-  "$(ratio "udpvpn chacha20-poly1305" "openvpn chacha20-poly1305")"
-printf '  udpvpn %-18s / veth (no tunnel)           %s\n' chacha20-poly1305 "$(ratio "udpvpn chacha20-poly1305" "veth (no tunnel)")"
+echo "targets (issue 13): TCP x1 >= 3.00, CPU/GB <= 0.33, ping idle <= 1.00 (and under load no worse than wireguard-go's)"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- the library alone, for context ----------------------------------------------------------------
 echo
-if [ -x "$BENCH_BIN" ]; then
+if [ "${LIBRARY_BENCH:-1}" = 0 ]; then
+  echo "(udpvpn-bench left out: LIBRARY_BENCH=0)"
+elif [ -x "$BENCH_BIN" ]; then
   echo "udpvpn-bench (the library without sockets or TUN, same run):"
   UDPVPN_TEST_PKI=$TEST_PKI timeout 300 "$BENCH_BIN" 2>&1 | sed 's/^/  /' || echo "  udpvpn-bench failed"
 else
