@@ -2,10 +2,14 @@
 // TUN offloads: a super-packet the kernel hands us (TSO/USO, partial checksum) becomes exactly the
 // packets the kernel would have sent: right lengths, IDs, sequence numbers, flags, and checksums
 // that a receiver accepts (checked here with a plain RFC 1071 sum, independent of the code under test).
+// And the other way: segments we write back are joined into super-packets that split again into
+// exactly those segments, never across flows, gaps, bad checksums or flags that end a run.
+#include "tun_coalesce.hpp"
 #include "tun_offload.hpp"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -249,4 +253,115 @@ TEST_CASE("a segment that does not fit the caller's buffer ends the frame") {
     CHECK(s.next(MutableByteView(small.data(), small.size())) == 0);
     Bytes big(2000);
     CHECK(s.next(MutableByteView(big.data(), big.size())) == 0);
+}
+
+namespace {
+
+// The segments of a super-packet, as the peer's tunnel would send them.
+std::vector<Bytes> segments(bool v6, std::size_t bytes, std::uint16_t mss, std::uint16_t port = 40000) {
+    Bytes p = ip_packet(v6, 6, payload(bytes), 0x10);
+    put16(p, v6 ? 40 : 20, port);
+    return split(frame(p, v6, 6, v6 ? kVnetGsoTcpV6 : kVnetGsoTcpV4, mss));
+}
+
+std::vector<Bytes> coalesce(const std::vector<Bytes>& packets) {
+    TunCoalescer c;
+    for (const Bytes& p : packets) REQUIRE(c.add(ByteView(p.data(), p.size())));
+    std::vector<Bytes> frames;
+    c.flush([&](ByteView f) { frames.emplace_back(f.begin(), f.end()); });
+    CHECK(c.empty());
+    return frames;
+}
+
+// A frame without GSO: a zero virtio_net_hdr and the packet unchanged.
+bool plain(const Bytes& f, const Bytes& packet) {
+    return f.size() == kVnetHeaderSize + packet.size() && std::all_of(f.begin(), f.begin() + 10, [](auto b) { return b == 0; }) &&
+           std::equal(packet.begin(), packet.end(), f.begin() + kVnetHeaderSize);
+}
+
+}  // namespace
+
+TEST_CASE("consecutive segments of one flow become one super-packet that splits back into them") {
+    for (const bool v6 : {false, true}) {
+        CAPTURE(v6);
+        const auto segs = segments(v6, 40 * 1360 + 77, 1360);
+        REQUIRE(segs.size() == 41);
+        const auto frames = coalesce(segs);
+        REQUIRE(frames.size() == 1);
+        const VnetHeader h = read_vnet_header(frames[0].data());
+        CHECK(h.gso_type == (v6 ? kVnetGsoTcpV6 : kVnetGsoTcpV4));
+        CHECK(h.gso_size == 1360);
+        CHECK(h.flags == kVnetNeedsCsum);
+        CHECK(h.csum_start == (v6 ? 40 : 20));
+        if (!v6) CHECK(ipv4_checksum_ok(Bytes(frames[0].begin() + kVnetHeaderSize, frames[0].end())));
+        CHECK(split(frames[0]) == segs);
+    }
+}
+
+TEST_CASE("interleaved flows are joined each on its own, in order") {
+    const auto a = segments(false, 3 * 1000, 1000, 40000), b = segments(false, 3 * 1000, 1000, 40001);
+    const auto frames = coalesce({a[0], b[0], a[1], b[1], a[2], b[2]});
+    REQUIRE(frames.size() == 2);
+    CHECK(split(frames[0]) == a);
+    CHECK(split(frames[1]) == b);
+}
+
+TEST_CASE("a gap, a bad checksum, a bare ACK or a short segment ends a run without reordering") {
+    const auto s = segments(false, 5 * 1000, 1000);
+    SUBCASE("a gap in the sequence numbers") {
+        const auto f = coalesce({s[0], s[1], s[3], s[4]});
+        REQUIRE(f.size() == 2);
+        CHECK(split(f[0]) == std::vector<Bytes>{s[0], s[1]});
+        CHECK(split(f[1]) == std::vector<Bytes>{s[3], s[4]});
+    }
+    SUBCASE("a segment whose checksum fails stays as it is, and nothing after it joins before it") {
+        Bytes bad = s[1];
+        bad.back() ^= 1;
+        const auto f = coalesce({s[0], bad, s[2], s[3]});
+        REQUIRE(f.size() == 3);
+        CHECK(plain(f[0], s[0]));
+        CHECK(plain(f[1], bad));
+        CHECK(split(f[2]) == std::vector<Bytes>{s[2], s[3]});
+    }
+    SUBCASE("a bare ACK of the same flow in between") {
+        Bytes ack = ip_packet(false, 6, payload(0), 0x10);
+        put16(ack, 22, 5201), put16(ack, 20, 40000);
+        const auto acked = split(frame(ack, false, 6, kVnetGsoNone, 0));
+        const auto f = coalesce({s[0], s[1], acked[0], s[2], s[3]});
+        REQUIRE(f.size() == 3);
+        CHECK(split(f[0]) == std::vector<Bytes>{s[0], s[1]});
+        CHECK(plain(f[1], acked[0]));
+        CHECK(split(f[2]) == std::vector<Bytes>{s[2], s[3]});
+    }
+    SUBCASE("a shorter segment is the last of its run") {
+        const auto t = segments(false, 2 * 1000 + 10, 1000);   // 1000, 1000, 10
+        const auto f = coalesce({t[0], t[1], t[2]});
+        REQUIRE(f.size() == 1);
+        CHECK(split(f[0]) == t);
+    }
+}
+
+TEST_CASE("PSH ends a super-packet; other protocols pass unchanged") {
+    const auto s = segments(false, 3 * 1000, 1000);
+    Bytes psh = s[1];
+    psh[33] |= 0x08;   // and its checksum again
+    put16(psh, 36, 0);
+    put16(psh, 36, static_cast<std::uint16_t>(~slow_fold(slow_sum(psh, 20, psh.size(), pseudo(psh, false, 6, 20)))));
+    const Bytes udp = split(frame(ip_packet(false, 17, payload(500)), false, 17, kVnetGsoNone, 0))[0];
+    const auto f = coalesce({s[0], psh, s[2], udp});
+    REQUIRE(f.size() == 3);
+    CHECK(split(f[0]) == std::vector<Bytes>{s[0], psh});
+    CHECK(plain(f[1], s[2]));
+    CHECK(plain(f[2], udp));
+}
+
+TEST_CASE("the queue takes a bounded number of frames") {
+    TunCoalescer c;
+    const Bytes udp = split(frame(ip_packet(false, 17, payload(100)), false, 17, kVnetGsoNone, 0))[0];
+    for (std::size_t i = 0; i < TunCoalescer::kMaxFrames; ++i) CHECK(c.add(ByteView(udp.data(), udp.size())));
+    CHECK_FALSE(c.add(ByteView(udp.data(), udp.size())));
+    std::size_t n = 0;
+    c.flush([&](ByteView) { ++n; });
+    CHECK(n == TunCoalescer::kMaxFrames);
+    CHECK(c.add(ByteView(udp.data(), udp.size())));
 }

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "fd_watcher.hpp"
 #include "log.hpp"
+#include "tun_coalesce.hpp"
 #include "tun_device.hpp"
 #include "tun_offload.hpp"
+
+#include <asio/post.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -31,10 +34,15 @@ public:
         : fd_(fd), name_(std::move(name)), mtu_(mtu), offloads_(std::move(offloads)) {
         if (!offloads_.empty()) frame_.resize(kVnetHeaderSize + 65536);
     }
-    ~LinuxTun() override { ::close(fd_); }   // a non-persistent device disappears with its fd
+    ~LinuxTun() override {
+        *alive_ = false;
+        flush_writes();
+        ::close(fd_);   // a non-persistent device disappears with its fd
+    }
     const std::string& name() const noexcept override { return name_; }
     std::string offloads() const override { return offloads_; }
     std::unique_ptr<ReadWatch> watch(asio::io_context& io, OnReadable on_readable) override {
+        io_ = &io;
         return std::make_unique<FdWatcher>(io, fd_, std::move(on_readable));
     }
     long read(MutableByteView out) noexcept override {
@@ -55,18 +63,43 @@ public:
                 if (errno != EINTR) return false;
             }
         }
-        // A plain packet with complete checksums: a zero virtio_net_hdr (no GSO, nothing to fill in).
-        std::uint8_t hdr[kVnetHeaderSize] = {};
-        iovec iov[2] = {{hdr, sizeof hdr}, {const_cast<std::uint8_t*>(p.data()), p.size()}};
-        for (;;) {
-            if (::writev(fd_, iov, 2) >= 0) return true;
-            if (errno != EINTR) return false;
+        if (!io_) {   // not running an event loop: no turn to wait for
+            std::uint8_t hdr[kVnetHeaderSize] = {};
+            iovec iov[2] = {{hdr, sizeof hdr}, {const_cast<std::uint8_t*>(p.data()), p.size()}};
+            return write_frame(iov, 2);
         }
+        // Queued until the end of this event-loop turn, where runs of TCP segments leave as one
+        // super-packet (tun_coalesce.hpp). A full queue is written out first.
+        if (!coalescer_.add(p)) {
+            flush_writes();
+            coalescer_.add(p);
+        }
+        if (!flush_posted_) {
+            flush_posted_ = true;
+            asio::post(*io_, [this, alive = alive_] {
+                if (!*alive) return;
+                flush_posted_ = false;
+                flush_writes();
+            });
+        }
+        return true;   // what the device refuses at the flush is counted in write_errors_ only
     }
     std::uint16_t mtu() const noexcept override { return mtu_; }
     void set_mtu(std::uint16_t m) noexcept override { mtu_ = m; }
 
 private:
+    bool write_frame(const iovec* iov, int n) noexcept {
+        for (;;) {
+            if (::writev(fd_, iov, n) >= 0) return true;
+            if (errno != EINTR) return false;
+        }
+    }
+    void flush_writes() noexcept {
+        coalescer_.flush([this](ByteView f) {
+            const iovec iov{const_cast<std::uint8_t*>(f.data()), f.size()};
+            if (!write_frame(&iov, 1)) ++write_errors_;
+        });
+    }
     long read_fd(MutableByteView out) noexcept {
         for (;;) {
             const ssize_t n = ::read(fd_, out.data(), out.size());
@@ -83,6 +116,11 @@ private:
     std::string offloads_;
     std::vector<std::uint8_t> frame_;
     VnetSplitter splitter_;
+    TunCoalescer coalescer_;
+    asio::io_context* io_ = nullptr;
+    bool flush_posted_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    std::uint64_t write_errors_ = 0;
 };
 
 // Asks for TCP segmentation offload (and UDP's, where the kernel has it) on a device opened with
