@@ -9,6 +9,7 @@ pkgs=(
   iproute2 iputils-ping iperf3 openssl socat procps kmod python3 python3-cryptography
   qemu-system-x86 busybox-static ppp xz-utils
   openvpn wireguard-go wireguard-tools
+  ethtool      # bench/compare.sh OFFLOADS=off: the veth pair without segmentation offloads
   prometheus   # promtool: tests/e2e/metrics.sh checks the server's exposition with it
   nftables     # nft: tests/e2e/load_balancer.sh and tools/udpvpn-lb, the stateless balancer
   dpkg-dev debhelper lintian   # scripts/test-package.sh: the Debian packages (debian/)

@@ -49,7 +49,7 @@ void Client::start(std::unique_ptr<TunDevice> tun) {
         tun_ = std::move(tun);
     } else {
         std::string err;
-        tun_ = open_tunnel_device(io_, cfg_.test_tunnel, cfg_.device, 1420, err);
+        tun_ = open_tunnel_device(io_, cfg_.test_tunnel, cfg_.device, 1420, err, cfg_.offload.tun);
         if (!tun_) throw std::runtime_error(err);
     }
     if (tun_) {
@@ -65,7 +65,7 @@ void Client::start(std::unique_ptr<TunDevice> tun) {
     std::string err;
     auto sock = open_udp_socket(io_, "", 0, kSocketBuffer, err);
     if (!sock) throw std::runtime_error(err);
-    driver_->start(std::move(*sock));
+    driver_->start(std::move(*sock), cfg_.offload.udp);
     if (ppp_) {
         UVLOG_NOTICE("PPP mode (%s), server %s (expecting name \"%s\")", cfg_.ppp.stdio ? "stdin/stdout" : cfg_.ppp.pppd.c_str(),
                      server_text_.c_str(), cfg_.server_name.c_str());
@@ -76,6 +76,8 @@ void Client::start(std::unique_ptr<TunDevice> tun) {
     tun_watch_ = tun_->watch(io_, [this] { return on_tun_readable(); });
     UVLOG_NOTICE("device %s, server %s (expecting name \"%s\")", tun_->name().c_str(), server_text_.c_str(),
                  cfg_.server_name.c_str());
+    UVLOG_INFO("offloads: udp %s, tunnel %s", driver_->udp_offloads().c_str(),
+               tun_->offloads().empty() ? "none" : tun_->offloads().c_str());
     connect();
 }
 

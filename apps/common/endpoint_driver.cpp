@@ -7,16 +7,21 @@
 
 #include <udpvpn/rng.hpp>
 
+#include <asio/post.hpp>
+
 namespace udpvpn::app {
 
-// Datagrams read per wake-up before the endpoint's output is drained: bounds latency under load.
-constexpr int kReadBatch = 64;
+// Receive batches (UdpBatch::receive) per wake-up before the endpoint's output is drained: bounds
+// latency under load.
+constexpr int kReadBatches = 2;
 
 EndpointDriver::EndpointDriver(asio::io_context& io, Hooks hooks)
     : io_(io), hooks_(std::move(hooks)), timer_(io), started_(monotonic_now()),
-      rx_(kMaxDatagram), tx_(kMaxDatagram), inner_(kMaxDatagram) {}
+      tx_(kMaxDatagram), inner_(kMaxDatagram) {}
 
 EndpointDriver::~EndpointDriver() {
+    *alive_ = false;
+    if (batch_) batch_->flush();   // a CLOSE queued in the last turn still leaves
     asio::error_code ec;
     timer_.cancel();
     if (sock_) sock_->socket.cancel(ec);
@@ -58,10 +63,22 @@ void EndpointDriver::attach(std::unique_ptr<Endpoint> ep) {
     if (ep_) drain();
 }
 
-void EndpointDriver::start(UdpSocket socket) {
+void EndpointDriver::start(UdpSocket socket, const UdpOffloadSettings& offloads) {
     sock_.emplace(std::move(socket));
+    batch_ = std::make_unique<UdpBatch>(*sock_, offloads);
     reading_ = true;
     arm_read();
+}
+
+std::string EndpointDriver::udp_offloads() const {
+    if (!batch_) return "none";
+    std::string s;
+    if (batch_->batching()) s += "batch ";
+    if (batch_->gso()) s += "gso ";
+    if (batch_->gro()) s += "gro ";
+    if (s.empty()) return "none";
+    s.pop_back();
+    return s;
 }
 
 void EndpointDriver::stop_reading() {
@@ -131,13 +148,12 @@ void EndpointDriver::arm_read() {
 }
 
 void EndpointDriver::on_readable() {
-    asio::ip::udp::endpoint from;
-    for (int i = 0; i < kReadBatch; ++i) {
-        asio::error_code ec;
-        const std::size_t n = sock_->socket.receive_from(asio::buffer(rx_), from, 0, ec);
-        if (ec) break;   // would_block, or an ICMP error surfaced on the socket: nothing to read
-        InboundDatagram d{MutableByteView(rx_.data(), n), peer_from_udp(from)};
-        receive(std::span<InboundDatagram>(&d, 1));
+    for (int i = 0; i < kReadBatches; ++i) {
+        const auto got = batch_->receive();
+        if (got.empty()) break;   // nothing waiting, or an ICMP error surfaced on the socket
+        inbound_.clear();
+        for (const UdpBatch::Datagram& d : got) inbound_.push_back({d.data, peer_from_udp(*d.from)});
+        receive(inbound_);
     }
     drain();
 }
@@ -159,7 +175,7 @@ std::size_t EndpointDriver::send_inner(std::span<OutboundPacket> batch) {
     for (OutboundPacket& p : batch) {
         p.sent = false;
         if (!ep_) continue;
-        const Sealed s = ep_->seal(t, p.session, p.protocol, p.packet, MutableByteView(tx_));
+        const Sealed s = ep_->seal(t, p.session, p.protocol, p.packet, send_buffer());
         if (s.status != Error::ok) {
             UVLOG_DEBUG("seal for session %08x failed: %s", p.session, to_string(s.status));
             // seal() may have queued a rekey or a close; let it out.
@@ -168,7 +184,7 @@ std::size_t EndpointDriver::send_inner(std::span<OutboundPacket> batch) {
         }
         ++traffic_.inner_out_packets;
         traffic_.inner_out_bytes += p.packet.size();
-        send_datagram(ByteView(tx_.data(), s.size), s.to);
+        queue_datagram(s.size, s.to);
         p.sent = true;
         ++sent;
     }
@@ -186,19 +202,27 @@ void EndpointDriver::deliver(SessionId session, InnerProtocol protocol, ByteView
     if (hooks_.on_inner) hooks_.on_inner(session, protocol, packet);
 }
 
-void EndpointDriver::send_datagram(ByteView data, const PeerAddress& to) {
-    if (!sock_) return;
+MutableByteView EndpointDriver::send_buffer() { return batch_ ? batch_->send_buffer() : MutableByteView(tx_); }
+
+void EndpointDriver::queue_datagram(std::size_t size, const PeerAddress& to) {
+    if (!batch_) return;   // not started: no socket to send on
     const auto ep = udp_from_peer(to, sock_->v6);
     if (ep.port() == 0) return;
-    asio::error_code ec;
-    sock_->socket.send_to(asio::buffer(data.data(), data.size()), ep, 0, ec);
-    // UDP: a full send buffer or an unreachable peer loses this datagram; the protocol recovers.
-    if (ec) {
-        ++send_errors_;
-        return;
-    }
-    ++traffic_.udp_out_datagrams;
-    traffic_.udp_out_bytes += data.size();
+    batch_->commit(size, ep);
+    schedule_flush();
+}
+
+// Datagrams queued in this event-loop turn leave together once the turn's handler returns: a
+// batch of TUN reads, or of received datagrams, becomes one sendmmsg (and GSO runs). UDP: a full
+// send buffer or an unreachable peer loses datagrams (send_errors()); the protocol recovers.
+void EndpointDriver::schedule_flush() {
+    if (flush_posted_ || !batch_->pending()) return;
+    flush_posted_ = true;
+    asio::post(io_, [this, alive = alive_] {
+        if (!*alive) return;
+        flush_posted_ = false;
+        batch_->flush();
+    });
 }
 
 void EndpointDriver::drain() {
@@ -221,10 +245,10 @@ void EndpointDriver::drain() {
         }
         while (ep_) {
             PeerAddress to;
-            const auto r = ep_->poll_datagram(MutableByteView(tx_), to);
+            const auto r = ep_->poll_datagram(send_buffer(), to);
             if (!r.ok() || r.value == 0) break;
             more = true;
-            send_datagram(ByteView(tx_.data(), r.value), to);
+            queue_datagram(r.value, to);
         }
     }
     in_drain_ = false;

@@ -5,6 +5,7 @@
 // (datagrams out, events and inner packets to the application's two hooks). The applications call
 // the driver, never the endpoint, and read the time from it, never from the system.
 #pragma once
+#include "udp_batch.hpp"
 #include "udp_socket.hpp"
 
 #include <udpvpn/endpoint.hpp>
@@ -50,7 +51,11 @@ public:
     bool has_endpoint() const noexcept { return ep_ != nullptr; }
 
     // --- The socket.
-    void start(UdpSocket socket);   // takes the socket and begins reading it
+    // Takes the socket and begins reading it, in batches with the kernel offloads `offloads`
+    // allows where the kernel has them ([offload]).
+    void start(UdpSocket socket, const UdpOffloadSettings& offloads = {});
+    // What the UDP socket uses after probing the kernel: "batch gso gro", "none".
+    std::string udp_offloads() const;
     // Stops reading (datagrams then wait in, or overflow, the kernel's buffer); sending and the
     // endpoint's timers go on. A server shutting down uses it so that no handshake completes in
     // its last second, with no one left to carry the session.
@@ -76,7 +81,9 @@ public:
         ByteView packet;
         bool sent = false;   // set by send_inner: false if the session could not take it
     };
-    // Encrypts and sends each packet; returns how many were sent (the caller counts the others).
+    // Encrypts each packet and queues it for sending; returns how many were sealed (the caller
+    // counts the others). Queued datagrams leave together at the end of this event-loop turn
+    // (sendmmsg, GSO runs to one peer).
     std::size_t send_inner(std::span<OutboundPacket> batch);
     bool send_inner(SessionId session, InnerProtocol protocol, ByteView packet);
 
@@ -87,7 +94,7 @@ public:
     };
     void receive(std::span<InboundDatagram> batch);
 
-    std::uint64_t send_errors() const noexcept { return send_errors_; }
+    std::uint64_t send_errors() const noexcept { return batch_ ? batch_->stats().send_errors : 0; }
 
     // What passed through since start (the server's metrics): UDP datagrams as the socket saw
     // them, and inner packets handed to the application or sealed for a peer.
@@ -95,7 +102,13 @@ public:
         std::uint64_t udp_in_datagrams = 0, udp_in_bytes = 0, udp_out_datagrams = 0, udp_out_bytes = 0;
         std::uint64_t inner_in_packets = 0, inner_in_bytes = 0, inner_out_packets = 0, inner_out_bytes = 0;
     };
-    const Traffic& traffic() const noexcept { return traffic_; }
+    const Traffic& traffic() const noexcept {
+        if (batch_) {
+            traffic_.udp_out_datagrams = batch_->stats().sent_datagrams;
+            traffic_.udp_out_bytes = batch_->stats().sent_bytes;
+        }
+        return traffic_;
+    }
 
 private:
     void attach(std::unique_ptr<Endpoint> ep);
@@ -103,7 +116,9 @@ private:
     void on_readable();
     void drain();
     void rearm_timer();
-    void send_datagram(ByteView data, const PeerAddress& to);
+    MutableByteView send_buffer();
+    void queue_datagram(std::size_t size, const PeerAddress& to);   // from send_buffer()
+    void schedule_flush();
     void deliver(SessionId session, InnerProtocol protocol, ByteView packet);
 
     asio::io_context& io_;
@@ -116,9 +131,12 @@ private:
     TimeNs armed_ = kNever;
     bool in_drain_ = false;
     bool reading_ = false;
-    std::vector<std::uint8_t> rx_, tx_, inner_;
-    std::uint64_t send_errors_ = 0;
-    Traffic traffic_;
+    std::unique_ptr<UdpBatch> batch_;   // on sock_, from start()
+    std::vector<InboundDatagram> inbound_;
+    bool flush_posted_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);   // for the posted flush
+    std::vector<std::uint8_t> tx_, inner_;   // tx_: sealing before start() (nothing is sent)
+    mutable Traffic traffic_;
 };
 
 }  // namespace udpvpn::app

@@ -110,7 +110,7 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
         tun_ = std::move(tun);
     } else {
         std::string err;
-        tun_ = open_tunnel_device(io_, cfg_.test_tunnel, cfg_.device, cfg_.mtu, err);
+        tun_ = open_tunnel_device(io_, cfg_.test_tunnel, cfg_.device, cfg_.mtu, err, cfg_.offload.tun);
         if (!tun_) throw std::runtime_error(err);
     }
     if (tun_) setup_device();
@@ -118,7 +118,7 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
     std::string err;
     auto sock = open_udp_socket(io_, cfg_.listen_address, cfg_.port, kSocketBuffer, err);
     if (!sock) throw std::runtime_error("server.listen: " + err);
-    driver_->start(std::move(*sock));
+    driver_->start(std::move(*sock), cfg_.offload.udp);
 
     if (!cfg_.status_socket.empty()) {
         status_ = ControlSocket::open(io_, cfg_.status_socket, cfg_.status_group,
@@ -154,6 +154,8 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
     tun_watch_ = tun_->watch(io_, [this] { return on_tun_readable(); });
 
     log_access_policy();
+    UVLOG_INFO("offloads: udp %s, tunnel %s", driver_->udp_offloads().c_str(),
+               tun_->offloads().empty() ? "none" : tun_->offloads().c_str());
     const auto a4 = clients_.server_address4(), a6 = clients_.server_address6();
     UVLOG_NOTICE("listening on udp port %u, device %s mtu %u, %s%s%s, client-to-client %s%s", port(),
                  tun_->name().c_str(), cfg_.mtu, a4 ? to_string(*a4).c_str() : "",
