@@ -8,9 +8,12 @@
 //   mode % 3 == 2: a struct: which (1) | declared size (2) | its bytes (the rest; zero-filled)
 //     which % 6: 0 udpvpn_config (server_new and client_new), 1 udpvpn_config_push (push_config),
 //     2 udpvpn_event (poll_event), 3 udpvpn_session_info, 4 udpvpn_stats, 5 udpvpn_received
-//     (receive of the bytes after the struct). The struct lives in a heap block of exactly its
-//     declared size (at least sizeof(size_t)), so ASan reports any access past it; its pointer
-//     fields, where the size covers them, are replaced by valid ones.
+//     (receive of the bytes after the struct); but which >= 224: an array of 1..4 batch items,
+//     udpvpn_seal_item (seal_batch) if which is even, else udpvpn_receive_item (receive_batch)
+//     of the datagram after the items.
+//     The struct (array) lives in a heap block of exactly its declared size (at least
+//     sizeof(size_t)), so ASan reports any access past it; its pointer fields, where the size
+//     covers them, are replaced by valid ones.
 // Invariants: no crash or sanitizer report; *out is set exactly on success; every error is one the
 // header documents for that call; a size below the first released layout is INVALID_ARGUMENT;
 // output structs keep the caller's size and read as zero past sizeof.
@@ -26,6 +29,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 using udpvpn::fuzz::check;
@@ -129,8 +133,80 @@ void output_kept(Block& b, std::size_t declared) {
     for (std::size_t i = sizeof(T); i < declared; ++i) check(b.storage[i] == 0, "an output struct's tail past sizeof is not zero");
 }
 
+// An array of batch items of the declared size each (the stride), pointers replaced by buffers.
+// Bit 3 of `which` gives the last item another size: the whole call must then be refused.
+template <typename Item>
+void batch_items(std::uint8_t which, std::size_t declared, const std::uint8_t* d, std::size_t n) {
+    const std::size_t count = 1 + ((which >> 1) & 3);
+    const bool mixed = (which & 8) && count > 1;
+    Block b;
+    b.storage.assign(declared * count, 0);
+    std::memcpy(b.storage.data(), d, std::min(b.storage.size(), n));
+    static std::uint8_t bufs[4][4200];   // out (or datagram) at 0, a separate inner at 2100
+    static const std::uint8_t from[6] = {192, 0, 2, 1, 0x13, 0x37};
+    bool layout_ok = declared >= sizeof(Item) && declared % alignof(Item) == 0 && !mixed;
+    for (std::size_t i = 0; i < count; ++i) {
+        std::uint8_t* item = b.storage.data() + i * declared;
+        const std::size_t size = mixed && i == count - 1 ? declared - sizeof(std::size_t) : declared;
+        std::memcpy(item, &size, sizeof size);
+        if (declared < sizeof(Item) || declared % alignof(Item) != 0) continue;
+        for (std::size_t k = sizeof(Item); k < declared; ++k) layout_ok &= item[k] == 0;
+        Item& it = *reinterpret_cast<Item*>(item);
+        if constexpr (std::is_same_v<Item, udpvpn_seal_item>) {
+            it.inner_len %= 2100;
+            it.out_cap %= 2100;
+            it.inner = (it.protocol & 0x100) ? bufs[i] + UDPVPN_DATA_INNER_OFFSET : bufs[i] + 2100;
+            it.out = bufs[i];
+            it.protocol &= 0xFF;
+        } else {
+            it.from = from;
+            it.from_len %= 40;
+            it.datagram_len %= 2100;
+            it.datagram = bufs[i];
+            // The bytes after the items are every item's datagram.
+            std::memset(bufs[i], 0, 2100);
+            if (n > b.storage.size()) std::memcpy(bufs[i], d + b.storage.size(), std::min<std::size_t>(n - b.storage.size(), 2100));
+        }
+    }
+    const Fixture& f = fixture();
+    Item* items = reinterpret_cast<Item*>(b.storage.data());
+    int rc;
+    if constexpr (std::is_same_v<Item, udpvpn_seal_item>) {
+        rc = udpvpn_endpoint_seal_batch(f.server, 1, items, count);
+    } else {
+        udpvpn_config c;
+        udpvpn_config_init(&c);
+        udpvpn_endpoint* ep = nullptr;
+        check(udpvpn_server_new(&ep, &c, f.identity, f.verifier) == 0, "a server per input");
+        rc = udpvpn_endpoint_receive_batch(ep, 1, items, count);
+        udpvpn_endpoint_free(ep);
+    }
+    check(rc == UDPVPN_ERR_INVALID_ARGUMENT || (rc >= 0 && static_cast<std::size_t>(rc) <= count),
+          "batch: undocumented result");
+    if (!layout_ok) check(rc == UDPVPN_ERR_INVALID_ARGUMENT, "batch accepts a bad item layout");
+    if (rc < 0) return;
+    for (std::size_t i = 0; i < count; ++i) {
+        const Item& it = *reinterpret_cast<const Item*>(b.storage.data() + i * declared);
+        if constexpr (std::is_same_v<Item, udpvpn_seal_item>) {
+            // The fixture server has no session: nothing can be sealed.
+            check(one_of(it.status, {UDPVPN_ERR_NOT_FOUND, UDPVPN_ERR_BUFFER_TOO_SMALL}), "seal_batch: undocumented item status");
+        } else {
+            check(it.status == 0 || udpvpn_err_is_drop(it.status), "receive_batch: an item status is not a drop code");
+            if (it.has_inner) check(it.inner >= it.datagram && it.inner + it.inner_len <= it.datagram + it.datagram_len,
+                                    "receive_batch: inner outside its datagram");
+        }
+    }
+}
+
 void fill_struct(const std::uint8_t* d, std::size_t n) {
     if (n < 3) return;
+    if (d[0] >= 224) {
+        const std::size_t item = (d[0] & 1) ? sizeof(udpvpn_receive_item) : sizeof(udpvpn_seal_item);
+        const std::size_t declared = std::max<std::size_t>(((std::size_t{d[1]} << 8) | d[2]) % (item + 65), sizeof(std::size_t));
+        if (d[0] & 1) batch_items<udpvpn_receive_item>(d[0], declared, d + 3, n - 3);
+        else batch_items<udpvpn_seal_item>(d[0], declared, d + 3, n - 3);
+        return;
+    }
     const std::uint8_t which = d[0] % 6;
     static constexpr std::size_t kSizes[6] = {sizeof(udpvpn_config), sizeof(udpvpn_config_push), sizeof(udpvpn_event),
                                               sizeof(udpvpn_session_info), sizeof(udpvpn_stats), sizeof(udpvpn_received)};

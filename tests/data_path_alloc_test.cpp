@@ -55,3 +55,42 @@ TEST_CASE("sealing and receiving inner packets allocates nothing") {
     CHECK(delivered == 2000);
     CHECK(after - before == 0);
 }
+
+TEST_CASE("a batch of 64 packets, sealed in place and received, allocates nothing") {
+    World w(5);
+    InitiatorConfig cc;
+    cc.server = address("server");
+    Host& server = w.add("server", make_server(ResponderConfig{}, 1));
+    Host& client = w.add("client", make_client(cc, 2));
+    REQUIRE(client.endpoint->connect(w.now).ok());
+    REQUIRE(w.run_until(w.now + 10 * kSecond, [&] {
+        return client.count(EventType::established) == 1 && server.count(EventType::established) == 1;
+    }));
+    w.run_for(2 * kSecond);
+    const SessionId cs = client.last(EventType::established)->session;
+
+    constexpr std::size_t kBatch = 64;
+    static std::uint8_t buf[kBatch][1500];
+    static SealItem seal[kBatch];
+    static ReceiveItem recv[kBatch];
+    std::uint64_t delivered = 0;
+    const std::uint64_t before = g_allocations.load();
+    for (int round = 0; round < 20; ++round) {
+        for (std::size_t i = 0; i < kBatch; ++i) {
+            seal[i].session = cs;
+            seal[i].protocol = InnerProtocol::ipv4;
+            seal[i].inner = ByteView(buf[i] + kDataInnerOffset, 1400);
+            seal[i].out = MutableByteView(buf[i], sizeof buf[i]);
+        }
+        client.endpoint->seal_batch(w.now, seal);
+        for (std::size_t i = 0; i < kBatch; ++i) {
+            recv[i].from = client.address;
+            recv[i].datagram = MutableByteView(buf[i], seal[i].result.size);
+        }
+        server.endpoint->receive_batch(w.now, recv);
+        for (const ReceiveItem& r : recv) delivered += r.result.has_inner;
+    }
+    const std::uint64_t after = g_allocations.load();
+    CHECK(delivered == 20 * kBatch);
+    CHECK(after - before == 0);
+}

@@ -5,7 +5,8 @@
 //
 // The contract: pass every datagram to receive() with the current time; after any call drain
 // poll_datagram() and poll_event() (and poll_inner()) until empty; arm a timer for next_deadline()
-// and call handle_timeout() when it fires. The data path (receive() of DATA, seal()) never allocates.
+// and call handle_timeout() when it fires. The data path (receive() of DATA, seal(), and their
+// batch forms receive_batch() and seal_batch()) never allocates.
 #pragma once
 #include <udpvpn/certificate.hpp>
 #include <udpvpn/config.hpp>
@@ -22,6 +23,9 @@ namespace udpvpn {
 
 // Per-datagram overhead of a DATA packet (header 13 + tag 16), docs/rfc-draft.txt.
 inline constexpr std::size_t kDataOverhead = 29;
+// Where the inner packet sits in a sealed DATA datagram: an inner packet the caller places at
+// out.data() + kDataInnerOffset is sealed in place, without a copy.
+inline constexpr std::size_t kDataInnerOffset = 13;
 inline constexpr std::size_t kMaxDatagram = 65535;
 
 struct Received {
@@ -36,6 +40,22 @@ struct Sealed {
     Error status = Error::ok;
     std::size_t size = 0;                // bytes written to the caller's buffer
     PeerAddress to;                      // where to send them
+};
+
+// One packet of a seal_batch() call: the caller fills the inputs, the endpoint fills `result`.
+struct SealItem {
+    SessionId session = 0;
+    InnerProtocol protocol{};
+    ByteView inner;                      // may be out.subspan(kDataInnerOffset, n): sealed in place
+    MutableByteView out;                 // needs inner.size() + kDataOverhead bytes
+    Sealed result;                       // as seal() would return it
+};
+
+// One datagram of a receive_batch() call: the caller fills the inputs, the endpoint fills `result`.
+struct ReceiveItem {
+    PeerAddress from;
+    MutableByteView datagram;            // decrypted in place; result.inner points into it
+    Received result;                     // as receive() would return it
 };
 
 struct InnerPacket {
@@ -129,9 +149,20 @@ public:
     virtual Received receive(TimeNs now, const PeerAddress& from, MutableByteView datagram) = 0;
 
     // Encrypts an inner packet for a session into `out` (needs inner.size() + kDataOverhead bytes).
+    // `inner` may overlap `out`: one at out.data() + kDataInnerOffset is sealed in place, no copy.
     // Errors: not_found, invalid_state (not established), buffer_too_small, key_exhausted.
     virtual Sealed seal(TimeNs now, SessionId session, InnerProtocol protocol, ByteView inner,
                         MutableByteView out) = 0;
+
+    // Batch forms of seal() and receive() for a data path that moves many packets per system call
+    // (recvmmsg/sendmmsg, TUN offloads). Each item gets exactly what the per-packet call would have
+    // returned for it, in array order, as if the per-packet calls were made one after the other at
+    // `now`: a failed item (a closed session, a short buffer, a forged datagram) fails alone, the
+    // others go on. No allocation per packet; the buffers of different items must not overlap.
+    // After a batch, drain poll_datagram(), poll_event() and poll_inner() as after any call. Inner
+    // packets of a receive batch all stay valid until their datagram buffers are reused.
+    void seal_batch(TimeNs now, std::span<SealItem> items);
+    void receive_batch(TimeNs now, std::span<ReceiveItem> items);
 
     // Datagrams the protocol itself wants to send (handshake, control, keepalive). Returns the size
     // written (0: nothing pending) or buffer_too_small with the needed size in `value`.

@@ -136,6 +136,7 @@ UDPVPN_API int udpvpn_err_is_drop(int code);
 #define UDPVPN_NEVER UINT64_MAX           /* next_deadline() when no timer is armed */
 #define UDPVPN_NS_PER_SECOND UINT64_C(1000000000)
 #define UDPVPN_DATA_OVERHEAD 29           /* DATA header 13 + tag 16: seal() output = inner + this */
+#define UDPVPN_DATA_INNER_OFFSET 13       /* where the inner packet sits in a sealed datagram */
 #define UDPVPN_MAX_DATAGRAM 65535         /* largest datagram receive() accepts */
 #define UDPVPN_MAX_INNER (UDPVPN_MAX_DATAGRAM - UDPVPN_DATA_OVERHEAD)
 #define UDPVPN_ADDR_MAX 32                /* largest opaque peer address (a sockaddr_in6 fits) */
@@ -336,6 +337,74 @@ UDPVPN_API int udpvpn_endpoint_receive(udpvpn_endpoint *endpoint, uint64_t now, 
 UDPVPN_API int udpvpn_endpoint_seal(udpvpn_endpoint *endpoint, uint64_t now, uint32_t session,
                                     int protocol, const uint8_t *inner, size_t inner_len, uint8_t *out,
                                     size_t out_cap, size_t *out_len, udpvpn_addr *to);
+
+/* Batches: the data path of a driver that moves many packets per system call (recvmmsg,
+ * sendmmsg, TUN offloads) seals and opens them in one call each. Every item gets what the
+ * per-packet call would have given it, in array order, as if those calls were made one after the
+ * other at `now`: an item that fails (unknown session, forged datagram, short buffer) fails alone
+ * and the others go on. Nothing is allocated per packet.
+ *
+ * Arrays of versioned items: every item starts with `size`, which the caller sets to
+ * sizeof(the item struct) in every item (the same value in all of them: it is also the array's
+ * stride, so a program built against an older or newer header passes its own layout). A `size`
+ * below the first released layout, items of different sizes, or a newer layout whose unknown tail
+ * is not zero is INVALID_ARGUMENT. Every item is checked before any is processed: a call that
+ * returns INVALID_ARGUMENT has processed none. The buffers of different items must not overlap
+ * (not checked: it would cost a sort per batch; overlapping items read each other's bytes).
+ * After a batch, drain poll_datagram, poll_event and poll_inner as after any other call. */
+
+/* One inner packet to seal. Inputs first, then the results the library writes. */
+typedef struct udpvpn_seal_item {
+    size_t size;                          /* sizeof(udpvpn_seal_item), set by the caller */
+    uint32_t session;
+    int protocol;                         /* enum udpvpn_protocol */
+    const uint8_t *inner;                 /* 1 .. UDPVPN_MAX_INNER bytes. In place: an inner packet
+                                             at out + UDPVPN_DATA_INNER_OFFSET is sealed without a
+                                             copy; any other overlap with `out` is refused */
+    size_t inner_len;
+    uint8_t *out;                         /* needs inner_len + UDPVPN_DATA_OVERHEAD bytes */
+    size_t out_cap;
+    /* results */
+    int status;                           /* 0, or BUFFER_TOO_SMALL, NOT_FOUND, INVALID_STATE,
+                                             KEY_EXHAUSTED as udpvpn_endpoint_seal() returns them */
+    size_t out_len;                       /* the datagram's size (the size needed on
+                                             BUFFER_TOO_SMALL; 0 on other errors) */
+    udpvpn_addr to;                       /* where to send it (status 0) */
+} udpvpn_seal_item;
+
+/* Seals `count` items (count 0 is fine; items may then be NULL). To send them with UDP GSO, place
+ * the items' `out` back to back in one region: item i's datagram is then at the offset of the sum
+ * of the earlier items' inner_len + UDPVPN_DATA_OVERHEAD.
+ * Returns the number of items sealed (status 0), INVALID_ARGUMENT (NULL endpoint, NULL items with
+ * count > 0, count above INT32_MAX, a bad size, a NULL or out-of-range buffer, an unknown
+ * protocol, an item's inner and out overlapping other than in place: nothing sealed),
+ * INTERNAL / NO_MEMORY (endpoint poisoned). */
+UDPVPN_API int udpvpn_endpoint_seal_batch(udpvpn_endpoint *endpoint, uint64_t now,
+                                          udpvpn_seal_item *items, size_t count);
+
+/* One received datagram. Inputs first, then the results the library writes. */
+typedef struct udpvpn_receive_item {
+    size_t size;                          /* sizeof(udpvpn_receive_item), set by the caller */
+    const void *from;                     /* the sender's address bytes (e.g. a sockaddr) */
+    size_t from_len;                      /* 0 .. UDPVPN_ADDR_MAX */
+    uint8_t *datagram;                    /* 1 .. UDPVPN_MAX_DATAGRAM bytes, decrypted in place */
+    size_t datagram_len;
+    /* results */
+    int status;                           /* 0, or a drop code (the datagram was discarded) */
+    uint32_t session;                     /* as in udpvpn_received */
+    int has_inner;                        /* nonzero: an inner packet is at `inner` */
+    int protocol;                         /* enum udpvpn_protocol, if has_inner */
+    uint8_t *inner;                       /* points into this item's datagram buffer */
+    size_t inner_len;
+} udpvpn_receive_item;
+
+/* Receives `count` datagrams (count 0 is fine; items may then be NULL). Every inner packet stays
+ * valid until its datagram buffer is reused.
+ * Returns the number of items with an inner packet (has_inner), INVALID_ARGUMENT (NULL endpoint,
+ * NULL items with count > 0, count above INT32_MAX, a bad size, a NULL or out-of-range buffer
+ * or address: nothing received), INTERNAL / NO_MEMORY (endpoint poisoned). */
+UDPVPN_API int udpvpn_endpoint_receive_batch(udpvpn_endpoint *endpoint, uint64_t now,
+                                             udpvpn_receive_item *items, size_t count);
 
 /* The next datagram the protocol itself wants to send (handshake, control, keepalive).
  * Returns 1 and fills `out`, *out_len and *to (to optional); 0 when nothing is pending (*out_len = 0);

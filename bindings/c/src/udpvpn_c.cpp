@@ -564,6 +564,58 @@ bool overlaps(const void* a, std::size_t an, const void* b, std::size_t bn) noex
     return x < y + bn && y < x + an;
 }
 
+// ------------------------------------------------------------------------------------------------
+// Batches: arrays of versioned items whose stride is the items' `size` (udpvpn.h, "Batches").
+
+// Items converted per chunk on the stack: no allocation, whatever the batch size.
+constexpr std::size_t kBatchChunk = 64;
+
+// The items of a batch as the caller laid them out: `size` of the first is the stride of all.
+template <typename T>
+class ItemArray {
+public:
+    ItemArray(T* items, std::size_t count) noexcept
+        : base_(reinterpret_cast<unsigned char*>(items)), count_(count),
+          stride_(count && items ? items->size : sizeof(T)) {}
+    T& operator[](std::size_t i) const noexcept { return *reinterpret_cast<T*>(base_ + i * stride_); }
+    std::size_t size() const noexcept { return count_; }
+
+    // Every item has the stride as its size, at least our layout (ABI 1's first), aligned, and a
+    // newer caller's unknown tail is zero: otherwise we would misread the array.
+    bool layout_ok() const noexcept {
+        if (count_ == 0) return true;
+        if (base_ == nullptr || count_ > static_cast<std::size_t>(INT32_MAX) || stride_ < sizeof(T) ||
+            stride_ % alignof(T) != 0)
+            return false;
+        for (std::size_t i = 0; i < count_; ++i) {
+            if ((*this)[i].size != stride_) return false;
+            const unsigned char* item = base_ + i * stride_;
+            for (std::size_t b = sizeof(T); b < stride_; ++b)
+                if (item[b] != 0) return false;
+        }
+        return true;
+    }
+
+private:
+    unsigned char* base_;
+    std::size_t count_;
+    std::size_t stride_;
+};
+
+// The inner packet lies exactly where sealing puts it (in place), or apart from `out`.
+bool seal_item_ok(const udpvpn_seal_item& it) noexcept {
+    if (it.inner == nullptr || it.inner_len == 0 || it.inner_len > UDPVPN_MAX_INNER || bad_buffer(it.out, it.out_cap) ||
+        !valid_protocol(it.protocol))
+        return false;
+    if (it.out_cap < it.inner_len + UDPVPN_DATA_OVERHEAD) return true;   // BUFFER_TOO_SMALL, per item
+    return it.inner == it.out + UDPVPN_DATA_INNER_OFFSET || !overlaps(it.inner, it.inner_len, it.out, it.out_cap);
+}
+
+bool receive_item_ok(const udpvpn_receive_item& it) noexcept {
+    return !bad_buffer(it.from, it.from_len) && it.from_len <= UDPVPN_ADDR_MAX && it.datagram != nullptr &&
+           it.datagram_len > 0 && it.datagram_len <= UDPVPN_MAX_DATAGRAM;
+}
+
 }  // namespace
 
 // ================================================================================================
@@ -759,6 +811,92 @@ int udpvpn_endpoint_seal(udpvpn_endpoint* endpoint, std::uint64_t now, std::uint
         *out_len = s.size;
         if (to != nullptr) *to = to_c(s.to);
         return UDPVPN_OK;
+    });
+}
+
+int udpvpn_endpoint_seal_batch(udpvpn_endpoint* endpoint, std::uint64_t now, udpvpn_seal_item* items,
+                               std::size_t count) {
+    const ItemArray<udpvpn_seal_item> a(items, count);
+    if (!a.layout_ok()) return UDPVPN_ERR_INVALID_ARGUMENT;
+    for (std::size_t i = 0; i < count; ++i)
+        if (!seal_item_ok(a[i])) return UDPVPN_ERR_INVALID_ARGUMENT;
+    return with_endpoint(endpoint, [&](udpvpn_endpoint& h) -> int {
+        int sealed = 0;
+        udpvpn::SealItem core[kBatchChunk];
+        std::size_t index[kBatchChunk];
+        for (std::size_t start = 0; start < count;) {
+            // A short buffer is answered here, as udpvpn_endpoint_seal() does: it costs no counter.
+            std::size_t n = 0;
+            for (; start < count && n < kBatchChunk; ++start) {
+                udpvpn_seal_item& it = a[start];
+                const std::size_t needed = it.inner_len + UDPVPN_DATA_OVERHEAD;
+                it.to = udpvpn_addr{};
+                if (it.out_cap < needed) {
+                    it.status = UDPVPN_ERR_BUFFER_TOO_SMALL;
+                    it.out_len = needed;
+                    continue;
+                }
+                core[n] = udpvpn::SealItem{it.session, static_cast<udpvpn::InnerProtocol>(it.protocol),
+                                           {it.inner, it.inner_len}, {it.out, it.out_cap}, {}};
+                index[n++] = start;
+            }
+            h.core->seal_batch(now, {core, n});
+            for (std::size_t k = 0; k < n; ++k) {
+                udpvpn_seal_item& it = a[index[k]];
+                const udpvpn::Sealed& s = core[k].result;
+                it.status = code(s.status);
+                it.out_len = 0;
+                if (s.status == Error::buffer_too_small) it.out_len = it.inner_len + UDPVPN_DATA_OVERHEAD;
+                if (s.status != Error::ok) continue;
+                if (s.size > it.out_cap) return UDPVPN_ERR_INTERNAL;
+                it.out_len = s.size;
+                it.to = to_c(s.to);
+                ++sealed;
+            }
+        }
+        return sealed;
+    });
+}
+
+int udpvpn_endpoint_receive_batch(udpvpn_endpoint* endpoint, std::uint64_t now, udpvpn_receive_item* items,
+                                  std::size_t count) {
+    const ItemArray<udpvpn_receive_item> a(items, count);
+    if (!a.layout_ok()) return UDPVPN_ERR_INVALID_ARGUMENT;
+    for (std::size_t i = 0; i < count; ++i)
+        if (!receive_item_ok(a[i])) return UDPVPN_ERR_INVALID_ARGUMENT;
+    return with_endpoint(endpoint, [&](udpvpn_endpoint& h) -> int {
+        int delivered = 0;
+        udpvpn::ReceiveItem core[kBatchChunk];
+        for (std::size_t start = 0; start < count; start += kBatchChunk) {
+            const std::size_t n = std::min(kBatchChunk, count - start);
+            for (std::size_t k = 0; k < n; ++k) {
+                const udpvpn_receive_item& it = a[start + k];
+                core[k].from = udpvpn::PeerAddress::from({static_cast<const std::uint8_t*>(it.from), it.from_len});
+                core[k].datagram = {it.datagram, it.datagram_len};
+                core[k].result = {};
+            }
+            h.core->receive_batch(now, {core, n});
+            for (std::size_t k = 0; k < n; ++k) {
+                udpvpn_receive_item& it = a[start + k];
+                const udpvpn::Received& r = core[k].result;
+                it.status = code(r.status);
+                it.session = r.session;
+                it.has_inner = 0;
+                it.protocol = 0;
+                it.inner = nullptr;
+                it.inner_len = 0;
+                if (r.status != Error::ok || !r.has_inner) continue;
+                // The core decrypts in place: the view must lie inside this item's buffer.
+                const std::uint8_t* p = r.inner.data();
+                if (p < it.datagram || p + r.inner.size() > it.datagram + it.datagram_len) return UDPVPN_ERR_INTERNAL;
+                it.has_inner = 1;
+                it.protocol = static_cast<int>(r.protocol);
+                it.inner = it.datagram + (p - it.datagram);
+                it.inner_len = r.inner.size();
+                ++delivered;
+            }
+        }
+        return delivered;
     });
 }
 

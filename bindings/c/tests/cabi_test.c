@@ -1103,6 +1103,137 @@ static void test_stateless_reset(void) {
     world_free(&w);
 }
 
+/* Batches: the client seals 16 inner packets in place (some items failing alone), the server
+ * receives them in one call; then the size and argument rules of batch arrays. */
+#define BATCH 16
+static void test_batches(void) {
+    current_test = "batches";
+    world w;
+    world_established(&w);
+    static uint8_t buf[BATCH][1500];
+    udpvpn_seal_item seal[BATCH];
+    memset(seal, 0, sizeof seal);
+    for (size_t i = 0; i < BATCH; ++i) {
+        const size_t n = 100 + 50 * i;
+        memset(buf[i] + UDPVPN_DATA_INNER_OFFSET, (int)i, n); /* where a TUN read would put it */
+        seal[i].size = sizeof seal[i];
+        seal[i].session = w.client_session;
+        seal[i].protocol = UDPVPN_PROTO_IPV4;
+        seal[i].inner = buf[i] + UDPVPN_DATA_INNER_OFFSET;
+        seal[i].inner_len = n;
+        seal[i].out = buf[i];
+        seal[i].out_cap = sizeof buf[i];
+    }
+    seal[3].session = w.client_session ^ 1u; /* no such session */
+    seal[5].out_cap = seal[5].inner_len;     /* too short */
+    seal[5].inner = buf[5] + 600;            /* (apart from out's first inner_len bytes) */
+    CHECK_RC(udpvpn_endpoint_seal_batch(w.client.ep, w.now, seal, BATCH), BATCH - 2);
+    CHECK_RC(seal[3].status, UDPVPN_ERR_NOT_FOUND);
+    CHECK_RC(seal[5].status, UDPVPN_ERR_BUFFER_TOO_SMALL);
+    CHECK(seal[5].out_len == seal[5].inner_len + UDPVPN_DATA_OVERHEAD);
+    for (size_t i = 0; i < BATCH; ++i) {
+        if (i == 3 || i == 5) continue;
+        CHECK_RC(seal[i].status, UDPVPN_OK);
+        CHECK(seal[i].out_len == seal[i].inner_len + UDPVPN_DATA_OVERHEAD);
+        CHECK(seal[i].to.len == w.server.addr.len && memcmp(seal[i].to.bytes, w.server.addr.bytes, w.server.addr.len) == 0);
+    }
+
+    udpvpn_receive_item recv[BATCH];
+    memset(recv, 0, sizeof recv);
+    size_t n = 0;
+    for (size_t i = 0; i < BATCH; ++i) {
+        if (i == 3 || i == 5) continue;
+        recv[n].size = sizeof recv[n];
+        recv[n].from = w.client.addr.bytes;
+        recv[n].from_len = w.client.addr.len;
+        recv[n].datagram = buf[i];
+        recv[n].datagram_len = seal[i].out_len;
+        n++;
+    }
+    buf[7][30] ^= 1; /* a forged datagram: it fails alone */
+    CHECK_RC(udpvpn_endpoint_receive_batch(w.server.ep, w.now, recv, n), (int)n - 1);
+    for (size_t k = 0, i = 0; k < n; ++k, ++i) {
+        if (i == 3 || i == 5) ++i;
+        if (i == 7) {
+            CHECK_RC(recv[k].status, UDPVPN_ERR_BAD_TAG);
+            CHECK(!recv[k].has_inner && recv[k].inner == NULL);
+            continue;
+        }
+        CHECK_RC(recv[k].status, UDPVPN_OK);
+        CHECK(recv[k].has_inner);
+        CHECK(recv[k].session == w.server_session);
+        CHECK(recv[k].protocol == UDPVPN_PROTO_IPV4);
+        CHECK(recv[k].inner == buf[i] + UDPVPN_DATA_INNER_OFFSET);
+        CHECK(recv[k].inner_len == 100 + 50 * i);
+        CHECK(recv[k].inner_len > 0 && recv[k].inner[0] == (uint8_t)i && recv[k].inner[recv[k].inner_len - 1] == (uint8_t)i);
+    }
+
+    /* Argument rules: nothing is processed when any item is wrong. */
+    udpvpn_session_info info;
+    info.size = sizeof info;
+    CHECK_RC(udpvpn_endpoint_session_info(w.client.ep, w.client_session, &info), UDPVPN_OK);
+    const uint64_t tx = info.tx_packets;
+    for (size_t i = 0; i < 2; ++i) {
+        seal[i].session = w.client_session;
+        seal[i].inner = buf[i] + UDPVPN_DATA_INNER_OFFSET;
+        seal[i].inner_len = 100;
+        seal[i].out_cap = sizeof buf[i];
+        seal[i].status = 1; /* untouched on INVALID_ARGUMENT */
+    }
+    CHECK_RC(udpvpn_endpoint_seal_batch(NULL, w.now, seal, 2), UDPVPN_ERR_INVALID_ARGUMENT);
+    CHECK_RC(udpvpn_endpoint_seal_batch(w.client.ep, w.now, NULL, 2), UDPVPN_ERR_INVALID_ARGUMENT);
+    CHECK_RC(udpvpn_endpoint_seal_batch(w.client.ep, w.now, NULL, 0), 0);
+    seal[1].size = sizeof seal[1] - 8; /* sizes differ */
+    CHECK_RC(udpvpn_endpoint_seal_batch(w.client.ep, w.now, seal, 2), UDPVPN_ERR_INVALID_ARGUMENT);
+    seal[0].size = seal[1].size; /* below the first layout */
+    CHECK_RC(udpvpn_endpoint_seal_batch(w.client.ep, w.now, seal, 2), UDPVPN_ERR_INVALID_ARGUMENT);
+    seal[0].size = seal[1].size = sizeof seal[0];
+    seal[1].protocol = 9;
+    CHECK_RC(udpvpn_endpoint_seal_batch(w.client.ep, w.now, seal, 2), UDPVPN_ERR_INVALID_ARGUMENT);
+    seal[1].protocol = UDPVPN_PROTO_IPV6;
+    seal[1].inner = buf[1] + 5; /* overlaps out, but not in place */
+    CHECK_RC(udpvpn_endpoint_seal_batch(w.client.ep, w.now, seal, 2), UDPVPN_ERR_INVALID_ARGUMENT);
+    seal[1].inner = NULL;
+    CHECK_RC(udpvpn_endpoint_seal_batch(w.client.ep, w.now, seal, 2), UDPVPN_ERR_INVALID_ARGUMENT);
+    seal[1].inner = buf[1] + UDPVPN_DATA_INNER_OFFSET;
+    seal[1].inner_len = UDPVPN_MAX_INNER + 1;
+    CHECK_RC(udpvpn_endpoint_seal_batch(w.client.ep, w.now, seal, 2), UDPVPN_ERR_INVALID_ARGUMENT);
+    seal[1].inner_len = 100;
+    CHECK(seal[0].status == 1 && seal[1].status == 1);
+    CHECK_RC(udpvpn_endpoint_session_info(w.client.ep, w.client_session, &info), UDPVPN_OK);
+    CHECK(info.tx_packets == tx);
+
+    /* A program built against a newer header: larger items (the stride), unknown tail zero. */
+    struct newer_item { udpvpn_seal_item base; uint64_t future; } newer[2];
+    memset(newer, 0, sizeof newer);
+    for (size_t i = 0; i < 2; ++i) {
+        newer[i].base = seal[i];
+        newer[i].base.size = sizeof newer[i];
+    }
+    CHECK_RC(udpvpn_endpoint_seal_batch(w.client.ep, w.now, &newer[0].base, 2), 2);
+    CHECK_RC(newer[1].base.status, UDPVPN_OK);
+    CHECK(newer[1].base.out_len == 100 + UDPVPN_DATA_OVERHEAD);
+    seal[0].status = 1;
+    CHECK_RC(udpvpn_endpoint_seal_batch(w.client.ep, w.now, seal, 2), 2); /* the same, our layout */
+    CHECK_RC(seal[0].status, UDPVPN_OK);
+    newer[1].future = 1;
+    CHECK_RC(udpvpn_endpoint_seal_batch(w.client.ep, w.now, &newer[0].base, 2), UDPVPN_ERR_INVALID_ARGUMENT);
+
+    recv[0].from_len = UDPVPN_ADDR_MAX + 1;
+    CHECK_RC(udpvpn_endpoint_receive_batch(w.server.ep, w.now, recv, 2), UDPVPN_ERR_INVALID_ARGUMENT);
+    recv[0].from_len = w.client.addr.len;
+    recv[1].datagram_len = 0;
+    CHECK_RC(udpvpn_endpoint_receive_batch(w.server.ep, w.now, recv, 2), UDPVPN_ERR_INVALID_ARGUMENT);
+    recv[1].datagram_len = UDPVPN_MAX_DATAGRAM + 1;
+    CHECK_RC(udpvpn_endpoint_receive_batch(w.server.ep, w.now, recv, 2), UDPVPN_ERR_INVALID_ARGUMENT);
+    recv[1].datagram_len = 40;
+    recv[1].size = 4;
+    CHECK_RC(udpvpn_endpoint_receive_batch(w.server.ep, w.now, recv, 2), UDPVPN_ERR_INVALID_ARGUMENT);
+    CHECK_RC(udpvpn_endpoint_receive_batch(w.server.ep, w.now, NULL, 1), UDPVPN_ERR_INVALID_ARGUMENT);
+    CHECK_RC(udpvpn_endpoint_receive_batch(w.server.ep, w.now, NULL, 0), 0);
+    world_free(&w);
+}
+
 int main(void) {
     test_versions_and_errors();
     test_handshake_and_data_both_ways();
@@ -1117,6 +1248,7 @@ int main(void) {
     test_credential_errors();
     test_misuse();
     test_stateless_reset();
+    test_batches();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
