@@ -22,8 +22,13 @@ struct Timers {
     TimeNs control_rto = 300 * kMillisecond;
 };
 
+// The default suite preference (docs/rfc-draft.txt 9.2, [HS-21]): AES-256-GCM first where this
+// CPU runs it with AES and carry-less multiply instructions (libsodium's
+// crypto_aead_aes256gcm_is_available()), ChaCha20-Poly1305 first where it does not.
+std::vector<Suite> default_suites();
+
 struct CommonConfig {
-    std::vector<Suite> suites{Suite::chacha20_poly1305, Suite::aes256_gcm};   // preference order
+    std::vector<Suite> suites = default_suites();   // preference order; a named list is used as named
     std::optional<std::array<std::uint8_t, 32>> admission_key;   // pre-shared, optional
     Timers timers{};
     std::uint64_t rekey_after_packets = 0;   // 0 = suite default (AES-GCM 2^22, ChaCha20 2^40)

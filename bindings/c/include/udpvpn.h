@@ -217,7 +217,8 @@ typedef struct udpvpn_config {
     size_t size;                          /* sizeof(udpvpn_config), set by udpvpn_config_init */
 
     /* both roles */
-    uint16_t suites[4];                   /* UDPVPN_SUITE_*, preference order; default chacha, aes */
+    uint16_t suites[4];                   /* UDPVPN_SUITE_*, preference order; default aes, chacha
+                                             where the CPU has AES instructions, else chacha, aes */
     uint32_t n_suites;                    /* 1..4; default 2 */
     int has_admission_key;                /* nonzero: admission_key is a pre-shared admission key */
     uint8_t admission_key[32];

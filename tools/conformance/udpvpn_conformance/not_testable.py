@@ -8,6 +8,8 @@ not_testable("SID-3", "routing between workers is internal; one address shows on
 not_testable("CRY-2", "depends on the host's CPU; the wire shows only the choice")
 not_testable("INNER-1", "advisory; what a peer may send depends on its tunnel's traffic")
 not_testable("INNER-2", "the check happens before the server's own network stack")
+not_testable("HS-21", "a default of the implementation: the wire shows the choice, which "
+             "depends on the server's CPU and configuration")
 not_testable("HS-19", "the order of events inside the implementation's API")
 not_testable("HS-20", "inner delivery happens inside the server's tunnel "
              "(tests/e2e/first_packets.py checks the reference's)")
