@@ -143,7 +143,8 @@ void batch_items(std::uint8_t which, std::size_t declared, const std::uint8_t* d
     b.storage.assign(declared * count, 0);
     std::memcpy(b.storage.data(), d, std::min(b.storage.size(), n));
     static std::uint8_t bufs[4][4200];   // out (or datagram) at 0, a separate inner at 2100
-    static const std::uint8_t from[6] = {192, 0, 2, 1, 0x13, 0x37};
+    // from_len goes up to 39 (past UDPVPN_ADDR_MAX, to be refused): the buffer holds that many bytes.
+    static const std::uint8_t from[40] = {192, 0, 2, 1, 0x13, 0x37};
     bool layout_ok = declared >= sizeof(Item) && declared % alignof(Item) == 0 && !mixed;
     for (std::size_t i = 0; i < count; ++i) {
         std::uint8_t* item = b.storage.data() + i * declared;
