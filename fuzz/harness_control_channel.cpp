@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // libFuzzer target for the control channel: arbitrary CONTROL plaintexts fed to on_payload() must
 // never crash, never break the memory bounds, and whatever is delivered must respect the limits.
-// Delivered CONFIG / DISCONNECT / REKEY bodies also go through their decoders; a decoded CONFIG
-// must re-encode to something that decodes to the same bytes.
+// Delivered CONFIG / DISCONNECT / REKEY bodies also go through their decoders (the ones Session
+// uses); a decoded CONFIG must re-encode to something that decodes to the same bytes, a decoded
+// REKEY to the same bytes.
 //
 // Input: a sequence of chunks, each len (2, big-endian) | bytes. Each chunk is one payload; between
 // payloads the virtual clock advances 100 ms and both poll loops run.
@@ -55,7 +56,10 @@ int run_control_channel(const std::uint8_t* data, std::size_t size) {
                 if (d.ok() && (d.value.text.size() > kMaxDisconnectText || !is_valid_utf8(d.value.text)))
                     std::abort();
             } else if (m->type == ctrl_msg::rekey_init || m->type == ctrl_msg::rekey_resp) {
-                (void)decode_rekey(m->body);
+                // The codec Session reads REKEY with: what it accepts it writes back unchanged.
+                const auto r = decode_rekey(m->body);
+                if (r.ok() != (m->body.size() == kRekeyBodySize)) std::abort();
+                if (r.ok() && encode_rekey(r.value) != m->body) std::abort();
             }
         }
         while (ch.poll_probe_ack()) {}

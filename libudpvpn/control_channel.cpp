@@ -55,7 +55,7 @@ Error walk(ByteView frames, F&& on) noexcept {
             if (!r.ok() || std::any_of(pad.begin(), pad.end(), [](std::uint8_t c) { return c != 0; }))
                 return Error::malformed;
             f.b = static_cast<std::uint32_t>(
-                std::min<std::size_t>(frames.size() + ControlChannel::kDataOverhead, 0xFFFF));
+                std::min<std::size_t>(frames.size() + kDataOverhead, 0xFFFF));
             break;
         }
         case ctrl_frame::probe_ack:

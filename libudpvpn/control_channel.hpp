@@ -57,8 +57,6 @@ public:
     static constexpr std::size_t kAckFrameSize = 9;
     static constexpr std::size_t kProbeAckFrameSize = 7;
     static constexpr std::size_t kProbeFrameMinSize = 5;
-    // DATA header (13) + AEAD tag (16): a probe's datagram size is its plaintext size plus this.
-    static constexpr std::size_t kDataOverhead = 29;
     // An out buffer of this size always fits an ACK and the largest MSG frame: pass at least this
     // much to poll_payload() or a large message may wait until a bigger buffer comes.
     static constexpr std::size_t kMinPayloadBuffer = kAckFrameSize + kMsgFrameOverhead + kMaxBody;
@@ -157,7 +155,7 @@ private:
 std::size_t write_path_challenge(const ControlChannel::PathToken& token, MutableByteView out) noexcept;
 
 // Builds a CONTROL payload of one PROBE frame padded with zeros to exactly `payload_size` bytes
-// (the DATA datagram is then payload_size + ControlChannel::kDataOverhead bytes). Returns
+// (the DATA datagram is then payload_size + kDataOverhead bytes). Returns
 // payload_size, or 0 if payload_size < 5 or out is smaller than payload_size.
 std::size_t write_probe_payload(std::uint32_t probe_id, std::size_t payload_size, MutableByteView out) noexcept;
 

@@ -37,7 +37,7 @@ public:
     void start(TimeNs now, std::uint16_t lo, std::uint16_t hi) noexcept;
 
     // The datagram size to probe now, if any; the caller sends one PROBE of exactly that size
-    // (write_probe_payload with size - ControlChannel::kDataOverhead) and remembers its probe_id.
+    // (write_probe_payload with size - kDataOverhead) and remembers its probe_id.
     std::optional<std::uint16_t> probe_due(TimeNs now) noexcept;
 
     // The peer acknowledged a probe of `size` bytes (the caller matched the probe_id).

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session.hpp"
 
-#include "bytes_io.hpp"
 #include "control_messages.hpp"
 #include "timer_rules.hpp"
 #include "wire_format.hpp"
@@ -40,13 +39,11 @@ std::string loggable(std::string text) {
     return text;
 }
 
-constexpr std::size_t kSealOverhead = kDataHeaderSize + kAeadTagSize;
-
 // Path validation: an unvalidated address is sent at most this many times what it sent us, and is
 // challenged at most kPathTries times (control_rto, doubling) before the check is given up.
 constexpr std::uint64_t kPathAmplification = 3;
 constexpr std::uint8_t kPathTries = 5;
-constexpr std::size_t kPathChallengeDatagram = ControlChannel::kPathFrameSize + kSealOverhead;
+constexpr std::size_t kPathChallengeDatagram = ControlChannel::kPathFrameSize + kDataOverhead;
 
 TimeNs min_time(TimeNs a, TimeNs b) { return a < b ? a : b; }
 
@@ -82,7 +79,7 @@ Session::Session(const CommonConfig& config, Rng& rng, SessionParams params, con
     created_ = last_sent_ = last_received_ = last_handshake_ = now;
     next_reverify_ = next_reverify_time(config_.timers, now);
     const std::size_t max_dg = config_.max_datagram;
-    inner_mtu_ = static_cast<std::uint16_t>(max_dg > kSealOverhead ? max_dg - kDataHeaderSize - kAeadTagSize : 0);
+    inner_mtu_ = static_cast<std::uint16_t>(max_dg > kDataOverhead ? max_dg - kDataOverhead : 0);
     control_ = std::make_unique<ControlChannel>(config_.timers);
     path_ = std::make_unique<PathCheck>();
     if (role_ == Role::client && config_.max_probe_datagram > config_.max_datagram) {
@@ -98,7 +95,7 @@ void Session::on_probe_acks() {
         const std::uint16_t before = pmtu_->result();
         pmtu_->on_ack(static_cast<std::uint16_t>(ack->first));
         if (pmtu_->result() > before) {
-            inner_mtu_ = static_cast<std::uint16_t>(pmtu_->result() - kSealOverhead);
+            inner_mtu_ = static_cast<std::uint16_t>(pmtu_->result() - kDataOverhead);
             Event e;
             e.type = EventType::mtu_changed;
             e.mtu = inner_mtu_;
@@ -140,7 +137,7 @@ bool Session::path_challenge_allowed() const noexcept {
 
 Result<std::size_t> Session::poll_path_challenge(TimeNs now, MutableByteView out, PeerAddress& to) {
     if (!path_challenge_allowed() || now < path_->next_send) return {0, Error::ok};
-    MutableByteView body = out.subspan(kDataHeaderSize, out.size() - kSealOverhead);
+    MutableByteView body = out.subspan(kDataHeaderSize, out.size() - kDataOverhead);
     const std::size_t n = write_path_challenge(path_->token, body);
     if (n == 0) return {0, Error::ok};
     Result<std::size_t> sealed = seal(now, PayloadType::control, body.first(n), out);
@@ -263,20 +260,16 @@ Error Session::start_rekey(TimeNs now) {
     pending_.epoch = send_.epoch + 1;
     pending_.secrets = std::make_unique<PendingSecrets>();
     rng_.fill(pending_.secrets->eph_private.expose_mut());
-    std::array<std::uint8_t, 32> pub{};
-    x25519_public(pending_.secrets->eph_private, pub);
-    std::uint8_t body[36];
-    Writer w({body, sizeof body});
-    w.u32(pending_.epoch);
-    w.bytes(pub);
-    return control_->send(now, kMsgRekeyInit, w.written());
+    RekeyMessage init;
+    init.epoch = pending_.epoch;
+    x25519_public(pending_.secrets->eph_private, init.eph_pub);
+    return control_->send(now, kMsgRekeyInit, encode_rekey(init));
 }
 
 void Session::on_rekey_init(TimeNs now, ByteView body) {
-    Reader r(body);
-    const std::uint32_t epoch = r.u32();
-    ByteView peer_pub = r.bytes(32);
-    if (!r.at_end() || epoch != send_.epoch + 1) return fail_protocol(now, "bad REKEY_INIT");
+    const Result<RekeyMessage> init = decode_rekey(body);
+    if (!init || init.value.epoch != send_.epoch + 1) return fail_protocol(now, "bad REKEY_INIT");
+    const std::uint32_t epoch = init.value.epoch;
     if (pending_.active && pending_.we_initiated) {
         // Both sides started a rekey: the client's wins (docs/rfc-draft.txt, "Rekey").
         if (role_ == Role::client) return;
@@ -284,10 +277,11 @@ void Session::on_rekey_init(TimeNs now, ByteView body) {
     }
     Secret32 eph;
     rng_.fill(eph.expose_mut());
-    std::array<std::uint8_t, 32> pub{};
-    x25519_public(eph, pub);
+    RekeyMessage resp;
+    resp.epoch = epoch;
+    x25519_public(eph, resp.eph_pub);
     Secret32 shared;
-    if (!x25519(eph, peer_pub, shared)) return fail_protocol(now, "bad rekey key");
+    if (!x25519(eph, init.value.eph_pub, shared)) return fail_protocol(now, "bad rekey key");
     DataSecrets next = derive_rekey_secrets(rekey_secret_, shared, epoch);
     const bool client = role_ == Role::client;
     // Receive under the next epoch from now on; keep sending under the current one until the peer
@@ -299,21 +293,16 @@ void Session::on_rekey_init(TimeNs now, ByteView body) {
     pending_.secrets = std::make_unique<PendingSecrets>();
     pending_.secrets->next_send_traffic = client ? next.client_data : next.server_data;
     pending_.secrets->next_rekey_secret = next.rekey;
-    std::uint8_t out[36];
-    Writer w({out, sizeof out});
-    w.u32(epoch);
-    w.bytes(pub);
-    control_->send(now, kMsgRekeyResp, w.written());
+    control_->send(now, kMsgRekeyResp, encode_rekey(resp));
 }
 
 void Session::on_rekey_resp(TimeNs now, ByteView body) {
-    Reader r(body);
-    const std::uint32_t epoch = r.u32();
-    ByteView peer_pub = r.bytes(32);
-    if (!r.at_end()) return fail_protocol(now, "bad REKEY_RESP");
+    const Result<RekeyMessage> resp = decode_rekey(body);
+    if (!resp) return fail_protocol(now, "bad REKEY_RESP");
+    const std::uint32_t epoch = resp.value.epoch;
     if (!pending_.active || !pending_.we_initiated || epoch != pending_.epoch) return;  // stale: ignore
     Secret32 shared;
-    if (!x25519(pending_.secrets->eph_private, peer_pub, shared)) return fail_protocol(now, "bad rekey key");
+    if (!x25519(pending_.secrets->eph_private, resp.value.eph_pub, shared)) return fail_protocol(now, "bad rekey key");
     DataSecrets next = derive_rekey_secrets(rekey_secret_, shared, epoch);
     const bool client = role_ == Role::client;
     // The old receive key stays for the grace period: packets already in flight still open.
@@ -476,15 +465,15 @@ void Session::reverify(TimeNs now, const CertificateVerifier& verifier) {
 Result<std::size_t> Session::poll_datagram(TimeNs now, MutableByteView out, PeerAddress& to) {
     to = address_;
     if (closed_) return {0, Error::ok};
-    if (out.size() < kSealOverhead + 64) return {kSealOverhead + 64, Error::buffer_too_small};
+    if (out.size() < kDataOverhead + 64) return {kDataOverhead + 64, Error::buffer_too_small};
     if (!closing_) {
         Result<std::size_t> challenge = poll_path_challenge(now, out, to);
         if (!challenge.ok() || challenge.value > 0) return challenge;
     }
     if (want_rekey(now)) start_rekey(now);
     // Control frames are written straight behind the DATA header, then sealed in place.
-    MutableByteView body = out.subspan(kDataHeaderSize, out.size() - kSealOverhead);
-    const std::size_t max_payload = std::min<std::size_t>(body.size(), config_.max_datagram - kSealOverhead);
+    MutableByteView body = out.subspan(kDataHeaderSize, out.size() - kDataOverhead);
+    const std::size_t max_payload = std::min<std::size_t>(body.size(), config_.max_datagram - kDataOverhead);
     std::size_t n = control_->poll_payload(now, body.first(max_payload));
     if (final_ack_) {
         // The peer closed: this payload acknowledges its DISCONNECT and is the last one we send.
@@ -496,7 +485,7 @@ Result<std::size_t> Session::poll_datagram(TimeNs now, MutableByteView out, Peer
     if (n > 0) return seal(now, PayloadType::control, body.first(n), out);
     if (pmtu_ && !closing_) {
         if (auto size = pmtu_->probe_due(now); size && *size <= out.size()) {
-            const std::size_t pn = write_probe_payload(*size, *size - kSealOverhead, body);
+            const std::size_t pn = write_probe_payload(*size, *size - kDataOverhead, body);
             if (pn > 0) return seal(now, PayloadType::control, body.first(pn), out);
         }
     }

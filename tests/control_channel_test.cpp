@@ -359,7 +359,7 @@ TEST_CASE("a PROBE is answered with a PROBE_ACK carrying its id and datagram siz
     Timers t;
     ControlChannel a(t), b(t);
     Bytes buf(1500);
-    const std::size_t payload = 1400 - ControlChannel::kDataOverhead;
+    const std::size_t payload = 1400 - kDataOverhead;
     REQUIRE(write_probe_payload(0xDEADBEEF, payload, buf) == payload);
     CHECK(buf[0] == ctrl_frame::probe);
     CHECK(std::all_of(buf.begin() + 5, buf.begin() + static_cast<std::ptrdiff_t>(payload), [](auto c) { return c == 0; }));

@@ -158,7 +158,7 @@ TEST_CASE("probes travel through two control channels and their acknowledgements
     Bytes buf(2000);
     for (int i = 0; i < 1000 && p.searching(); ++i) {
         while (auto size = p.probe_due(now)) {
-            const std::size_t payload = *size - ControlChannel::kDataOverhead;
+            const std::size_t payload = *size - kDataOverhead;
             REQUIRE(write_probe_payload(next_id, payload, buf) == payload);
             probe_sizes[next_id++] = *size;
             if (*size <= path_limit) REQUIRE(server.on_payload(now, ByteView(buf).first(payload)) == Error::ok);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "session.hpp"
 
+#include "control_channel.hpp"
 #include "control_messages.hpp"
 #include "data_packet.hpp"
+#include "key_schedule.hpp"
 #include "replay_window.hpp"
 
 #include <udpvpn/config_push.hpp>
@@ -15,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -542,4 +545,109 @@ TEST_CASE("the client probes the path MTU up to max_probe_datagram; the server o
         if (e.type == EventType::mtu_changed) last = e.mtu;
     CHECK(last == std::optional<std::uint16_t>(1452 - kOverhead));
     CHECK(p.server->inner_mtu() == 1232 - kOverhead);
+}
+
+namespace {
+
+// A third party holding one direction's epoch-0 key: reads the control messages a session sends,
+// as the peer's control channel delivers them.
+struct ControlSpy {
+    AeadKey key;
+    ControlChannel channel{Timers{}};
+
+    ControlSpy(Suite suite, const Secret32& traffic) : key(suite, TrafficKeys::derive(traffic)) {}
+
+    // Opens `datagram` (a copy) and returns the messages of the given type it completes.
+    std::vector<Bytes> read(TimeNs now, ByteView datagram, std::uint8_t type) {
+        Bytes copy(datagram.begin(), datagram.end());
+        std::vector<Bytes> bodies;
+        Result<DataHeader> h = parse_data_header(copy);
+        if (!h || h.value.payload != PayloadType::control) return bodies;
+        Result<ByteView> pt = open_data(key, h.value, copy);
+        if (!pt) return bodies;
+        (void)channel.on_payload(now, pt.value);
+        while (auto m = channel.poll_message())
+            if (m->type == type) bodies.push_back(m->body);
+        return bodies;
+    }
+};
+
+// Moves one datagram from `from` to `to`, letting `spy` read it on the way.
+bool relay(SessionPair& p, Session& from, Session& to, ControlSpy& spy, std::uint8_t type, std::vector<Bytes>& seen) {
+    std::array<std::uint8_t, 1500> buf{};
+    PeerAddress dest;
+    Result<std::size_t> n = from.poll_datagram(p.now, buf, dest);
+    if (!n || n.value == 0) return false;
+    for (Bytes& b : spy.read(p.now, {buf.data(), n.value}, type)) seen.push_back(std::move(b));
+    Result<DataHeader> h = parse_data_header({buf.data(), n.value});
+    REQUIRE(h);
+    to.open(p.now, to.address(), h.value, {buf.data(), n.value});
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("the REKEY messages a session sends are the ones decode_rekey reads") {
+    // The codec the fuzz targets exercise (fuzz/harness_control_channel.cpp decodes every REKEY
+    // body it delivers, and the endpoint harnesses send arbitrary control messages into a session)
+    // is the one the session writes and reads with: what it sends decodes, field for field.
+    SessionPair p;
+    ControlSpy to_server(Suite::chacha20_poly1305, p.secrets.client_data);
+    ControlSpy to_client(Suite::chacha20_poly1305, p.secrets.server_data);
+    // In the client's place, with one message in flight as the client has its REKEY_INIT: the
+    // server's ACK of it, in the same payload as REKEY_RESP, then reads as valid.
+    REQUIRE(to_client.channel.send(p.now, ctrl_msg::ping, encode_ping_token(0)) == Error::ok);
+    std::array<std::uint8_t, ControlChannel::kMinPayloadBuffer> scratch{};
+    REQUIRE(to_client.channel.poll_payload(p.now, scratch) > 0);
+    REQUIRE(p.client->start_rekey(p.now) == Error::ok);
+    std::vector<Bytes> inits, resps;
+    for (int i = 0; i < 8 && relay(p, *p.client, *p.server, to_server, ctrl_msg::rekey_init, inits); ++i) {}
+    REQUIRE(inits.size() == 1);
+    for (int i = 0; i < 8 && relay(p, *p.server, *p.client, to_client, ctrl_msg::rekey_resp, resps); ++i) {}
+    REQUIRE(resps.size() == 1);
+
+    for (const Bytes* body : {&inits[0], &resps[0]}) {
+        const Result<RekeyMessage> m = decode_rekey(*body);
+        REQUIRE(m);
+        CHECK(m.value.epoch == 1);
+        CHECK(std::any_of(m.value.eph_pub.begin(), m.value.eph_pub.end(), [](std::uint8_t b) { return b != 0; }));
+        CHECK(encode_rekey(m.value) == *body);
+    }
+    CHECK(decode_rekey(inits[0]).value.eph_pub != decode_rekey(resps[0]).value.eph_pub);
+    bool rekeyed = false;
+    while (auto e = p.client->poll_event()) rekeyed |= e->type == EventType::rekeyed;
+    CHECK(rekeyed);   // the client took the server's REKEY_RESP: epoch 1 is installed
+}
+
+TEST_CASE("a session accepts exactly the REKEY_INIT bodies decode_rekey accepts") {
+    // A session's REKEY_INIT body, then every truncation, one byte more, and other epochs: the
+    // server rekeys where decode_rekey reads epoch 1, and ends the session everywhere else.
+    Bytes good;
+    {
+        SessionPair p;
+        ControlSpy spy(Suite::chacha20_poly1305, p.secrets.client_data);
+        REQUIRE(p.client->start_rekey(p.now) == Error::ok);
+        std::vector<Bytes> inits;
+        for (int i = 0; i < 8 && relay(p, *p.client, *p.server, spy, ctrl_msg::rekey_init, inits); ++i) {}
+        REQUIRE(inits.size() == 1);
+        good = inits[0];
+    }
+    std::vector<Bytes> bodies;
+    for (std::size_t n = 0; n <= good.size(); ++n) bodies.emplace_back(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));
+    bodies.push_back(good);
+    bodies.back().push_back(0);
+    for (std::uint8_t epoch : {0, 2, 0xFF}) {
+        bodies.push_back(good);
+        bodies.back()[3] = epoch;
+    }
+    for (const Bytes& body : bodies) {
+        CAPTURE(body.size());
+        const Result<RekeyMessage> m = decode_rekey(body);
+        const bool codec_accepts = m && m.value.epoch == 1;
+        SessionPair p;
+        REQUIRE(p.client->send_control(p.now, ctrl_msg::rekey_init, body) == Error::ok);
+        p.exchange();
+        const bool closed = SessionPair::closed(*p.server).has_value();
+        CHECK(closed == !codec_accepts);
+    }
 }

@@ -21,8 +21,6 @@
 
 namespace udpvpn {
 
-// Per-datagram overhead of a DATA packet (header 13 + tag 16), docs/rfc-draft.txt.
-inline constexpr std::size_t kDataOverhead = 29;
 // Where the inner packet sits in a sealed DATA datagram: an inner packet the caller places at
 // out.data() + kDataInnerOffset is sealed in place, without a copy.
 inline constexpr std::size_t kDataInnerOffset = 13;

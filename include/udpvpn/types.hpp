@@ -18,6 +18,10 @@ inline constexpr TimeNs kNever = ~TimeNs{0};
 inline constexpr TimeNs kMillisecond = 1'000'000;
 inline constexpr TimeNs kSecond = 1'000'000'000;
 
+// Bytes a DATA packet adds to what it carries: header (13) + AEAD tag (16), docs/rfc-draft.txt
+// "DATA". The one definition: a datagram of N bytes carries N - kDataOverhead bytes inside.
+inline constexpr std::size_t kDataOverhead = 29;
+
 using Bytes = std::vector<std::uint8_t>;
 using ByteView = std::span<const std::uint8_t>;
 using MutableByteView = std::span<std::uint8_t>;
