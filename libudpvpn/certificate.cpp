@@ -32,8 +32,8 @@ namespace {
 // docs/rfc-draft.txt, Section 8.3 CERTIFICATE: 1..4 certificates, at most 32768 bytes of stream.
 constexpr std::size_t kMaxChainCerts = 4;
 constexpr std::size_t kMaxCertDer = 32768;
-// Trust anchors and CRL files are configuration, but still bounded.
-constexpr std::size_t kMaxPemInput = 16u << 20;
+// Trust anchors and CRL files are configuration, but still bounded (PEM or DER).
+constexpr std::size_t kMaxCredentialInput = 16u << 20;
 
 Result<PeerIdentity> fail(Error e) { return {{}, e}; }
 
@@ -46,21 +46,41 @@ bool pem_ended_cleanly() noexcept {
 }
 
 ossl::Ptr<BIO> pem_bio(std::string_view pem) noexcept {
-    if (pem.size() > kMaxPemInput) return nullptr;
+    if (pem.size() > kMaxCredentialInput) return nullptr;
     return ossl::Ptr<BIO>(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
 }
 
-bool read_certs(std::string_view pem, std::vector<ossl::Ptr<X509>>& out) {
-    if (pem.empty()) return true;
-    auto bio = pem_bio(pem);
+// Credentials come as PEM (text with BEGIN lines) or as DER (binary, objects back to back).
+bool is_pem(std::string_view in) noexcept { return in.find("-----BEGIN ") != std::string_view::npos; }
+
+// DER objects back to back, each read by `d2i` (d2i_X509, d2i_X509_CRL): false unless every byte
+// belongs to one of them.
+template <typename T, typename D2i>
+bool read_der_list(std::string_view der, D2i d2i, std::vector<ossl::Ptr<T>>& out) {
+    if (der.size() > kMaxCredentialInput) return false;
+    auto p = reinterpret_cast<const unsigned char*>(der.data());
+    const auto* end = p + der.size();
+    while (p < end) {
+        T* x = d2i(nullptr, &p, static_cast<long>(end - p));
+        if (!x) return false;
+        out.emplace_back(x);
+    }
+    return true;
+}
+
+bool read_certs(std::string_view in, std::vector<ossl::Ptr<X509>>& out) {
+    if (in.empty()) return true;
+    if (!is_pem(in)) return read_der_list<X509>(in, d2i_X509, out);
+    auto bio = pem_bio(in);
     if (!bio) return false;
     while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(x);
     return pem_ended_cleanly();
 }
 
-bool read_crls(std::string_view pem, std::vector<ossl::Ptr<X509_CRL>>& out) {
-    if (pem.empty()) return true;
-    auto bio = pem_bio(pem);
+bool read_crls(std::string_view in, std::vector<ossl::Ptr<X509_CRL>>& out) {
+    if (in.empty()) return true;
+    if (!is_pem(in)) return read_der_list<X509_CRL>(in, d2i_X509_CRL, out);
+    auto bio = pem_bio(in);
     if (!bio) return false;
     while (X509_CRL* c = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(c);
     return pem_ended_cleanly();
@@ -68,6 +88,21 @@ bool read_crls(std::string_view pem, std::vector<ossl::Ptr<X509_CRL>>& out) {
 
 // Never prompt on a terminal for a passphrase: encrypted keys are refused.
 int no_passphrase(char*, int, int, void*) { return -1; }
+
+// An unencrypted private key, PEM or DER (PKCS#8, SEC1 EC or PKCS#1 RSA: OpenSSL tells which).
+ossl::Ptr<EVP_PKEY> read_private_key(std::string_view in) noexcept {
+    if (in.empty() || in.size() > kMaxCredentialInput) return nullptr;
+    if (is_pem(in)) {
+        auto bio = pem_bio(in);
+        if (!bio) return nullptr;
+        return ossl::Ptr<EVP_PKEY>(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
+    }
+    auto p = reinterpret_cast<const unsigned char*>(in.data());
+    const auto* end = p + in.size();
+    ossl::Ptr<EVP_PKEY> key(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(in.size())));
+    if (key && p != end) return nullptr;   // trailing bytes
+    return key;
+}
 
 ossl::Ptr<X509> parse_der(const Bytes& der) noexcept {
     if (der.empty() || der.size() > kMaxCertDer) return nullptr;
@@ -406,7 +441,8 @@ Result<Identity> load_identity_pem(std::string_view chain_pem, std::string_view 
             return {{}, e};
         };
         std::vector<ossl::Ptr<X509>> certs;
-        if (!read_certs(chain_pem, certs)) return refuse(Error::invalid_argument, "the certificate chain is not valid PEM");
+        if (!read_certs(chain_pem, certs))
+            return refuse(Error::invalid_argument, "the certificate chain is not valid PEM or DER");
         if (certs.empty()) return refuse(Error::invalid_argument, "no certificate found");
         if (certs.size() > kMaxChainCerts)
             return refuse(Error::invalid_argument, "more than 4 certificates in the chain");
@@ -422,10 +458,10 @@ Result<Identity> load_identity_pem(std::string_view chain_pem, std::string_view 
         // The peer must be able to verify what we sign: same key types on both sides.
         if (!make_peer_key(leaf_pub)) return refuse(Error::cert_unsupported_key, unsupported_key_text(leaf_pub));
 
-        auto bio = pem_bio(key_pem);
-        if (!bio) return refuse(Error::invalid_argument, "the private key is empty or too large");
-        ossl::Ptr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
-        if (!key) return refuse(Error::invalid_argument, "the private key is not an unencrypted PEM key");
+        if (key_pem.empty() || key_pem.size() > kMaxCredentialInput)
+            return refuse(Error::invalid_argument, "the private key is empty or too large");
+        ossl::Ptr<EVP_PKEY> key = read_private_key(key_pem);
+        if (!key) return refuse(Error::invalid_argument, "the private key is not an unencrypted PEM or DER key");
         if (EVP_PKEY_eq(leaf_pub, key.get()) != 1)
             return refuse(Error::invalid_argument, "the private key (" + describe_key(key.get()) +
                                                        ") does not match the leaf certificate (" +

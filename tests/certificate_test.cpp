@@ -346,6 +346,64 @@ TEST_CASE("load_identity_pem loads a chain leaf first and rejects a chain out of
     CHECK(load_identity_pem(swapped, read_pki_file("long_server.key")).error == Error::invalid_argument);
 }
 
+namespace {
+
+// Every PEM block of `pem` as DER, back to back (what a .der file of several objects holds).
+std::string pem_to_der(const std::string& pem) {
+    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    std::string der;
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* data = nullptr;
+    long len = 0;
+    while (PEM_read_bio(bio, &name, &header, &data, &len) == 1) {
+        der.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len));
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_clear_free(data, static_cast<std::size_t>(len));
+    }
+    ERR_clear_error();   // the end of input is reported as an error
+    BIO_free(bio);
+    return der;
+}
+
+}  // namespace
+
+TEST_CASE("identities, trust anchors and CRLs load from DER as from PEM") {
+    // The C ABI hands DER to these loaders as it is: OpenSSL reads it, no hand-written ASN.1.
+    for (const char* name : {"client", "client_ecdsa", "client_rsa", "long_server"}) {
+        CAPTURE(name);
+        const std::string crt = read_pki_file(std::string(name) + ".crt");
+        const std::string key = read_pki_file(std::string(name) + ".key");
+        const auto from_pem = load_identity_pem(crt, key);
+        const auto from_der = load_identity_pem(pem_to_der(crt), pem_to_der(key));
+        REQUIRE(from_pem);
+        REQUIRE(from_der);
+        CHECK(from_der.value.chain == from_pem.value.chain);
+        CHECK(from_der.value.signer->scheme() == from_pem.value.signer->scheme());
+    }
+    const std::string rsa_pkcs1 = read_pki_file("client_rsa_pkcs1.der");   // traditional RSA key, DER
+    CHECK(load_identity_pem(pem_to_der(read_pki_file("client_rsa.crt")), rsa_pkcs1));
+
+    const std::string crt_der = pem_to_der(read_pki_file("client.crt"));
+    const std::string key_der = pem_to_der(read_pki_file("client.key"));
+    // Truncated or trailing bytes, and a key where the chain goes: refused.
+    CHECK(load_identity_pem(crt_der.substr(0, crt_der.size() - 1), key_der).error == Error::invalid_argument);
+    CHECK(load_identity_pem(crt_der, key_der.substr(0, key_der.size() - 1)).error == Error::invalid_argument);
+    CHECK(load_identity_pem(crt_der, key_der + '\0').error == Error::invalid_argument);
+    CHECK(load_identity_pem(key_der, key_der).error == Error::invalid_argument);
+
+    auto v = X509Verifier::create(pem_to_der(read_pki_file("ca.crt")), pem_to_der(read_pki_file("crl.pem")), {},
+                                  [] { return kTestTime; });
+    REQUIRE(v);
+    CHECK(v.value->verify(pki_chain("client"), Role::client, "").error == Error::ok);
+    CHECK(v.value->verify(pki_chain("client_revoked"), Role::client, "").error == Error::cert_revoked);
+    // A certificate in DER where the CRLs go does not turn revocation off: refused.
+    CHECK(X509Verifier::create(pem_to_der(read_pki_file("ca.crt")), crt_der, {}, [] { return kTestTime; }).error ==
+          Error::invalid_argument);
+    CHECK(ERR_peek_error() == 0);
+}
+
 TEST_CASE("load_identity_pem rejects garbage and empty input") {
     CHECK(load_identity_pem("", read_pki_file("client.key")).error == Error::invalid_argument);
     CHECK(load_identity_pem(read_pki_file("client.crt"), "").error == Error::invalid_argument);

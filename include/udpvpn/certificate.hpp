@@ -98,9 +98,10 @@ struct VerifierPolicy {
 // read-only; wall_clock must be thread-safe too). No OpenSSL error is left queued.
 class X509Verifier final : public CertificateVerifier {
 public:
-    // ca_pem: one or more PEM CA certificates (trust anchors). crl_pem: zero or more PEM CRLs.
-    // invalid_argument if there is no CA, a PEM block does not parse, crl_pem is not empty but holds
-    // no PEM CRL (so a wrong file never turns revocation off), or wall_clock is empty.
+    // ca_pem: one or more CA certificates (trust anchors). crl_pem: zero or more CRLs. Each input is
+    // PEM (text with BEGIN lines) or DER (objects back to back). invalid_argument if there is no
+    // CA, a PEM block or DER object does not parse, crl_pem is not empty but holds no CRL (so a
+    // wrong file never turns revocation off), or wall_clock is empty.
     static Result<std::shared_ptr<X509Verifier>> create(std::string_view ca_pem, std::string_view crl_pem,
                                                         VerifierPolicy policy,
                                                         std::function<std::int64_t()> wall_clock);
@@ -133,11 +134,12 @@ struct Identity {
     std::shared_ptr<const Signer> signer;
 };
 
-// Loads a PEM chain (leaf first, each certificate issued by the next, at most 4) and a PEM private
-// key (unencrypted; PKCS#8 Ed25519, EC P-256 or RSA of 2048..4096 bits, or a traditional RSA / EC
-// key). Fails with cert_unsupported_key if the leaf's key is of another type or size, and with
-// invalid_argument if the key does not match the leaf, the chain is out of order or a PEM does not
-// parse. `why` (optional) receives one sentence naming the problem ("unsupported key RSA-1024:
+// Loads a chain (leaf first, each certificate issued by the next, at most 4) and a private key
+// (unencrypted; PKCS#8 Ed25519, EC P-256 or RSA of 2048..4096 bits, or a traditional RSA / EC
+// key), each in PEM (text with BEGIN lines) or DER (certificates back to back; one key). Fails
+// with cert_unsupported_key if the leaf's key is of another type or size, and with
+// invalid_argument if the key does not match the leaf, the chain is out of order or the input
+// does not parse. `why` (optional) receives one sentence naming the problem ("unsupported key RSA-1024:
 // leaf keys must be Ed25519, EC P-256 or RSA of 2048 to 4096 bits"). Nothing is validated against
 // a CA or a clock here: that is the peer's verifier's job.
 // The key bytes copied out of OpenSSL are wiped; key_pem itself belongs to the caller, who should

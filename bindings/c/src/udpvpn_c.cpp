@@ -3,8 +3,8 @@
 //
 // Rules this file keeps: every entry point checks its arguments before touching the core, catches
 // every exception (std::bad_alloc -> UDPVPN_ERR_NO_MEMORY, anything else -> UDPVPN_ERR_INTERNAL),
-// copies C structs through their leading `size` field only, and converts DER input to PEM for the
-// C++ loaders (which take PEM) so the core keeps one parsing path.
+// and copies C structs through their leading `size` field only. Credentials (PEM or DER) go to the
+// library's loaders as they are.
 #include "udpvpn.h"
 
 #include <udpvpn/certificate.hpp>
@@ -117,104 +117,7 @@ void copy_out(const T& value, T* p) noexcept {
 }
 
 // ------------------------------------------------------------------------------------------------
-// PEM or DER credentials. The C++ loaders take PEM; DER is wrapped into PEM here.
-
-bool looks_like_pem(std::string_view s) noexcept { return s.find("-----BEGIN ") != std::string_view::npos; }
-
-// One DER TLV at the start of `in`: its total length, or 0 if it is not a well-formed SEQUENCE.
-std::size_t der_sequence_length(const std::uint8_t* in, std::size_t n) noexcept {
-    if (n < 2 || in[0] != 0x30) return 0;
-    std::size_t header = 2, len = in[1];
-    if (len & 0x80) {
-        const std::size_t k = len & 0x7f;
-        if (k == 0 || k > 4 || n < 2 + k) return 0;   // no indefinite lengths; < 4 GiB
-        len = 0;
-        for (std::size_t i = 0; i < k; ++i) len = (len << 8) | in[2 + i];
-        header += k;
-    }
-    if (len > n - header) return 0;
-    return header + len;
-}
-
-void append_pem(std::string& out, std::string_view label, const std::uint8_t* der, std::size_t n) {
-    std::string b64(sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL), '\0');
-    sodium_bin2base64(b64.data(), b64.size(), der, n, sodium_base64_VARIANT_ORIGINAL);
-    b64.resize(std::strlen(b64.c_str()));
-    out += "-----BEGIN ";
-    out += label;
-    out += "-----\n";
-    for (std::size_t i = 0; i < b64.size(); i += 64) {
-        out.append(b64, i, 64);
-        out += '\n';
-    }
-    out += "-----END ";
-    out += label;
-    out += "-----\n";
-    sodium_memzero(b64.data(), b64.size());   // may be a private key
-}
-
-// Concatenated DER objects -> PEM blocks with `label`. False if the input is not a sequence of
-// complete DER SEQUENCEs.
-bool der_list_to_pem(const std::uint8_t* in, std::size_t n, std::string_view label, std::string& out) {
-    while (n > 0) {
-        const std::size_t len = der_sequence_length(in, n);
-        if (len == 0) return false;
-        append_pem(out, label, in, len);
-        in += len;
-        n -= len;
-    }
-    return true;
-}
-
-// A DER private key: PKCS#8 PrivateKeyInfo / OneAsymmetricKey (version, then AlgorithmIdentifier,
-// a SEQUENCE), SEC1 ECPrivateKey (version 1, then the key as an OCTET STRING) or PKCS#1
-// RSAPrivateKey (version 0, then the modulus as an INTEGER).
-std::string_view der_key_label(const std::uint8_t* in, std::size_t n) noexcept {
-    const std::size_t outer = der_sequence_length(in, n);
-    if (outer != n || n < 2) return {};
-    const std::size_t header = (in[1] & 0x80) ? 2 + (in[1] & 0x7f) : 2;
-    const std::uint8_t* body = in + header;
-    const std::size_t body_len = n - header;
-    if (body_len < 4 || body[0] != 0x02 || body[1] != 0x01) return {};
-    const std::uint8_t version = body[2], next = body[3];
-    if (next == 0x30 && (version == 0 || version == 1)) return "PRIVATE KEY";
-    if (next == 0x04 && version == 1) return "EC PRIVATE KEY";
-    if (next == 0x02 && version == 0) return "RSA PRIVATE KEY";
-    return {};
-}
-
-// A PEM copy of a private key, wiped when it goes.
-struct WipedString {
-    std::string s;
-    ~WipedString() {
-        if (!s.empty()) sodium_memzero(s.data(), s.size());
-    }
-};
-
-// Either the caller's PEM bytes as they are, or DER converted into `storage`.
-enum class Kind { certificates, crls, key };
-bool as_pem(const std::uint8_t* in, std::size_t n, Kind kind, std::string& storage, std::string_view& pem) {
-    const std::string_view text(reinterpret_cast<const char*>(in), n);
-    if (looks_like_pem(text)) {
-        pem = text;
-        return true;
-    }
-    bool ok = false;
-    switch (kind) {
-    case Kind::certificates: ok = der_list_to_pem(in, n, "CERTIFICATE", storage); break;
-    case Kind::crls: ok = der_list_to_pem(in, n, "X509 CRL", storage); break;
-    case Kind::key: {
-        const std::string_view label = der_key_label(in, n);
-        if (!label.empty()) {
-            append_pem(storage, label, in, n);
-            ok = true;
-        }
-        break;
-    }
-    }
-    pem = storage;
-    return ok;
-}
+// Credentials: PEM or DER, both read by the library (OpenSSL).
 
 bool bad_buffer(const void* p, std::size_t n) noexcept { return p == nullptr && n > 0; }
 
@@ -650,13 +553,8 @@ int udpvpn_identity_new(udpvpn_identity** out, const std::uint8_t* chain, std::s
         chain_len > kMaxCredentialInput || key_len > kMaxCredentialInput)
         return UDPVPN_ERR_INVALID_ARGUMENT;
     return guarded([&]() -> int {
-        std::string chain_storage;
-        WipedString key_storage;
-        std::string_view chain_pem, key_pem;
-        if (!as_pem(chain, chain_len, Kind::certificates, chain_storage, chain_pem) ||
-            !as_pem(key, key_len, Kind::key, key_storage.s, key_pem))
-            return UDPVPN_ERR_INVALID_ARGUMENT;
-        auto loaded = udpvpn::load_identity_pem(chain_pem, key_pem);
+        auto loaded = udpvpn::load_identity_pem({reinterpret_cast<const char*>(chain), chain_len},
+                                                {reinterpret_cast<const char*>(key), key_len});
         if (!loaded) return code(loaded.error);
         *out = new udpvpn_identity{std::move(loaded.value)};
         return UDPVPN_OK;
@@ -675,16 +573,13 @@ int udpvpn_verifier_new(udpvpn_verifier** out, const std::uint8_t* ca, std::size
         (flags & ~(UDPVPN_VERIFY_REQUIRE_CRL | UDPVPN_VERIFY_ALLOW_EXPIRED_CRL | UDPVPN_VERIFY_ALLOW_NO_EKU)) != 0)
         return UDPVPN_ERR_INVALID_ARGUMENT;
     return guarded([&]() -> int {
-        std::string ca_storage, crl_storage;
-        std::string_view ca_pem, crl_pem;
-        if (!as_pem(ca, ca_len, Kind::certificates, ca_storage, ca_pem)) return UDPVPN_ERR_INVALID_ARGUMENT;
-        if (crl_len > 0 && !as_pem(crl, crl_len, Kind::crls, crl_storage, crl_pem))
-            return UDPVPN_ERR_INVALID_ARGUMENT;
+        const std::string_view ca_in(reinterpret_cast<const char*>(ca), ca_len);
+        const std::string_view crl_in(crl_len > 0 ? reinterpret_cast<const char*>(crl) : "", crl_len);
         udpvpn::VerifierPolicy policy;
         policy.require_crl = (flags & UDPVPN_VERIFY_REQUIRE_CRL) != 0;
         policy.reject_expired_crl = (flags & UDPVPN_VERIFY_ALLOW_EXPIRED_CRL) == 0;
         policy.allow_missing_eku = (flags & UDPVPN_VERIFY_ALLOW_NO_EKU) != 0;
-        auto v = udpvpn::X509Verifier::create(ca_pem, crl_pem, policy,
+        auto v = udpvpn::X509Verifier::create(ca_in, crl_in, policy,
                                               [wall_clock, user] { return wall_clock(user); });
         if (!v) return code(v.error);
         *out = new udpvpn_verifier{std::move(v.value)};
