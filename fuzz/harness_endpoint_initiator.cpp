@@ -93,7 +93,7 @@ struct Harness {
         if (flags & 1) {
             std::array<std::uint8_t, 32> k{};
             k.fill(0xA5);
-            c.admission_key = k;
+            c.admission_key = make_shared_key(k);
         }
         if (flags & 2) c.cookie_threshold = 0;
         if (flags & 8) c.max_probe_datagram = 0;

@@ -86,8 +86,8 @@ struct Harness {
         if (flags & 1) {
             std::array<std::uint8_t, 32> k{};
             k.fill(0x5A);
-            scfg.admission_key = k;
-            ccfg.admission_key = k;
+            scfg.admission_key = make_shared_key(k);
+            ccfg.admission_key = scfg.admission_key;
         }
         if (flags & 2) scfg.cookie_threshold = 0;
         if (flags & 4) scfg.max_half_open = 2;
@@ -330,7 +330,7 @@ int run_endpoint_responder(const std::uint8_t* data, std::size_t size) {
         switch (op.kind) {
         case 0: h.server_in(a, rec); break;
         case 1: {
-            const auto key = admission_key_of(h.scfg);
+            const ByteView key = admission_key_bytes(h.scfg.admission_key);
             if (rec.size() > kAdmissionMacSize) admission_seal(key, rec);
             h.server_in(a, rec);
             break;

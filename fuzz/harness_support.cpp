@@ -52,7 +52,7 @@ Bytes& datagram_buffer() {
 }
 
 std::optional<AeadKey> handshake_key(std::uint64_t seed, bool seed_is_client, ByteView initial,
-                                     ByteView server_hello, const std::optional<std::array<std::uint8_t, 32>>& admission,
+                                     ByteView server_hello, const SharedKey& admission,
                                      bool client_to_server) {
     auto ini = parse_initial(initial);
     auto sh = parse_server_hello(server_hello);
@@ -68,7 +68,7 @@ std::optional<AeadKey> handshake_key(std::uint64_t seed, bool seed_is_client, By
     t.update(ini.value.client_hello);
     t.update(server_hello);
     std::optional<Secret32> key;
-    if (admission) key.emplace(ByteView(*admission));
+    if (admission) key.emplace(admission->expose());
     const HandshakeSecrets hs =
         derive_handshake_secrets(derive_early_secret(key ? &*key : nullptr), shared, t.snapshot());
     return AeadKey(Suite::chacha20_poly1305, TrafficKeys::derive(client_to_server ? hs.client_hs : hs.server_hs));

@@ -39,7 +39,7 @@ void check(bool ok, const char* what);
 // computed from the side whose ephemeral key came from DeterministicRng(seed) (it drew 32 random
 // bytes, then the private key), the INITIAL and the SERVER_HELLO. nullopt if they do not parse.
 std::optional<AeadKey> handshake_key(std::uint64_t seed, bool seed_is_client, ByteView initial,
-                                     ByteView server_hello, const std::optional<std::array<std::uint8_t, 32>>& admission,
+                                     ByteView server_hello, const SharedKey& admission,
                                      bool client_to_server);
 
 // A HANDSHAKE datagram carrying `frames` under `key`.

@@ -5,16 +5,9 @@
 
 namespace udpvpn {
 
-std::array<std::uint8_t, 32> admission_key_of(const CommonConfig& c) noexcept {
-    return c.admission_key ? *c.admission_key : std::array<std::uint8_t, 32>{};
-}
-
-Secret32 admission_secret_of(const CommonConfig& c) noexcept {
-    return c.admission_key ? Secret32(ByteView(*c.admission_key)) : Secret32{};
-}
-
-void wipe_admission_key(CommonConfig& c) noexcept {
-    if (c.admission_key) sodium_memzero(c.admission_key->data(), c.admission_key->size());
+ByteView admission_key_bytes(const SharedKey& key) noexcept {
+    static constexpr std::array<std::uint8_t, PresharedKey::kSize> kNoKey{};
+    return key ? key->expose() : ByteView(kNoKey);
 }
 
 void admission_mac(ByteView key32, ByteView msg, std::uint8_t out[kAdmissionMacSize]) noexcept {

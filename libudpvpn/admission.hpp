@@ -3,20 +3,15 @@
 // pre-shared admission key (32 zero bytes when none is configured) over every byte before the MAC.
 // Without the key a server answers nothing at all: the port stays dark.
 #pragma once
-#include "secret.hpp"
-#include "wire_format.hpp"
-
-#include <udpvpn/config.hpp>
+#include <udpvpn/preshared_key.hpp>
 #include <udpvpn/types.hpp>
 
 namespace udpvpn {
 
-// The configured key, or 32 zero bytes.
-std::array<std::uint8_t, 32> admission_key_of(const CommonConfig& c) noexcept;
-// The same in a type that wipes itself: what the library keeps and puts on its stack.
-Secret32 admission_secret_of(const CommonConfig& c) noexcept;
-// Wipes the key in a configuration copy we own (destructors of the objects that keep one).
-void wipe_admission_key(CommonConfig& c) noexcept;
+inline constexpr std::size_t kAdmissionMacSize = 16;   // §1.1: BLAKE2b-128, the last bytes of INITIAL and PAD
+
+// The configured key's 32 bytes (valid while `key` holds it), or 32 zero bytes when there is none.
+ByteView admission_key_bytes(const SharedKey& key) noexcept;
 
 // out = BLAKE2b-128(key32, msg). key32 must be 32 bytes.
 void admission_mac(ByteView key32, ByteView msg, std::uint8_t out[kAdmissionMacSize]) noexcept;

@@ -9,14 +9,9 @@
 namespace udpvpn {
 
 AdmissionGate::AdmissionGate(const ServerEndpointConfig& config, Rng& rng)
-    : config_(config), admission_key_(admission_secret_of(config)), cluster_key_(cluster_secret_of(config)),
-      cookies_(config.cluster_key ? CookieJar(rng, &cluster_key_, config.cookie_clock_offset) : CookieJar(rng)) {
+    : config_(config),
+      cookies_(config_.cluster_key ? CookieJar(rng, config_.cluster_key.get(), config.cookie_clock_offset) : CookieJar(rng)) {
     ensure_sodium();
-}
-
-AdmissionGate::~AdmissionGate() {
-    wipe_admission_key(config_);
-    wipe_cluster_key(config_);
 }
 
 AdmissionGate::Verdict AdmissionGate::classify(TimeNs now, const PeerAddress& from, ByteView datagram,
@@ -25,7 +20,7 @@ AdmissionGate::Verdict AdmissionGate::classify(TimeNs now, const PeerAddress& fr
     auto drop = [&v](Error e) { v.kind = Verdict::drop; v.reason = e; return v; };
     if (datagram.empty() || datagram.size() > kMaxHandshakeDatagram) return drop(Error::malformed);
     if (datagram[0] == static_cast<std::uint8_t>(PacketType::pad)) {
-        if (!admission_verify(admission_key_.expose(), datagram) && !UDPVPN_FAULT(config_, admission_key_unchecked))
+        if (!admission_verify(admission_key_bytes(config_.admission_key), datagram) && !UDPVPN_FAULT(config_, admission_key_unchecked))
             return drop(Error::admission_denied);
         auto p = parse_pad(datagram);
         if (!p.ok()) return drop(p.error);
@@ -36,7 +31,7 @@ AdmissionGate::Verdict AdmissionGate::classify(TimeNs now, const PeerAddress& fr
     }
     if (datagram[0] != static_cast<std::uint8_t>(PacketType::initial)) return drop(Error::unexpected_packet);
     if (datagram.size() < kMinInitialSize) return drop(Error::malformed);          // §1.1
-    if (!admission_verify(admission_key_.expose(), datagram) && !UDPVPN_FAULT(config_, admission_key_unchecked))
+    if (!admission_verify(admission_key_bytes(config_.admission_key), datagram) && !UDPVPN_FAULT(config_, admission_key_unchecked))
         return drop(Error::admission_denied);
     auto p = parse_initial(datagram);
     if (!p.ok()) return drop(p.error);

@@ -18,7 +18,6 @@ class AdmissionGate {
 public:
     // Keeps a copy of the configuration and a reference to `rng` (cookie secrets), which must outlive it.
     AdmissionGate(const ServerEndpointConfig& config, Rng& rng);
-    ~AdmissionGate();   // wipes the admission key of its configuration copy
 
     struct Verdict {
         enum Kind {
@@ -49,8 +48,6 @@ public:
 
 private:
     ServerEndpointConfig config_;
-    Secret32 admission_key_;   // the configured key or zeros (a pre-shared secret: wiped)
-    Secret32 cluster_key_;     // the configured cluster key or zeros (cookie secrets, Section 10.5)
     CookieJar cookies_;
 };
 

@@ -23,7 +23,6 @@ class ClientEndpoint final : public EndpointBase {
 public:
     ClientEndpoint(const ClientEndpointConfig& c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
         : config_(c), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)) {}
-    ~ClientEndpoint() override { wipe_admission_key(config_); }
 
     Result<SessionId> connect(TimeNs now) override {
         now_ = now;
@@ -258,14 +257,9 @@ private:
 Result<std::unique_ptr<Endpoint>> Endpoint::make_client(ClientEndpointConfig config, Identity identity,
                                                         std::shared_ptr<const CertificateVerifier> verifier,
                                                            std::shared_ptr<Rng> rng) {
-    // No server name means any certificate of the CA could act as this server: only on request.
-    const bool name_ok = !config.expected_server_name.empty() || config.allow_any_server_name;
-    if (!rng || !verifier || identity.chain.empty() || !identity.signer || config.suites.empty() || !name_ok) {
-        wipe_admission_key(config);
+    if (!rng || !verifier || identity.chain.empty() || !identity.signer || validate(config))
         return {nullptr, Error::invalid_argument};
-    }
     auto ep = std::make_unique<ClientEndpoint>(config, std::move(identity), std::move(verifier), std::move(rng));
-    wipe_admission_key(config);   // our by-value copy: the endpoint holds (and wipes) its own
     return {std::move(ep), Error::ok};
 }
 

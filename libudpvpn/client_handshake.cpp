@@ -47,7 +47,6 @@ ClientHandshake::ClientHandshake(const ClientEndpointConfig& config, const Ident
     transcript_.update(client_hello_);   // §1.1: cookie, padding and MAC are not part of it
 }
 
-ClientHandshake::~ClientHandshake() { wipe_admission_key(config_); }
 
 void ClientHandshake::fail_client(Error e, std::string text) {
     fail(e, std::move(text));
@@ -90,7 +89,7 @@ Result<std::size_t> ClientHandshake::poll_datagram(TimeNs now, MutableByteView o
     if (!have_server_hello_ && state_ != State::failed) {
         if (flight1_next_ > config_.pad_datagrams) return {0, Error::ok};
         if (out.size() < datagram_size_) return {datagram_size_, Error::buffer_too_small};
-        const Secret32 key = admission_secret_of(config_);
+        const ByteView key = admission_key_bytes(config_.admission_key);
         Result<std::size_t> r;
         if (flight1_next_ == 0) {
             InitialFields f;
@@ -100,9 +99,9 @@ Result<std::size_t> ClientHandshake::poll_datagram(TimeNs now, MutableByteView o
             f.suites = suites_;
             f.extensions = extensions_;
             f.cookie = cookie_;
-            r = encode_initial(f, key.expose(), datagram_size_, out);
+            r = encode_initial(f, key, datagram_size_, out);
         } else {
-            r = encode_pad({client_sid_, eph_pub_}, key.expose(), datagram_size_, out);
+            r = encode_pad({client_sid_, eph_pub_}, key, datagram_size_, out);
         }
         if (!r.ok()) return {0, Error::internal};
         ++flight1_next_;

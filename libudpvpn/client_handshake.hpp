@@ -17,7 +17,6 @@ public:
     ClientHandshake(const ClientEndpointConfig& config, const Identity& identity,
                     std::shared_ptr<const CertificateVerifier> verifier, Rng& rng, SessionId client_sid,
                     TimeNs now, HandshakeOptions options = {});
-    ~ClientHandshake();   // wipes the admission key of its configuration copy
 
     // RETRY, SERVER_HELLO or HANDSHAKE addressed to us. Drop-class errors (malformed, bad_tag,
     // unexpected_packet, unknown_session): the datagram was ignored, nothing changed. Close-class

@@ -14,10 +14,10 @@ constexpr char kCookieLabel[] = "udpvpn cookie secret";     // 20 bytes, no term
 constexpr char kResetLabel[] = "udpvpn stateless reset";    // 22 bytes
 
 // BLAKE2b(key = cluster key, out_len, label || suffix).
-void derive(const Secret32& key, const char* label, std::size_t label_len, ByteView suffix, std::uint8_t* out,
+void derive(const PresharedKey& key, const char* label, std::size_t label_len, ByteView suffix, std::uint8_t* out,
             std::size_t out_len) noexcept {
     crypto_generichash_state st;
-    crypto_generichash_init(&st, key.data(), key.size(), out_len);
+    crypto_generichash_init(&st, key.expose().data(), key.expose().size(), out_len);
     crypto_generichash_update(&st, reinterpret_cast<const std::uint8_t*>(label), label_len);
     crypto_generichash_update(&st, suffix.data(), suffix.size());
     crypto_generichash_final(&st, out, out_len);
@@ -26,15 +26,7 @@ void derive(const Secret32& key, const char* label, std::size_t label_len, ByteV
 
 }  // namespace
 
-Secret32 cluster_secret_of(const ServerEndpointConfig& c) noexcept {
-    return c.cluster_key ? Secret32(ByteView(*c.cluster_key)) : Secret32{};
-}
-
-void wipe_cluster_key(ServerEndpointConfig& c) noexcept {
-    if (c.cluster_key) sodium_memzero(c.cluster_key->data(), c.cluster_key->size());
-}
-
-Secret32 cluster_cookie_secret(const Secret32& cluster_key, std::uint64_t bucket) noexcept {
+Secret32 cluster_cookie_secret(const PresharedKey& cluster_key, std::uint64_t bucket) noexcept {
     std::uint8_t b[8];
     Writer(b).u64(bucket);
     Secret32 s;
@@ -42,7 +34,7 @@ Secret32 cluster_cookie_secret(const Secret32& cluster_key, std::uint64_t bucket
     return s;
 }
 
-ResetToken stateless_reset_token(const Secret32& cluster_key, SessionId server_sid) noexcept {
+ResetToken stateless_reset_token(const PresharedKey& cluster_key, SessionId server_sid) noexcept {
     std::uint8_t b[4];
     Writer(b).u32(server_sid);
     ResetToken t;

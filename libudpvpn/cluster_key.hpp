@@ -8,7 +8,7 @@
 #pragma once
 #include "secret.hpp"
 
-#include <udpvpn/config.hpp>
+#include <udpvpn/preshared_key.hpp>
 #include <udpvpn/types.hpp>
 
 namespace udpvpn {
@@ -16,12 +16,7 @@ namespace udpvpn {
 inline constexpr std::size_t kResetTokenSize = 16;
 using ResetToken = Secret<kResetTokenSize>;
 
-// The configured cluster key in a type that wipes itself (all zero when none is configured).
-Secret32 cluster_secret_of(const ServerEndpointConfig& c) noexcept;
-// Wipes the key in a configuration copy we own.
-void wipe_cluster_key(ServerEndpointConfig& c) noexcept;
-
-Secret32 cluster_cookie_secret(const Secret32& cluster_key, std::uint64_t bucket) noexcept;
-ResetToken stateless_reset_token(const Secret32& cluster_key, SessionId server_sid) noexcept;
+Secret32 cluster_cookie_secret(const PresharedKey& cluster_key, std::uint64_t bucket) noexcept;
+ResetToken stateless_reset_token(const PresharedKey& cluster_key, SessionId server_sid) noexcept;
 
 }  // namespace udpvpn

@@ -29,7 +29,7 @@ class CookieJar {
 public:
     explicit CookieJar(Rng& rng) noexcept : rng_(rng) {}
     // Shared secrets: `cluster_key` must outlive the jar.
-    CookieJar(Rng& rng, const Secret32* cluster_key, TimeNs clock_offset) noexcept
+    CookieJar(Rng& rng, const PresharedKey* cluster_key, TimeNs clock_offset) noexcept
         : rng_(rng), cluster_key_(cluster_key), clock_offset_(clock_offset) {}
 
     Cookie make(TimeNs now, const PeerAddress& from, SessionId client_sid, const PublicKey32& client_eph_pub) noexcept;
@@ -57,7 +57,7 @@ private:
     using Claimed = std::unordered_set<std::array<std::uint8_t, 16>, MacHash>;
 
     Rng& rng_;
-    const Secret32* cluster_key_ = nullptr;
+    const PresharedKey* cluster_key_ = nullptr;
     TimeNs clock_offset_ = 0;
     Claimed claimed_current_, claimed_previous_;   // MACs of claimed cookies, per bucket
     bool have_current_ = false, have_previous_ = false;

@@ -35,7 +35,7 @@ bool offers(ByteView raw_suites, Suite s) noexcept {
 
 Secret32 early_secret_for(const CommonConfig& c) noexcept {
     if (!c.admission_key) return derive_early_secret(nullptr);
-    const Secret32 k{ByteView(*c.admission_key)};
+    const Secret32 k{c.admission_key->expose()};
     return derive_early_secret(&k);
 }
 

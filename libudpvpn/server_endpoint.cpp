@@ -42,12 +42,8 @@ class ServerEndpoint final : public EndpointBase {
 public:
     ServerEndpoint(const ServerEndpointConfig& c, Identity id, std::shared_ptr<const CertificateVerifier> v, std::shared_ptr<Rng> rng)
         : config_(c), identity_(std::move(id)), verifier_(std::move(v)), rng_(std::move(rng)),
-          gate_(config_, *rng_), limits_(config_), cluster_key_(cluster_secret_of(config_)),
+          gate_(config_, *rng_), limits_(config_),
           reset_limit_(config_.cluster_key ? config_.stateless_reset_rate : 0) {}
-    ~ServerEndpoint() override {
-        wipe_admission_key(config_);
-        wipe_cluster_key(config_);
-    }
 
     Result<SessionId> connect(TimeNs) override { return {0, Error::invalid_state}; }
 
@@ -452,7 +448,7 @@ private:
             return;
         }
         std::uint8_t out[kMaxResetSize];
-        const std::size_t n = write_stateless_reset(stateless_reset_token(cluster_key_, sid), trigger_size, *rng_, out);
+        const std::size_t n = write_stateless_reset(stateless_reset_token(*config_.cluster_key, sid), trigger_size, *rng_, out);
         if (n == 0) return;
         stateless_.emplace_back(to, Bytes(out, out + n));
         stats_.resets_sent++;
@@ -542,7 +538,6 @@ private:
     std::shared_ptr<Rng> rng_;
     AdmissionGate gate_;
     SourceLimits limits_;
-    Secret32 cluster_key_;          // zeros without one: then no reset is ever sent
     ResetRateLimit reset_limit_;
     std::unordered_map<SessionId, HalfOpen> half_open_;
     std::map<std::array<std::uint8_t, 32>, SessionId> by_eph_;
@@ -557,14 +552,9 @@ private:
 Result<std::unique_ptr<Endpoint>> Endpoint::make_server(ServerEndpointConfig config, Identity identity,
                                                         std::shared_ptr<const CertificateVerifier> verifier,
                                                            std::shared_ptr<Rng> rng) {
-    if (!rng || !verifier || identity.chain.empty() || !identity.signer || config.suites.empty()) {
-        wipe_admission_key(config);
-        wipe_cluster_key(config);
+    if (!rng || !verifier || identity.chain.empty() || !identity.signer || validate(config))
         return {nullptr, Error::invalid_argument};
-    }
     auto ep = std::make_unique<ServerEndpoint>(config, std::move(identity), std::move(verifier), std::move(rng));
-    wipe_admission_key(config);   // our by-value copy: the endpoint holds (and wipes) its own
-    wipe_cluster_key(config);
     return {std::move(ep), Error::ok};
 }
 

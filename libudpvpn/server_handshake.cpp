@@ -25,7 +25,7 @@ ServerHandshake::ServerHandshake(const ServerEndpointConfig& config, const Ident
                                  const PeerAddress& from, TimeNs now, HandshakeOptions options)
     : HandshakeBase(std::move(verifier), Expect::certificate), server_sid_(server_sid), from_(from),
       deadline_(handshake_deadline(config.timers, now)), timer_(config.timers.handshake_pto),
-      admission_key_(admission_secret_of(config)) {
+      admission_key_(config.admission_key) {
     ensure_sodium();
     UDPVPN_FAULT_COPY(*this, config);
     datagram_size_ = std::clamp<std::size_t>(config.max_datagram, kMinHandshakeDatagram, kMaxHandshakeDatagram);
@@ -118,7 +118,7 @@ Bytes ServerHandshake::encrypted_extensions(const ServerEndpointConfig& config, 
     ee.inner_protocols = config.inner_protocols;
     if (config.cluster_key) {
         // Section 10.5: the token any server of the cluster can derive from our session ID.
-        const ResetToken token = stateless_reset_token(cluster_secret_of(config), server_sid_);
+        const ResetToken token = stateless_reset_token(*config.cluster_key, server_sid_);
         ee.stateless_reset_token.emplace();
         std::copy(token.expose().begin(), token.expose().end(), ee.stateless_reset_token->begin());
     }
@@ -222,7 +222,7 @@ Error ServerHandshake::on_datagram(TimeNs now, ByteView datagram) {
     if (datagram.empty() || datagram.size() > kMaxHandshakeDatagram) return Error::malformed;
     switch (datagram[0]) {
     case static_cast<std::uint8_t>(PacketType::initial): {
-        if (!admission_verify(admission_key_.expose(), datagram)) return Error::admission_denied;
+        if (!admission_verify(admission_key_bytes(admission_key_), datagram)) return Error::admission_denied;
         auto p = parse_initial(datagram);
         if (!p.ok()) return p.error;
         if (!std::equal(p.value.client_hello.begin(), p.value.client_hello.end(), client_hello_.begin(),
@@ -233,7 +233,7 @@ Error ServerHandshake::on_datagram(TimeNs now, ByteView datagram) {
         return Error::ok;
     }
     case static_cast<std::uint8_t>(PacketType::pad): {
-        if (!admission_verify(admission_key_.expose(), datagram)) return Error::admission_denied;
+        if (!admission_verify(admission_key_bytes(admission_key_), datagram)) return Error::admission_denied;
         auto p = parse_pad(datagram);
         if (!p.ok()) return p.error;
         if (p.value.client_eph_pub != client_eph_pub_ || p.value.client_sid != result_.client_sid)

@@ -80,7 +80,7 @@ private:
     TimeNs deadline_;
     RetransmitTimer timer_;
     State state_ = State::sending_flight;
-    Secret32 admission_key_;   // per half-open: wiped with it
+    SharedKey admission_key_;   // the configuration's, shared (none: zeros)
 
     Bytes client_hello_;
     PublicKey32 client_eph_pub_{};

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "wire_format.hpp"
 
-#include "admission.hpp"
-
 #include <sodium.h>
 
 namespace udpvpn {

@@ -3,6 +3,7 @@
 // into caller buffers, parsers return views into the datagram. Nothing here allocates or does crypto
 // except through the admission MAC helpers (admission.hpp) which the INITIAL/PAD encoders take.
 #pragma once
+#include "admission.hpp"
 #include "bytes_io.hpp"
 
 #include <udpvpn/error.hpp>
@@ -28,7 +29,6 @@ inline constexpr std::size_t kMinInitialSize = 1200;            // §1.1: server
 // §7: no INITIAL, PAD, RETRY, SERVER_HELLO or HANDSHAKE datagram is larger (1500 - 48, the largest
 // datagram size we probe for); a receiver drops a larger one before copying or decrypting anything.
 inline constexpr std::size_t kMaxHandshakeDatagram = 1452;
-inline constexpr std::size_t kAdmissionMacSize = 16;            // §1.1: BLAKE2b-128
 inline constexpr std::size_t kCookieSize = 24;                  // §1.3: bucket (8) || MAC (16)
 inline constexpr std::size_t kRetrySize = 1 + 4 + kCookieSize;  // §1.3: 29 bytes
 inline constexpr std::size_t kServerHelloSize = 1 + 4 + 4 + 32 + 32 + 2;   // §1.4: 75 bytes

@@ -78,9 +78,11 @@ TEST_CASE("admission key: a client without it or with a wrong one gets no byte a
     for (int variant = 0; variant < 3; ++variant) {
         CAPTURE(variant);
         Harness h;
-        h.scfg.admission_key = key;
-        if (variant == 1) { h.ccfg.admission_key = key; h.ccfg.admission_key->at(0) ^= 1; }
-        if (variant == 2) h.ccfg.admission_key = key;
+        h.scfg.admission_key = make_shared_key(key);
+        std::array<std::uint8_t, 32> wrong = key;
+        wrong[0] ^= 1;
+        if (variant == 1) h.ccfg.admission_key = make_shared_key(wrong);
+        if (variant == 2) h.ccfg.admission_key = make_shared_key(key);
         h.run(12 * kSecond);
         if (variant < 2) {
             CHECK(h.sent_s2c.empty());

@@ -3,29 +3,33 @@
 // draft's formulas with libsodium's BLAKE2b; tests/stateless_reset_test.cpp checks the vectors.
 #include "cluster_key.hpp"
 
+#include <udpvpn/config.hpp>
+
 #include <sodium.h>
 
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <memory>
 #include <string_view>
 
 using namespace udpvpn;
 
 namespace {
 
-Secret32 key_of(std::uint8_t first) {
-    Secret32 k;
-    for (std::size_t i = 0; i < k.size(); ++i) k.expose_mut()[i] = static_cast<std::uint8_t>(first + i);
+PresharedKey key_of(std::uint8_t first) {
+    PresharedKey k(ByteView{});
+    for (std::size_t i = 0; i < PresharedKey::kSize; ++i) k.expose_mut()[i] = static_cast<std::uint8_t>(first + i);
     return k;
 }
 
 // BLAKE2b(key, out_len, label || suffix), written out from the draft.
-Bytes blake2b(const Secret32& key, std::size_t out_len, std::string_view label, ByteView suffix) {
+Bytes blake2b(const PresharedKey& key, std::size_t out_len, std::string_view label, ByteView suffix) {
     Bytes msg(label.begin(), label.end());
     msg.insert(msg.end(), suffix.begin(), suffix.end());
     Bytes out(out_len);
-    REQUIRE(crypto_generichash(out.data(), out.size(), msg.data(), msg.size(), key.expose().data(), key.size()) == 0);
+    REQUIRE(crypto_generichash(out.data(), out.size(), msg.data(), msg.size(), key.expose().data(),
+                               key.expose().size()) == 0);
     return out;
 }
 
@@ -34,7 +38,7 @@ Bytes bytes_of(ByteView v) { return Bytes(v.begin(), v.end()); }
 }  // namespace
 
 TEST_CASE("cookie secret = BLAKE2b-256(cluster key, \"udpvpn cookie secret\" || u64 bucket)") {
-    const Secret32 k = key_of(1);
+    const PresharedKey k = key_of(1);
     const std::uint8_t bucket[8] = {0, 0, 0, 0, 0x01, 0x02, 0x03, 0x04};
     CHECK(bytes_of(cluster_cookie_secret(k, 0x01020304).expose()) == blake2b(k, 32, "udpvpn cookie secret", bucket));
     // Every bucket has its own secret, and so has every cluster key.
@@ -43,7 +47,7 @@ TEST_CASE("cookie secret = BLAKE2b-256(cluster key, \"udpvpn cookie secret\" || 
 }
 
 TEST_CASE("reset token = BLAKE2b-128(cluster key, \"udpvpn stateless reset\" || u32 session ID)") {
-    const Secret32 k = key_of(7);
+    const PresharedKey k = key_of(7);
     const std::uint8_t sid[4] = {0x2A, 0x00, 0x00, 0x01};
     const ResetToken t = stateless_reset_token(k, 0x2A000001);
     CHECK(t.size() == kResetTokenSize);
@@ -55,21 +59,19 @@ TEST_CASE("reset token = BLAKE2b-128(cluster key, \"udpvpn stateless reset\" || 
 TEST_CASE("the two derivations are separated by their labels") {
     // A reset token is never the prefix of the cookie secret of the same number (different labels),
     // so whoever sees tokens learns nothing about cookie secrets.
-    const Secret32 k = key_of(3);
+    const PresharedKey k = key_of(3);
     const Bytes cookie = bytes_of(cluster_cookie_secret(k, 5).expose());
     const Bytes token = bytes_of(stateless_reset_token(k, 5).expose());
     CHECK(std::memcmp(cookie.data(), token.data(), token.size()) != 0);
 }
 
-TEST_CASE("the configured cluster key is read into a self-wiping copy; none reads as zeros") {
+TEST_CASE("the configured cluster key is shared by the configuration's copies, not copied") {
+    // The derivations read the one PresharedKey the configuration holds (include/udpvpn/preshared_key.hpp).
     ServerEndpointConfig c;
-    CHECK(bytes_of(cluster_secret_of(c).expose()) == Bytes(32, 0));
-    c.cluster_key.emplace();
-    for (std::size_t i = 0; i < 32; ++i) (*c.cluster_key)[i] = static_cast<std::uint8_t>(0xA0 + i);
-    const Secret32 s = cluster_secret_of(c);
-    CHECK(bytes_of(s.expose()) == Bytes(c.cluster_key->begin(), c.cluster_key->end()));
-    wipe_cluster_key(c);
-    REQUIRE(c.cluster_key);
-    CHECK(Bytes(c.cluster_key->begin(), c.cluster_key->end()) == Bytes(32, 0));
-    CHECK(s.expose()[0] == 0xA0);   // the copy is independent of the configuration
+    CHECK_FALSE(c.cluster_key);   // none configured: no cookie secret is derived, no reset sent
+    c.cluster_key = std::make_shared<const PresharedKey>(key_of(0xA0));
+    const ServerEndpointConfig copy = c;
+    CHECK(copy.cluster_key.get() == c.cluster_key.get());
+    CHECK(bytes_of(stateless_reset_token(*copy.cluster_key, 9).expose()) ==
+          bytes_of(stateless_reset_token(key_of(0xA0), 9).expose()));
 }

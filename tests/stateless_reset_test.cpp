@@ -41,7 +41,7 @@ std::array<std::uint8_t, 32> key_of(std::uint8_t first) {
 ServerEndpointConfig cluster_server(std::uint8_t route, std::optional<std::array<std::uint8_t, 32>> key) {
     ServerEndpointConfig c;
     c.server_id = route;
-    c.cluster_key = key;
+    if (key) c.cluster_key = make_shared_key(*key);
     return c;
 }
 
@@ -91,7 +91,7 @@ TEST_CASE("reset tokens, resets and cookie secrets match tests/vectors/stateless
     int tokens = 0, resets = 0, negatives = 0, cookies = 0;
     for (const auto& c : cases) {
         CAPTURE(c.name());
-        const Secret32 key{ByteView(c.hex("cluster_key"))};
+        const PresharedKey key{c.hex("cluster_key")};
         if (c.has("cookie_secret")) {
             const Bytes b = c.hex("bucket");
             std::uint64_t bucket = 0;
@@ -128,7 +128,7 @@ TEST_CASE("reset tokens, resets and cookie secrets match tests/vectors/stateless
 }
 
 TEST_CASE("no reset for a trigger too short for a smaller one, and a reset is always smaller") {
-    const ResetToken token = stateless_reset_token(Secret32{ByteView(key_of(0))}, 0x01020304);
+    const ResetToken token = stateless_reset_token(PresharedKey{key_of(0)}, 0x01020304);
     DeterministicRng rng(1);
     std::uint8_t out[kMaxResetSize];
     for (std::size_t trigger = 0; trigger <= kMinResetSize; ++trigger)
@@ -173,15 +173,15 @@ TEST_CASE("a real reset is acted on in one round trip and the client gets back i
 TEST_CASE("a forged reset is ignored: wrong token, wrong key, or too long") {
     Cluster c;
     const SessionId cs = c.cs;
-    const ResetToken real = stateless_reset_token(Secret32{ByteView(key_of(0))},
+    const ResetToken real = stateless_reset_token(PresharedKey{key_of(0)},
                                                   c.a->last(EventType::established)->session);
     DeterministicRng rng(5);
     std::vector<Bytes> forged;
     std::uint8_t out[kMaxResetSize];
     // Another cluster's key, a token for another session, random bytes, and the real token at the
     // end of a datagram too long to be a reset.
-    for (const ResetToken& t : {stateless_reset_token(Secret32{ByteView(key_of(7))}, c.a->last(EventType::established)->session),
-                                stateless_reset_token(Secret32{ByteView(key_of(0))}, 0x01000001)}) {
+    for (const ResetToken& t : {stateless_reset_token(PresharedKey{key_of(7)}, c.a->last(EventType::established)->session),
+                                stateless_reset_token(PresharedKey{key_of(0)}, 0x01000001)}) {
         const std::size_t n = write_stateless_reset(t, 100, rng, out);
         forged.emplace_back(out, out + n);
     }

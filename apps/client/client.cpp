@@ -114,12 +114,11 @@ void Client::connect() {
     ic.expected_server_name = cfg_.server_name;
     ic.server = peer_from_udp(*server);
     // The handshake within a 1280-byte path, then path MTU probing up to a full inner packet.
-    apply_path_sizes(ic, tun_ ? tun_->mtu() : kPppMtu + 2);
+    set_inner_mtu(ic, tun_ ? tun_->mtu() : kPppMtu + 2);
     if (ppp_) ic.inner_protocols = 2;
     const std::string server_address = peer_to_string(ic.server);
     // The next endpoint replaces the previous one.
     const Error made = driver_->make_initiator(std::move(ic), *identity_, verifier_);
-    wipe(ic.admission_key);   // the endpoint keeps its own copy and wipes it
     if (made != Error::ok) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made));
     established_ = false;
     accepted_ = false;

@@ -52,7 +52,7 @@ static ClientConfig read(TomlReader& r) {
     c.ping_interval = r.duration("protocol.ping_interval", c.ping_interval);
     read_protocol_options(r, c.protocol);
     if (c.ping_interval < 500 * kMillisecond) r.fail("protocol.ping_interval", "must be at least 500ms");
-    if (c.protocol.dead_peer_timeout <= c.ping_interval)
+    if (c.protocol.timers.dead_peer_timeout <= c.ping_interval)
         r.fail("protocol.dead_peer_timeout", "must be longer than ping_interval");
     r.reject_unknown();
     return c;

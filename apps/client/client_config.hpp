@@ -43,7 +43,7 @@ struct ClientConfig {
     TimeNs reconnect_max = 30 * kSecond;
     // [protocol]
     TimeNs ping_interval = 5 * kSecond;      // liveness probe while connected
-    ProtocolOptions protocol{.dead_peer_timeout = 20 * kSecond};   // then reconnect
+    ProtocolOptions protocol{.timers = {.dead_peer_timeout = 20 * kSecond}};   // then reconnect
 };
 
 ClientConfig load_client_config(const std::string& path);

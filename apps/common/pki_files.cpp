@@ -293,53 +293,45 @@ namespace {
 
 // A 32-byte secret key file: 32 raw bytes or 64 hex digits (whitespace ignored), read into memory
 // that is wiped; a file that cannot be read or parsed is an error naming `option`.
-std::optional<std::array<std::uint8_t, 32>> load_key32(const std::string& file, const std::string& option,
-                                                       const char* what, KeyPermissions permissions) {
-    if (file.empty()) return std::nullopt;
+// The key is parsed straight into the PresharedKey the configuration will share: no other copy.
+SharedKey load_key32(const std::string& file, const std::string& option, const char* what,
+                     KeyPermissions permissions) {
+    if (file.empty()) return nullptr;
     SecretText text = read_secret_file(file, option, what);
     check_exposure(option, file, permissions);
-    std::array<std::uint8_t, 32> key{};
+    auto key = std::make_shared<PresharedKey>(ByteView{});
+    const MutableByteView k = key->expose_mut();
     bool ok = false;
-    if (text.str().size() == 32) {
-        std::copy(text.str().begin(), text.str().end(), key.begin());
+    if (text.str().size() == k.size()) {
+        std::copy(text.str().begin(), text.str().end(), k.begin());
         ok = true;
     } else {
         std::size_t bin_len = 0;
-        ok = sodium_hex2bin(key.data(), key.size(), text.str().data(), text.str().size(), " \t\r\n", &bin_len,
+        ok = sodium_hex2bin(k.data(), k.size(), text.str().data(), text.str().size(), " \t\r\n", &bin_len,
                             nullptr) == 0 &&
-             bin_len == 32;
+             bin_len == k.size();
     }
     text.wipe();
-    std::optional<std::array<std::uint8_t, 32>> out;
-    if (ok) out = key;
-    sodium_memzero(key.data(), key.size());
     if (!ok) fail(option, file + " must hold 32 raw bytes or 64 hex digits");
-    return out;
+    return key;
 }
 
 }  // namespace
 
-std::optional<std::array<std::uint8_t, 32>> load_admission_key(const std::string& file, KeyPermissions permissions) {
+SharedKey load_admission_key(const std::string& file, KeyPermissions permissions) {
     return load_key32(file, "pki.admission_key", "the admission key", permissions);
 }
 
-std::optional<std::array<std::uint8_t, 32>> load_cluster_key(const std::string& file, KeyPermissions permissions) {
+SharedKey load_cluster_key(const std::string& file, KeyPermissions permissions) {
     return load_key32(file, "cluster.key", "the cluster key", permissions);
 }
 
-void wipe(std::optional<std::array<std::uint8_t, 32>>& key) noexcept {
-    if (key) sodium_memzero(key->data(), key->size());
-    key.reset();
-}
-
 void check_admission_key_file(const std::string& file, KeyPermissions permissions) {
-    auto key = load_admission_key(file, permissions);
-    wipe(key);
+    (void)load_admission_key(file, permissions);   // the key wipes itself as it goes
 }
 
 void check_cluster_key_file(const std::string& file, KeyPermissions permissions) {
-    auto key = load_cluster_key(file, permissions);
-    wipe(key);
+    (void)load_cluster_key(file, permissions);
 }
 
 }  // namespace udpvpn::app

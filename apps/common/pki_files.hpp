@@ -4,6 +4,7 @@
 // PEM and DER are both accepted. A CRL file that holds no usable CRL is an error, never "no CRL".
 #pragma once
 #include <udpvpn/certificate.hpp>
+#include <udpvpn/preshared_key.hpp>
 
 #include <array>
 #include <cstdint>
@@ -40,14 +41,11 @@ enum class KeyPermissions { warn, refuse, checked };
 Identity load_identity(const std::string& cert_file, const std::string& key_file,
                        KeyPermissions permissions = KeyPermissions::warn);
 // 32 raw bytes or 64 hex digits (whitespace ignored). Throws ConfigError.
-std::optional<std::array<std::uint8_t, 32>> load_admission_key(const std::string& file,
-                                                               KeyPermissions permissions = KeyPermissions::warn);
+// "" = none (nullptr).
+SharedKey load_admission_key(const std::string& file, KeyPermissions permissions = KeyPermissions::warn);
 // The key servers behind one load balancer share ([cluster] key, docs/rfc-draft.txt Section 10.5):
 // the same format and checks as the admission key.
-std::optional<std::array<std::uint8_t, 32>> load_cluster_key(const std::string& file,
-                                                             KeyPermissions permissions = KeyPermissions::warn);
-// Wipes a key load_admission_key or load_cluster_key returned once the endpoint has its own copy.
-void wipe(std::optional<std::array<std::uint8_t, 32>>& key) noexcept;
+SharedKey load_cluster_key(const std::string& file, KeyPermissions permissions = KeyPermissions::warn);
 // Reads and checks the file, keeping no copy of the key: fails early on a bad file.
 void check_admission_key_file(const std::string& file, KeyPermissions permissions = KeyPermissions::warn);
 void check_cluster_key_file(const std::string& file, KeyPermissions permissions = KeyPermissions::warn);

@@ -68,7 +68,7 @@ ResponderConfig Server::responder_config() const {
     rc.handshake_rate_per_prefix = cfg_.unvalidated_limits.handshake_rate_per_prefix;
     // Handshake within a 1280-byte path; early data and probes up to a full inner packet. PPP
     // frames: protocol field (2) + information up to pppd's mtu/mru (<= tunnel.mtu).
-    apply_path_sizes(rc, cfg_.mode == TunnelMode::ppp ? cfg_.mtu + 2u : cfg_.mtu);
+    set_inner_mtu(rc, cfg_.mode == TunnelMode::ppp ? cfg_.mtu + 2u : cfg_.mtu);
     if (cfg_.mode == TunnelMode::ppp) rc.inner_protocols = 2;
 #ifdef UDPVPN_CONFORMANCE_FAULTS
     rc.conformance_fault = conformance_fault_from_env();   // test builds only
@@ -98,8 +98,6 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
     if (std::string problem = check_user_group(cfg_.user, cfg_.group); !problem.empty()) throw ConfigError(problem);
     ResponderConfig rc = responder_config();
     const Error made = driver_->make_responder(std::move(rc), std::move(identity), verifier);
-    wipe(rc.admission_key);   // the endpoint keeps its own copy and wipes it
-    wipe(rc.cluster_key);
     if (made != Error::ok) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made));
 
     if (cfg_.mode == TunnelMode::ppp) {

@@ -135,7 +135,7 @@ static ServerConfig read(TomlReader& r) {
     u.handshake_rate_per_source = static_cast<std::uint32_t>(r.integer("protocol.handshake_rate_per_source", 10, 0, 1 << 20));
     u.handshake_rate_per_prefix = static_cast<std::uint32_t>(r.integer("protocol.handshake_rate_per_prefix", 50, 0, 1 << 20));
     read_protocol_options(r, c.protocol);
-    if (c.protocol.dead_peer_timeout <= c.protocol.keepalive_interval)
+    if (c.protocol.timers.dead_peer_timeout <= c.protocol.timers.keepalive_interval)
         r.fail("protocol.dead_peer_timeout", "must be longer than keepalive_interval");
     r.reject_unknown();
     return c;

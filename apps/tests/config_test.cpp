@@ -62,8 +62,8 @@ suites = ["aes-256-gcm"]
     CHECK(c.mtu == 1380);
     REQUIRE(c.fixed.count("alice"));
     CHECK(to_string(*c.fixed.at("alice").ipv4, false) == "10.9.1.2");
-    CHECK(c.protocol.keepalive_interval == 5 * kSecond);
-    CHECK(c.protocol.dead_peer_timeout == 30 * kSecond);
+    CHECK(c.protocol.timers.keepalive_interval == 5 * kSecond);
+    CHECK(c.protocol.timers.dead_peer_timeout == 30 * kSecond);
     REQUIRE(c.protocol.suites.size() == 1);
     CHECK(c.protocol.suites[0] == Suite::aes256_gcm);
 }
@@ -75,6 +75,13 @@ TEST_CASE("a bad option is reported with file, line and option name") {
     CHECK(error_of("[clients.bob]\nipv4 = \"192.168.5.5\"\n") ==
           "server.toml:2: clients.bob.ipv4: must be an IPv4 address inside tunnel.ipv4_pool");
     CHECK(error_of("[protocol]\nkeepalive_interval = \"10 parsecs\"\n").find("server.toml:2: protocol.keepalive_interval") == 0);
+}
+
+TEST_CASE("the library's rules (udpvpn::validate) are reported under the [protocol] key") {
+    // Our range policy first, the library's rules after it: both name the key that is wrong.
+    CHECK(error_of("[protocol]\nsuites = []\n").find("protocol.suites: needs at least one suite") != std::string::npos);
+    CHECK(error_of("[protocol]\nrekey_after_time = \"200s\"\n").find("protocol.rekey_after_time: must be between") !=
+          std::string::npos);
 }
 
 TEST_CASE("a misspelt option is an error, not a silent default") {
@@ -154,16 +161,19 @@ TEST_CASE("handshake datagrams fit a 1280-byte path and path MTU probing runs, w
     // and turned probing off).
     const auto server = parse_server_config("", "server.toml");
     ResponderConfig rc;
-    apply_path_sizes(rc, server.mtu);
+    set_inner_mtu(rc, server.mtu);
     CHECK(rc.max_datagram == 1232);
     CHECK(rc.max_datagram + 48 <= 1280);   // IPv6 + UDP headers
     CHECK(rc.max_probe_datagram == 1420 + kDataOverhead);
     InitiatorConfig ic;
-    apply_path_sizes(ic, 9000);
+    set_inner_mtu(ic, 9000);
     CHECK(ic.max_datagram == 1232);
     CHECK(ic.max_probe_datagram == 9000 + kDataOverhead);
-    apply_path_sizes(ic, 1100);   // a small inner packet never lowers the base size
+    set_inner_mtu(ic, 1100);   // a small inner packet never lowers the base size
     CHECK(ic.max_probe_datagram == 1232);
+    set_inner_mtu(ic, 65535);   // capped at the largest UDP payload
+    CHECK(ic.max_probe_datagram == 65507);
+    CHECK_FALSE(validate(static_cast<const CommonConfig&>(ic)));
 }
 
 TEST_CASE("metrics: off unless [metrics] listen names an IP address and a port") {

@@ -81,7 +81,7 @@ rekey_after_time = "10s"
 )", "client.toml");
     CHECK(c.mode == TunnelMode::ppp);
     CHECK(c.ppp.stdio);   // pppd is the user's: its path is not checked
-    CHECK(c.protocol.rekey_after_time == 10 * kSecond);
+    CHECK(c.protocol.timers.rekey_after_time == 10 * kSecond);
     CHECK(error_of([] {
               parse_client_config("[client]\nserver = \"h:1\"\n[protocol]\nrekey_after_time = \"5s\"\n", "c.toml");
           }).find("protocol.rekey_after_time") != std::string::npos);

@@ -2,6 +2,7 @@
 // Protocol configuration. Every default is the safe one; docs/rfc-draft.txt lists them all.
 #pragma once
 #include <udpvpn/conformance_fault.hpp>
+#include <udpvpn/preshared_key.hpp>
 #include <udpvpn/types.hpp>
 
 #include <optional>
@@ -29,7 +30,7 @@ std::vector<Suite> default_suites();
 
 struct CommonConfig {
     std::vector<Suite> suites = default_suites();   // preference order; a named list is used as named
-    std::optional<std::array<std::uint8_t, 32>> admission_key;   // pre-shared, optional
+    SharedKey admission_key;                 // pre-shared, optional (copies share it)
     Timers timers{};
     std::uint64_t rekey_after_packets = 0;   // 0 = suite default (AES-GCM 2^22, ChaCha20 2^40)
     std::uint64_t reject_after_packets = 0;  // 0 = suite default (AES-GCM 2^23, ChaCha20 2^60)
@@ -70,7 +71,7 @@ struct ServerEndpointConfig : CommonConfig {
     // Servers behind one load balancer (docs/rfc-draft.txt, Section 10.5) share this key: a RETRY
     // cookie of one is valid at the others, and any of them can send a client a stateless reset
     // for a session it does not know. Unset: cookie secrets are random and no reset is sent.
-    std::optional<std::array<std::uint8_t, 32>> cluster_key;
+    SharedKey cluster_key;
     // Added to `now` for the cookie time bucket: servers sharing cluster_key must agree on it, so
     // they pass wall-clock time (CLOCK_REALTIME - CLOCK_MONOTONIC), kept within about 1 s by NTP.
     TimeNs cookie_clock_offset = 0;
@@ -81,5 +82,26 @@ struct ServerEndpointConfig : CommonConfig {
 // against them still builds.
 using InitiatorConfig = ClientEndpointConfig;
 using ResponderConfig = ServerEndpointConfig;
+
+// For a tunnel whose inner packets are at most `inner_mtu` bytes: path MTU probing searches up to
+// the datagram one whole inner packet needs (the DATA overhead added here, capped at the largest
+// UDP payload), never below max_datagram, which keeps the handshake and everything sent before
+// probing within a 1280-byte path (docs/rfc-draft.txt, Sections 14 and 20.3).
+void set_inner_mtu(CommonConfig& c, std::size_t inner_mtu) noexcept;
+
+// What validate() found wrong: the member, named as above ("timers.rekey_after_time"), and why.
+struct ConfigProblem {
+    std::string field;    // empty: nothing wrong
+    std::string reason;
+    explicit operator bool() const noexcept { return !field.empty(); }
+};
+
+// The library's rules for a configuration, kept here and nowhere else: make_client and
+// make_server refuse (invalid_argument) what validate() rejects, so no endpoint runs outside them.
+// Applications add only their own range policy (udpvpn-server: rekey_after_time from 10 to
+// 150 s, ...) and report a problem under their own name for the field.
+ConfigProblem validate(const CommonConfig& c);
+ConfigProblem validate(const ClientEndpointConfig& c);   // the common rules, then the client's
+ConfigProblem validate(const ServerEndpointConfig& c);   // the common rules, then the server's
 
 }  // namespace udpvpn

@@ -206,40 +206,15 @@ int with_endpoint_const(const udpvpn_endpoint* h, F&& f) noexcept {
 }
 
 bool valid_protocol(int p) noexcept { return p == UDPVPN_PROTO_IPV4 || p == UDPVPN_PROTO_IPV6 || p == UDPVPN_PROTO_PPP; }
-bool valid_suite(std::uint16_t s) noexcept {
-    return s == UDPVPN_SUITE_CHACHA20_POLY1305 || s == UDPVPN_SUITE_AES256_GCM;
-}
 
-// The caller's admission key copied into a C++ config: wiped on every way out of the scope.
-struct AdmissionKeyWiper {
-    std::optional<std::array<std::uint8_t, 32>>& key;
-    ~AdmissionKeyWiper() {
-        if (key) sodium_memzero(key->data(), key->size());
-    }
-};
-
-// udpvpn_config -> the C++ common part. False if a field is out of range.
+// udpvpn_config -> the C++ common part. False only where the C layout cannot say it (the suite
+// array's bound); the rules on the values are the library's (udpvpn::validate, which
+// udpvpn::Endpoint::make_initiator / make_responder apply: INVALID_ARGUMENT).
 bool fill_common(const udpvpn_config& c, udpvpn::CommonConfig& out) {
-    if (c.n_suites < 1 || c.n_suites > 4) return false;
+    if (c.n_suites > 4) return false;
     out.suites.clear();
-    for (std::uint32_t i = 0; i < c.n_suites; ++i) {
-        if (!valid_suite(c.suites[i])) return false;
-        const auto s = static_cast<udpvpn::Suite>(c.suites[i]);
-        if (std::find(out.suites.begin(), out.suites.end(), s) != out.suites.end()) return false;
-        out.suites.push_back(s);
-    }
-    if (c.has_admission_key) {
-        std::array<std::uint8_t, 32> k{};
-        std::memcpy(k.data(), c.admission_key, k.size());
-        out.admission_key = k;
-        sodium_memzero(k.data(), k.size());
-    }
-    const std::uint64_t timers[] = {c.rekey_after_time,  c.reject_after_time, c.rekey_grace,
-                                    c.keepalive_interval, c.dead_peer_timeout, c.handshake_timeout,
-                                    c.handshake_pto,     c.reverify_interval, c.control_rto};
-    for (std::uint64_t t : timers)
-        if (t == 0 || t == UDPVPN_NEVER) return false;
-    if (c.rekey_after_time > c.reject_after_time) return false;
+    for (std::uint32_t i = 0; i < c.n_suites; ++i) out.suites.push_back(static_cast<udpvpn::Suite>(c.suites[i]));
+    if (c.has_admission_key) out.admission_key = udpvpn::make_shared_key(c.admission_key);
     out.timers.rekey_after_time = c.rekey_after_time;
     out.timers.reject_after_time = c.reject_after_time;
     out.timers.rekey_grace = c.rekey_grace;
@@ -252,12 +227,8 @@ bool fill_common(const udpvpn_config& c, udpvpn::CommonConfig& out) {
     out.reverify_on_rekey = c.reverify_on_rekey != 0;
     out.rekey_after_packets = c.rekey_after_packets;
     out.reject_after_packets = c.reject_after_packets;
-    // INITIAL is at least 1200 bytes (docs/rfc-draft.txt, Section 7.1).
-    if (c.max_datagram < 1200) return false;
-    if (c.max_probe_datagram != 0 && c.max_probe_datagram < c.max_datagram) return false;
     out.max_datagram = c.max_datagram;
     out.max_probe_datagram = c.max_probe_datagram;
-    if (c.inner_protocols == 0 || c.inner_protocols > 3) return false;
     out.inner_protocols = c.inner_protocols;
     return true;
 }
@@ -267,8 +238,9 @@ std::shared_ptr<udpvpn::Rng> make_rng(const udpvpn_config& c) {
     return std::make_shared<CallbackRng>(c.random, c.random_user);
 }
 
+// A count of the C layout into size_t (what it may be is udpvpn::validate's to say).
 bool to_size(std::uint64_t v, std::size_t& out) noexcept {
-    if (v == 0 || v > SIZE_MAX) return false;
+    if (v > SIZE_MAX) return false;
     out = static_cast<std::size_t>(v);
     return true;
 }
@@ -294,13 +266,9 @@ int new_endpoint(udpvpn_endpoint** out, const udpvpn_config* config, const udpvp
         udpvpn::Result<std::unique_ptr<udpvpn::Endpoint>> made;
         if (client) {
             udpvpn::InitiatorConfig ic;
-            const AdmissionKeyWiper wiper{ic.admission_key};
             if (!fill_common(c, ic)) return UDPVPN_ERR_INVALID_ARGUMENT;
-            if (c.expected_server_name != nullptr) {
-                const std::size_t n = strnlen(c.expected_server_name, 256);
-                if (n > 253) return UDPVPN_ERR_INVALID_ARGUMENT;   // longest DNS name
-                ic.expected_server_name.assign(c.expected_server_name, n);
-            }
+            if (c.expected_server_name != nullptr)   // longer than 253 (a DNS name): refused by validate()
+                ic.expected_server_name.assign(c.expected_server_name, strnlen(c.expected_server_name, 256));
             ic.allow_any_server_name = c.allow_any_server_name != 0;   // make_initiator refuses "" without it
             if (c.server.len > UDPVPN_ADDR_MAX) return UDPVPN_ERR_INVALID_ARGUMENT;
             ic.server = to_cpp(c.server);
@@ -309,14 +277,9 @@ int new_endpoint(udpvpn_endpoint** out, const udpvpn_config* config, const udpvp
                                                    make_rng(c));
         } else {
             udpvpn::ResponderConfig rc;
-            const AdmissionKeyWiper wiper{rc.admission_key};
-            const AdmissionKeyWiper cluster_wiper{rc.cluster_key};
             if (!fill_common(c, rc)) return UDPVPN_ERR_INVALID_ARGUMENT;
             rc.server_id = c.server_id;
-            if (c.has_cluster_key) {
-                rc.cluster_key.emplace();
-                std::memcpy(rc.cluster_key->data(), c.cluster_key, rc.cluster_key->size());
-            }
+            if (c.has_cluster_key) rc.cluster_key = udpvpn::make_shared_key(c.cluster_key);
             rc.stateless_reset_rate = c.stateless_reset_rate;
             rc.cookie_clock_offset = c.cookie_clock_offset;
             if (!to_size(c.max_sessions, rc.max_sessions) || !to_size(c.max_half_open, rc.max_half_open) ||
