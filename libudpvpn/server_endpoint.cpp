@@ -11,6 +11,7 @@
 #include "session.hpp"
 #include "source_limits.hpp"
 #include "stateless_reset.hpp"
+#include "timer_queue.hpp"
 #include "timer_rules.hpp"
 #include "wire_format.hpp"
 
@@ -71,6 +72,9 @@ public:
         Session& ses = *it->second.session;
         if (ses.closing() || ses.closed()) { s.status = Error::invalid_state; return s; }
         Result<std::size_t> n = ses.seal(now, static_cast<PayloadType>(p), inner, out);
+        // Sealing only moves the keepalive later: the timer queue may keep the earlier deadline.
+        // A key that reached its packet limit is rekeyed from poll_datagram(), at once.
+        if (n.ok() && ses.want_rekey(now)) mark_ready(sid);
         s.status = n.error;
         s.size = n.ok() ? n.value : 0;
         s.to = ses.address();
@@ -90,41 +94,48 @@ public:
         while (!ready_.empty()) {
             const SessionId sid = ready_.front();
             Result<std::size_t> n = poll_one(sid, out, to);
+            retime(sid);
             if (!n.ok() || n.value > 0) return n;
             ready_.pop_front();
             ready_set_.erase(sid);
             // A session whose last payload has gone (the ACK of the client's DISCONNECT) is forgotten.
-            if (auto l = sessions_.find(sid); l != sessions_.end() && l->second.session->closed()) {
-                sessions_.erase(l);
-                stats_.sessions = sessions_.size();
-            }
+            if (auto l = sessions_.find(sid); l != sessions_.end() && l->second.session->closed()) forget(l);
         }
         return {0, Error::ok};
     }
 
+    // The earliest deadline of all half-open handshakes and sessions, from the timer queues: the
+    // entries the data path left early are corrected first (settle), so the result is exact.
     TimeNs next_deadline() const override {
-        TimeNs t = kNever;
-        for (const auto& [sid, h] : half_open_) t = std::min(t, h.handshake->next_deadline());
-        for (const auto& [sid, l] : sessions_) {
-            t = std::min({t, l.session->next_deadline(), l.session->next_reverify()});
-            if (l.tail) t = std::min(t, l.tail_until);
-        }
-        return t;
+        const TimeNs h = half_open_timers_.settle([this](SessionId sid) { return half_open_deadline(sid); });
+        const TimeNs s = session_timers_.settle([this](SessionId sid) { return session_deadline(sid); });
+        return std::min(h, s);
     }
 
+    // Only the handshakes and sessions whose queued deadline has come are visited, each once: half-open
+    // ones first, then sessions, each in deadline order.
     void handle_timeout(TimeNs now) override {
         now_ = now;
-        std::vector<SessionId> done;
-        for (auto& [sid, h] : half_open_) {
-            if (h.handshake->next_deadline() <= now) {
-                h.handshake->on_timeout(now);
+        take_due(half_open_timers_, now);
+        for (SessionId sid : due_) {
+            auto it = half_open_.find(sid);
+            if (it == half_open_.end()) continue;
+            ServerHandshake& hs = *it->second.handshake;
+            if (hs.next_deadline() <= now) {
+                hs.on_timeout(now);
                 mark_ready(sid);
-                if (h.handshake->state() == ServerHandshake::State::failed) done.push_back(sid);
+                if (hs.state() == ServerHandshake::State::failed) {
+                    fail_half_open(sid);
+                    continue;
+                }
             }
+            retime(sid);
         }
-        for (SessionId sid : done) fail_half_open(sid);
-        std::vector<SessionId> closed;
-        for (auto& [sid, l] : sessions_) {
+        take_due(session_timers_, now);
+        for (SessionId sid : due_) {
+            auto it = sessions_.find(sid);
+            if (it == sessions_.end()) continue;
+            Live& l = it->second;
             Session& s = *l.session;
             if (l.tail && l.tail_until <= now) l.tail.reset();
             if (s.next_reverify() <= now && verifier_) s.reverify(now, *verifier_);
@@ -133,9 +144,9 @@ public:
                 mark_ready(sid);
             }
             drain_session_events(s);
-            if (s.closed()) closed.push_back(sid);
+            if (s.closed()) forget(it);
+            else retime(sid);
         }
-        for (SessionId sid : closed) sessions_.erase(sid);
         stats_.sessions = sessions_.size();
         stats_.half_open = half_open_.size();
     }
@@ -146,6 +157,7 @@ public:
         if (it == sessions_.end()) return Error::not_found;
         const Error e = it->second.session->push_config(now, c);
         mark_ready(sid);
+        retime(sid);
         return e;
     }
     Error ping(TimeNs now, SessionId sid, std::uint64_t token) override {
@@ -154,6 +166,7 @@ public:
         if (it == sessions_.end()) return Error::not_found;
         const Error e = it->second.session->ping(now, token);
         mark_ready(sid);
+        retime(sid);
         return e;
     }
     Error close(TimeNs now, SessionId sid, Error reason, std::string_view text) override {
@@ -163,7 +176,8 @@ public:
             auto h = half_open_.find(sid);
             if (h == half_open_.end()) return Error::not_found;
             by_eph_.erase(h->second.client_eph);   // else a stale index entry outlives the session
-            limits_.release(now, h->second.from, h->second.cookie);
+            limits_.release(now, h->second.from(), h->second.cookie);
+            half_open_timers_.cancel(h->second.timer);
             half_open_.erase(h);
             stats_.half_open = half_open_.size();
             return Error::ok;
@@ -171,6 +185,7 @@ public:
         it->second.session->close(now, reason, text);
         drain_session_events(*it->second.session);
         mark_ready(sid);
+        retime(sid);
         return Error::ok;
     }
     Error rekey(TimeNs now, SessionId sid) override {
@@ -178,7 +193,9 @@ public:
         auto it = sessions_.find(sid);
         if (it == sessions_.end()) return Error::not_found;
         mark_ready(sid);
-        return it->second.session->start_rekey(now);
+        const Error e = it->second.session->start_rekey(now);
+        retime(sid);
+        return e;
     }
     void reverify_certificates(TimeNs now) override {
         now_ = now;
@@ -187,6 +204,7 @@ public:
             l.session->reverify(now, *verifier_);
             drain_session_events(*l.session);
             mark_ready(sid);
+            retime(sid);
         }
     }
     void set_verifier(TimeNs now, std::shared_ptr<const CertificateVerifier> v) override {
@@ -199,6 +217,7 @@ public:
         for (auto& [sid, h] : half_open_) {
             h.handshake->set_verifier(verifier_);
             if (h.handshake->state() == ServerHandshake::State::failed) refused.push_back(sid);
+            else retime(sid);
         }
         for (SessionId sid : refused) fail_half_open(sid);
         stats_.half_open = half_open_.size();
@@ -221,16 +240,19 @@ public:
 private:
     struct HalfOpen {
         std::unique_ptr<ServerHandshake> handshake;
-        PeerAddress from;
+        // The address of its INITIAL, where it stays (kept once, in the handshake).
+        const PeerAddress& from() const noexcept { return handshake->peer_address(); }
         bool cookie = false;   // opened with a valid cookie: counted as proven in limits_
         std::array<std::uint8_t, 32> client_eph{};
         std::vector<Bytes> early;   // DATA that arrived before the client was authenticated
+        TimerQueue::Handle timer;   // in half_open_timers_
     };
     struct Live {
         std::unique_ptr<Session> session;
         std::unique_ptr<ServerHandshake> tail;   // re-acknowledges a retransmitted client flight
         TimeNs tail_until = 0;
         TimeNs established_at = 0;
+        TimerQueue::Handle timer;   // in session_timers_
     };
 
     Received refuse(std::uint64_t& reason) {
@@ -240,6 +262,43 @@ private:
 
     void mark_ready(SessionId sid) {
         if (ready_set_.insert(sid).second) ready_.push_back(sid);
+    }
+
+    // --- timers: every half-open handshake and session has one entry, its earliest deadline, in a
+    // queue of its kind. Whatever may move a deadline earlier calls retime(); the data path, which
+    // only moves deadlines later (keepalive, dead peer) or starts a rekey, uses retime_earlier().
+    TimeNs half_open_deadline(SessionId sid) const {
+        auto it = half_open_.find(sid);
+        return it == half_open_.end() ? kNever : it->second.handshake->next_deadline();
+    }
+    static TimeNs live_deadline(const Live& l) {
+        const TimeNs t = std::min(l.session->next_deadline(), l.session->next_reverify());
+        return l.tail ? std::min(t, l.tail_until) : t;
+    }
+    TimeNs session_deadline(SessionId sid) const {
+        auto it = sessions_.find(sid);
+        return it == sessions_.end() ? kNever : live_deadline(it->second);
+    }
+    void retime(SessionId sid) {
+        if (auto h = half_open_.find(sid); h != half_open_.end())
+            half_open_timers_.schedule(h->second.timer, h->second.handshake->next_deadline());
+        else if (auto l = sessions_.find(sid); l != sessions_.end())
+            session_timers_.schedule(l->second.timer, live_deadline(l->second));
+    }
+    void retime_earlier(Live& l) { session_timers_.schedule_earlier(l.timer, live_deadline(l)); }
+    // Moves the entries due at `now` out of `q` into due_, so that each is visited once even if it
+    // is due again at once (a control frame waiting for poll_datagram() has deadline 0).
+    void take_due(TimerQueue& q, TimeNs now) {
+        due_.clear();
+        while (!q.empty() && q.earliest() <= now) {
+            due_.push_back(q.earliest_id());
+            q.pop();
+        }
+    }
+    void forget(std::unordered_map<SessionId, Live>::iterator it) {
+        session_timers_.cancel(it->second.timer);
+        sessions_.erase(it);
+        stats_.sessions = sessions_.size();
     }
 
     // A free session ID under our route byte, or 0 after kSidTries random draws found none (the
@@ -260,7 +319,7 @@ private:
 
     Result<std::size_t> poll_one(SessionId sid, MutableByteView out, PeerAddress& to) {
         if (auto h = half_open_.find(sid); h != half_open_.end()) {
-            to = h->second.from;
+            to = h->second.from();
             Result<std::size_t> n = h->second.handshake->poll_datagram(now_, out);
             if (h->second.handshake->take_held_back()) stats_.unvalidated.over_budget++;
             return n;
@@ -298,7 +357,7 @@ private:
             auto known = by_eph_.find(v.client_eph_pub);
             if (known != by_eph_.end()) {
                 auto h = half_open_.find(known->second);
-                if (h == half_open_.end() || !(h->second.from == from)) return drop(Error::unexpected_packet);
+                if (h == half_open_.end() || !(h->second.from() == from)) return drop(Error::unexpected_packet);
                 const Error e = h->second.handshake->on_datagram(now, d);
                 mark_ready(known->second);
                 return after_half_open(now, known->second, e);
@@ -326,7 +385,7 @@ private:
         }
         HalfOpen h;
         h.handshake = std::make_unique<ServerHandshake>(config_, identity_, verifier_, *rng_, sid, v, d, from, now);
-        h.from = from;
+        h.timer.id = sid;
         h.cookie = v.cookie_valid;
         h.client_eph = v.client_eph_pub;
         by_eph_[v.client_eph_pub] = sid;
@@ -385,7 +444,7 @@ private:
             // else is not processed at all, however well it decrypts. Whoever holds the handshake keys
             // can send from a forged source, so no such packet may validate that source, move the
             // flight there or (as an ACK) keep the retransmission timer short.
-            if (!(h->second.from == from) && !UDPVPN_FAULT(config_, half_open_address_unchecked)) {
+            if (!(h->second.from() == from) && !UDPVPN_FAULT(config_, half_open_address_unchecked)) {
                 stats_.unvalidated.wrong_address++;
                 return drop(Error::unexpected_packet);
             }
@@ -414,10 +473,8 @@ private:
             // (an ACK, a PONG, a PATH_CHALLENGE); an ordinary inner packet never does, and keeping
             // this path free of bookkeeping keeps it allocation-free.
             if (!r.has_inner || path_check) mark_ready(sid);
-            if (l->second.session->closed()) {
-                sessions_.erase(l);
-                stats_.sessions = sessions_.size();
-            }
+            if (l->second.session->closed()) forget(l);
+            else retime_earlier(l->second);
             return r;
         }
         if (auto ho = half_open_.find(sid); ho != half_open_.end()) {
@@ -426,7 +483,7 @@ private:
             // and no larger than the largest datagram we send (16 x 1452 bytes at most per half-open).
             // DATA may overtake the client's first HANDSHAKE packet, so validation is not required.
             const std::size_t max_size = std::max<std::size_t>(config_.max_datagram, config_.max_probe_datagram);
-            if (!(ho->second.from == from) || d.size() > max_size || ho->second.early.size() >= config_.early_data_limit) {
+            if (!(ho->second.from() == from) || d.size() > max_size || ho->second.early.size() >= config_.early_data_limit) {
                 stats_.inner_dropped.early_refused++;
                 return drop(Error::unexpected_packet);
             }
@@ -460,6 +517,7 @@ private:
         ServerHandshake& hs = *it->second.handshake;
         if (hs.state() == ServerHandshake::State::complete) complete_half_open(now, sid);
         else if (hs.state() == ServerHandshake::State::failed) fail_half_open(sid);
+        else retime(sid);
         stats_.half_open = half_open_.size();
         stats_.sessions = sessions_.size();
         if (error_class(e) == ErrorClass::drop) return drop(e);
@@ -471,25 +529,27 @@ private:
     void complete_half_open(TimeNs now, SessionId sid) {
         auto node = half_open_.extract(sid);
         HalfOpen& h = node.mapped();
+        half_open_timers_.cancel(h.timer);
         by_eph_.erase(h.client_eph);
-        limits_.release(now, h.from, h.cookie);
+        limits_.release(now, h.from(), h.cookie);
         const HandshakeResult& r = h.handshake->result();
         SessionParams p;
         p.role = Role::server;
         p.local_sid = sid;
         p.peer_sid = r.client_sid;
         p.suite = r.suite;
-        p.address = h.from;
+        p.address = h.from();
         p.peer = r.peer;
         p.peer_chain = r.peer_chain;
         Live l;
         l.session = std::make_unique<Session>(config_, *rng_, std::move(p), r.secrets, now);
         l.established_at = now;
-        report_established(sid, r, h.from);
+        l.timer.id = sid;
+        report_established(sid, r, h.from());
         for (Bytes& early : h.early) {
             Result<DataHeader> dh = parse_data_header(early);
             Session::Opened o;
-            if (dh) o = l.session->open(now, h.from, dh.value, early);
+            if (dh) o = l.session->open(now, h.from(), dh.value, early);
             if (!dh || o.status != Error::ok) {
                 stats_.inner_dropped.early_unopened++;
                 continue;
@@ -501,6 +561,7 @@ private:
         l.tail = std::move(h.handshake);
         l.tail_until = handshake_tail_end(config_.timers, now);
         sessions_.emplace(sid, std::move(l));
+        retime(sid);
         mark_ready(sid);
     }
 
@@ -514,7 +575,7 @@ private:
         e.reason = hs.failure();
         e.text = hs.failure_text().empty() ? to_string(e.reason) : hs.failure_text();
         e.peer.common_name = hs.refused_peer_name();   // unverified: names the client in the log
-        e.address = it->second.from;
+        e.address = it->second.from();
         // A handshake that never got past address validation is noise (scans, spoofing): only
         // report failures from peers that proved their address.
         if (hs.address_validated() || e.reason != Error::handshake_timeout) push_event(std::move(e));
@@ -526,9 +587,10 @@ private:
         for (int i = 0; i < 4 && stateless_.size() < kMaxStatelessQueue; ++i) {
             Result<std::size_t> n = hs.poll_datagram(now_, buf);
             if (!n.ok() || n.value == 0) break;
-            stateless_.emplace_back(it->second.from, Bytes(buf, buf + n.value));
+            stateless_.emplace_back(it->second.from(), Bytes(buf, buf + n.value));
         }
-        limits_.release(now_, it->second.from, it->second.cookie);
+        limits_.release(now_, it->second.from(), it->second.cookie);
+        half_open_timers_.cancel(it->second.timer);
         half_open_.erase(it);
     }
 
@@ -545,6 +607,9 @@ private:
     std::deque<SessionId> ready_;
     std::unordered_set<SessionId> ready_set_;
     std::deque<std::pair<PeerAddress, Bytes>> stateless_;
+    // Mutable: next_deadline() corrects entries left early, which changes no observable state.
+    mutable TimerQueue half_open_timers_, session_timers_;
+    std::vector<SessionId> due_;   // handle_timeout()'s scratch list, kept to reuse its memory
 };
 
 }  // namespace

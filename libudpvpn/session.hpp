@@ -69,6 +69,9 @@ public:
     Result<std::size_t> poll_datagram(TimeNs now, MutableByteView out, PeerAddress& to);
     TimeNs next_deadline() const;
     void handle_timeout(TimeNs now);
+    // Whether a rekey is due and not under way: the send key's packet limit (which no deadline
+    // shows) or its age. poll_datagram() and handle_timeout() then start it.
+    bool want_rekey(TimeNs now) const noexcept;
 
     Error send_control(TimeNs now, std::uint8_t msg_type, ByteView body);
     Error ping(TimeNs now, std::uint64_t token);
@@ -118,7 +121,6 @@ private:
     void start_path_check(TimeNs now, const PeerAddress& from, std::size_t datagram_size);
     Result<std::size_t> poll_path_challenge(TimeNs now, MutableByteView out, PeerAddress& to);
     bool path_challenge_allowed() const noexcept;
-    bool want_rekey(TimeNs now) const noexcept;
 
     // --- core state (the size test in tests/session_test.cpp holds it to 4 KiB)
     const CommonConfig& config_;

@@ -182,6 +182,24 @@ TEST_CASE("keys are rekeyed before their packet limit and never used past it") {
     CHECK(last == Error::key_exhausted);
 }
 
+TEST_CASE("a server whose key reaches its packet limit rekeys at once, not at its next timer") {
+    // The server's timers are kept per session (libudpvpn/timer_queue.hpp): no other session's timer
+    // wakes it, so the packet limit, which no deadline shows, must start the rekey by itself.
+    ServerEndpointConfig sc;
+    sc.rekey_after_packets = 50;
+    sc.reject_after_packets = 100;
+    Pair p({}, sc);
+    REQUIRE(p.establish());
+    int ok = 0;
+    for (int i = 0; i < 400; ++i) {
+        ok += p.w.send_inner(*p.server, p.ss, InnerProtocol::ipv4, payload(2, 64));
+        p.w.run_for(kMillisecond);
+    }
+    CHECK(ok == 400);
+    CHECK(p.server->count(EventType::rekeyed) >= 4);
+    CHECK(p.server->count(EventType::closed) == 0);
+}
+
 TEST_CASE("caller misuse is reported without side effects") {
     Pair p;
     std::uint8_t small[8];
