@@ -6,6 +6,7 @@
 // endpoint (the same through the public Endpoint API of an established session, per packet and in
 // batches of 64), handshake (full
 // handshakes per second vs the sum of the primitive operations one handshake performs).
+#include "bench_support.hpp"
 #include "data_packet.hpp"
 #include "key_schedule.hpp"
 #include "replay_window.hpp"
@@ -16,39 +17,19 @@
 
 #include <sodium.h>
 
-#include <deque>
-#include <fstream>
-#include <memory>
-#include <sstream>
-
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <string>
 #include <vector>
 
 using namespace udpvpn;
+using namespace udpvpn::bench;
 
 namespace {
 
-struct Options {
-    double ms_per_run = 300;   // one timed run; each figure is the best of kRuns runs
-};
 constexpr int kRuns = 5;
-
-// Seconds of CPU time of this thread where available: stable on a machine shared with other jobs.
-double cpu_seconds() {
-#if defined(CLOCK_THREAD_CPUTIME_ID)
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
-#else
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-#endif
-}
 
 // Runs `body(n)` (which processes n packets) for ms_per_run of CPU time; returns packets per second.
 template <typename F>
@@ -75,7 +56,6 @@ std::vector<double> best_rates(const Options& o, F&&... bodies) {
     return best;
 }
 
-void volatile_sink(const void* p) { asm volatile("" : : "r"(p) : "memory"); }
 
 // --- section: data -------------------------------------------------------------------------------
 // Per packet, both sides do what a tunnel does: seal in place, then parse + replay check + open in
@@ -162,81 +142,6 @@ void section_data(const Options& o) {
                 " same buffer layout, 1.0 = no overhead; ratio-align = udpvpn / raw on a 64-byte aligned buffer)\n");
 }
 
-
-// --- shared by the endpoint and handshake sections ------------------------------------------------
-std::string pki(const std::string& name) {
-    const char* dir = std::getenv("UDPVPN_TEST_PKI");
-    std::ifstream f(std::string(dir ? dir : UDPVPN_SOURCE_PKI) + "/" + name);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-constexpr std::int64_t kPkiTime = 1780272000;   // 2026-06-01, inside the test PKI's validity
-
-struct Pki {
-    Identity server, client;
-    std::shared_ptr<const CertificateVerifier> verifier;
-};
-bool load_pki(Pki& p) {
-    auto s = load_identity_pem(pki("server.crt"), pki("server.key"));
-    auto c = load_identity_pem(pki("client.crt"), pki("client.key"));
-    auto v = X509Verifier::create(pki("ca.crt"), "", VerifierPolicy{}, [] { return kPkiTime; });
-    if (!s || !c || !v) {
-        std::printf("  test PKI not found (set UDPVPN_TEST_PKI)\n");
-        return false;
-    }
-    p.server = s.value;
-    p.client = c.value;
-    p.verifier = v.value;
-    return true;
-}
-
-// Moves every pending datagram between two endpoints until both are quiet.
-void pump(Endpoint& a, Endpoint& b, const PeerAddress& aa, const PeerAddress& ba, TimeNs now) {
-    std::uint8_t buf[kMaxDatagram];
-    for (bool moved = true; moved;) {
-        moved = false;
-        for (int side = 0; side < 2; ++side) {
-            Endpoint& from = side ? b : a;
-            Endpoint& to = side ? a : b;
-            const PeerAddress& src = side ? ba : aa;
-            for (;;) {
-                PeerAddress dst;
-                auto n = from.poll_datagram(buf, dst);
-                if (!n.ok() || n.value == 0) break;
-                to.receive(now, src, MutableByteView(buf, n.value));
-                moved = true;
-            }
-        }
-    }
-}
-
-struct Connected {
-    std::unique_ptr<Endpoint> client, server;
-    SessionId cs = 0, ss = 0;
-};
-bool connect_pair(const Pki& p, Suite suite, Connected& c, TimeNs now) {
-    const PeerAddress ca = PeerAddress::from(std::vector<std::uint8_t>{1}), sa = PeerAddress::from(std::vector<std::uint8_t>{2});
-    InitiatorConfig ic;
-    ic.server = sa;
-    ic.expected_server_name = "vpn.example.test";
-    ic.suites = {suite};
-    ic.max_probe_datagram = 0;
-    ResponderConfig rc;
-    rc.suites = {suite};
-    rc.max_probe_datagram = 0;
-    auto cl = Endpoint::make_initiator(ic, p.client, p.verifier, std::make_shared<SystemRng>());
-    auto sv = Endpoint::make_responder(rc, p.server, p.verifier, std::make_shared<SystemRng>());
-    if (!cl || !sv) return false;
-    c.client = std::move(cl.value);
-    c.server = std::move(sv.value);
-    c.cs = c.client->connect(now).value;
-    pump(*c.client, *c.server, ca, sa, now);
-    while (auto e = c.server->poll_event()) if (e->type == EventType::established) c.ss = e->session;
-    bool up = false;
-    while (auto e = c.client->poll_event()) up |= e->type == EventType::established;
-    return up && c.ss != 0;
-}
 
 // --- section: endpoint ------------------------------------------------------------------------------
 // What an application sees: Endpoint::seal() on one side, Endpoint::receive() on the other, through an
@@ -332,7 +237,7 @@ void section_endpoint(const Options& o) {
 // One full handshake (Ed25519 certificates, both sides, in one thread) against the sum of the
 // primitives it must run: 2 X25519 key generations, 2 X25519 agreements, 2 Ed25519 signatures,
 // 2 Ed25519 CertificateVerify checks and 2 certificate chain verifications (each verifying the CA's
-// Ed25519 signature on the leaf, through OpenSSL).
+// Ed25519 signature on the leaf, through OpenSSL), the key schedule's HKDF and the flights' AEAD.
 void section_handshake(const Options& o) {
     std::printf("== handshake: full handshakes vs the sum of their primitives, one core\n");
     Pki p;
@@ -344,25 +249,9 @@ void section_handshake(const Options& o) {
             (connect_pair(p, Suite::chacha20_poly1305, c, kSecond) ? n_ok : n_fail)++;
         }
     };
-    Secret32 a, b, shared;
-    randombytes_buf(a.data(), 32);
-    randombytes_buf(b.data(), 32);
-    std::array<std::uint8_t, 32> pub{};
-    unsigned char sk[crypto_sign_SECRETKEYBYTES], pk[crypto_sign_PUBLICKEYBYTES], sig[64], msg[130] = {};
-    crypto_sign_keypair(pk, sk);
-    crypto_sign_detached(sig, nullptr, msg, sizeof msg, sk);
-    const std::vector<Bytes> chain = p.client.chain;
-    auto prims = [&](int n) {
-        for (int i = 0; i < n; ++i) {
-            for (int side = 0; side < 2; ++side) {
-                x25519_public(a, pub);
-                (void)x25519(a, pub, shared);
-                crypto_sign_detached(sig, nullptr, msg, sizeof msg, sk);
-                if (crypto_sign_verify_detached(sig, msg, sizeof msg, pk) != 0) n_fail++;
-                if (!p.verifier->verify(chain, Role::client, "")) n_fail++;
-            }
-        }
-    };
+    // Both sides' primitives per handshake.
+    HandshakePrimitives both(p);
+    auto prims = [&](int n) { n_fail += both.run(2 * n); };
     Options ho = o;
     auto rate_small = [&](auto& body) {   // handshakes are slow: time batches of 8
         double best = 0;
@@ -382,7 +271,6 @@ void section_handshake(const Options& o) {
     prims(4);
     const double hs = rate_small(full);
     const double pr = rate_small(prims);
-    sodium_memzero(sk, sizeof sk);
     if (n_fail) { std::printf("FAILED: %llu handshakes or checks failed\n", (unsigned long long)n_fail); return; }
     std::printf("%-28s %10.0f /s  (%.3f ms)\n", "full handshake", hs, 1e3 / hs);
     std::printf("%-28s %10.0f /s  (%.3f ms)\n", "sum of primitives", pr, 1e3 / pr);
@@ -395,7 +283,7 @@ void section_handshake(const Options& o) {
     ClientKey keys[] = {{"client Ed25519", "client", p}, {"client ECDSA P-256", "client_ecdsa", p},
                         {"client RSA-2048 (PSS)", "client_rsa", p}};
     for (ClientKey& k : keys) {
-        auto id = load_identity_pem(pki(std::string(k.file) + ".crt"), pki(std::string(k.file) + ".key"));
+        auto id = load_identity_pem(pki_file(std::string(k.file) + ".crt"), pki_file(std::string(k.file) + ".key"));
         if (!id) { std::printf("  %s: cannot load %s (%s)\n", k.label, k.file, to_string(id.error)); return; }
         k.pki.client = id.value;
     }
@@ -420,41 +308,15 @@ void section_handshake(const Options& o) {
 }
 
 // --- sections table -----------------------------------------------------------------------------
-struct Section {
-    const char* name;
-    void (*run)(const Options&);
-    const char* what;
-};
 const Section kSections[] = {
     {"data", section_data, "DATA seal/open + replay window vs raw libsodium AEAD"},
     {"endpoint", section_endpoint, "Endpoint::seal + Endpoint::receive vs raw libsodium AEAD"},
     {"handshake", section_handshake, "full handshakes vs the sum of their primitive operations"},
 };
 
-int usage(const char* argv0) {
-    std::fprintf(stderr, "usage: %s [--section NAME]... [--ms N]\nsections:\n", argv0);
-    for (const Section& s : kSections) std::fprintf(stderr, "  %-10s %s\n", s.name, s.what);
-    return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     if (!ensure_sodium()) return 1;
-    Options o;
-    std::vector<std::string> wanted;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--section" && i + 1 < argc) wanted.push_back(argv[++i]);
-        else if (a == "--ms" && i + 1 < argc) o.ms_per_run = std::atof(argv[++i]);
-        else return usage(argv[0]);
-    }
-    for (const std::string& w : wanted) {
-        bool known = false;
-        for (const Section& s : kSections) known |= w == s.name;
-        if (!known) return usage(argv[0]);
-    }
-    for (const Section& s : kSections)
-        if (wanted.empty() || std::find(wanted.begin(), wanted.end(), std::string(s.name)) != wanted.end()) s.run(o);
-    return 0;
+    return run_sections(argc, argv, kSections, Options{}, false);
 }
