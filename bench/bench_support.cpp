@@ -105,10 +105,10 @@ bool connect_pair(const Pki& p, Suite suite, Connected& c, TimeNs now) {
     ic.server = sa;
     ic.expected_server_name = "vpn.example.test";
     ic.suites = {suite};
-    ic.max_probe_datagram = 0;
+    ic.inner_mtu = 0;
     ServerEndpointConfig rc;
     rc.suites = {suite};
-    rc.max_probe_datagram = 0;
+    rc.inner_mtu = 0;
     auto cl = Endpoint::make_client(ic, p.client, p.verifier, std::make_shared<SystemRng>());
     auto sv = Endpoint::make_server(rc, p.server, p.verifier, std::make_shared<SystemRng>());
     if (!cl || !sv) return false;

@@ -64,7 +64,7 @@ struct Fleet {
 
     explicit Fleet(const Pki& p) : pki(p) {
         ServerEndpointConfig sc;
-        sc.max_probe_datagram = 0;
+        sc.inner_mtu = 0;
         ChargeTo charge(Owner::server);
         server = Endpoint::make_server(sc, pki.server, pki.verifier, std::make_shared<SystemRng>()).value;
     }
@@ -90,7 +90,7 @@ struct Fleet {
                 ClientEndpointConfig cc;
                 cc.server = kServerAddress;
                 cc.expected_server_name = "vpn.example.test";
-                cc.max_probe_datagram = 0;
+                cc.inner_mtu = 0;
                 Client c;
                 c.ep = Endpoint::make_client(cc, pki.client, pki.verifier, std::make_shared<SystemRng>()).value;
                 c.sid = c.ep->connect(now).value;

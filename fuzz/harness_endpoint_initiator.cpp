@@ -19,7 +19,7 @@
 //   op bits 3..4: address A (0 is the server's); op bits 6..7: advance the clock by 0, 50 ms, 1 s or
 //   11 s, firing timers.
 // Invariants: no crash or sanitizer report; no misuse error from the packet path; datagrams within
-// max_datagram / max_probe_datagram and sent only to the configured server; every inner packet
+// largest_datagram() and sent only to the configured server; every inner packet
 // delivered was sealed by the server, once; event text has no control characters.
 #include "harness.hpp"
 #include "harness_support.hpp"
@@ -75,7 +75,7 @@ struct Harness {
     Harness(std::uint8_t flags) : scfg(make_scfg(flags)), gate(scfg, gate_rng) {
         if (flags & 1) ccfg.admission_key = scfg.admission_key;
         if (flags & 4) ccfg.suites = {Suite::aes256_gcm, Suite::chacha20_poly1305};
-        if (flags & 8) ccfg.max_probe_datagram = 0;
+        if (flags & 8) ccfg.inner_mtu = 0;
         if (flags & 16) ccfg.pad_datagrams = 0;
         ccfg.expected_server_name = "vpn.example.test";
         ccfg.server = addr(0);
@@ -96,11 +96,11 @@ struct Harness {
             c.admission_key = make_shared_key(k);
         }
         if (flags & 2) c.cookie_threshold = 0;
-        if (flags & 8) c.max_probe_datagram = 0;
+        if (flags & 8) c.inner_mtu = 0;
         return c;
     }
 
-    std::size_t max_out() const { return std::max<std::size_t>(ccfg.max_datagram, ccfg.max_probe_datagram); }
+    std::size_t max_out() const { return largest_datagram(ccfg); }
 
     void client_in(std::size_t a, MutableByteView dg) {
         const Received r = client->receive(now, addr(a), dg);

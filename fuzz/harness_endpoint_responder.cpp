@@ -92,7 +92,7 @@ struct Harness {
         if (flags & 2) scfg.cookie_threshold = 0;
         if (flags & 4) scfg.max_half_open = 2;
         if (flags & 8) scfg.suites = {Suite::aes256_gcm, Suite::chacha20_poly1305};
-        if (flags & 16) scfg.max_probe_datagram = ccfg.max_probe_datagram = 0;
+        if (flags & 16) scfg.inner_mtu = ccfg.inner_mtu = 0;
         if (flags & 32) scfg.early_data_limit = 1;
         ccfg.expected_server_name = "vpn.example.test";
         ccfg.server = PeerAddress::from(std::array<std::uint8_t, 4>{198, 51, 100, 1});
@@ -114,7 +114,7 @@ struct Harness {
                                                static_cast<SessionId>(0x0C000000u + hs_seed), now);
     }
 
-    std::size_t max_out() const { return std::max<std::size_t>(scfg.max_datagram, scfg.max_probe_datagram); }
+    std::size_t max_out() const { return largest_datagram(scfg); }
 
     void server_in(std::size_t a, MutableByteView dg) {
         rx[a] += dg.size();
@@ -161,7 +161,7 @@ struct Harness {
             auto r = server->poll_datagram(buf, to);
             check(r.ok(), "poll_datagram with a 70000-byte buffer fails");
             if (r.value == 0) break;
-            check(r.value <= max_out(), "server datagram larger than max_datagram / max_probe_datagram");
+            check(r.value <= max_out(), "server datagram larger than largest_datagram()");
             server_sent(to, ByteView(buf).first(r.value));
         }
         for (;;) {

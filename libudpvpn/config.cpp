@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The configuration's own functions (include/udpvpn/config.hpp): validate(), the one place the
-// library's rules live, and the datagram sizes for an inner MTU.
+// library's rules live, and the largest datagram for an inner MTU.
 #include <udpvpn/config.hpp>
 
 #include <algorithm>
@@ -12,7 +12,6 @@ namespace {
 // Docs/rfc-draft.txt, Section 7.1: an INITIAL is at least this large, so no datagram budget below.
 constexpr std::uint16_t kMinMaxDatagram = 1200;
 constexpr std::size_t kMaxDnsName = 253;
-constexpr std::size_t kMaxUdpPayload = 65507;   // IPv4: 65535 - 20 (IP) - 8 (UDP)
 
 ConfigProblem problem(std::string field, std::string reason) { return {std::move(field), std::move(reason)}; }
 
@@ -35,9 +34,8 @@ ConfigProblem check_timers(const Timers& t) {
 
 }  // namespace
 
-void set_inner_mtu(CommonConfig& c, std::size_t inner_mtu) noexcept {
-    const std::size_t datagram = std::min(kMaxUdpPayload, inner_mtu + kDataOverhead);
-    c.max_probe_datagram = static_cast<std::uint16_t>(std::max<std::size_t>(datagram, c.max_datagram));
+std::size_t largest_datagram(const CommonConfig& c) noexcept {
+    return std::max<std::size_t>(datagram_for_inner(c.inner_mtu), c.max_datagram);
 }
 
 ConfigProblem validate(const CommonConfig& c) {
@@ -48,8 +46,6 @@ ConfigProblem validate(const CommonConfig& c) {
     if (ConfigProblem p = check_timers(c.timers)) return p;
     if (c.max_datagram < kMinMaxDatagram)
         return problem("max_datagram", "must be at least 1200 bytes (the size of an INITIAL)");
-    if (c.max_probe_datagram != 0 && c.max_probe_datagram < c.max_datagram)
-        return problem("max_probe_datagram", "must be 0 (no probing) or at least max_datagram");
     if (c.inner_protocols < 1 || c.inner_protocols > 3)
         return problem("inner_protocols", "must be 1 (IP), 2 (PPP) or 3 (both)");
     return {};

@@ -4,7 +4,8 @@
 //
 // Algorithm:
 //  - `lo` is the largest size known to work (the configured max_datagram at start, then the largest
-//    acknowledged probe); `hi` is the largest size that may still work (max_probe_datagram at start).
+//    acknowledged probe); `hi` is the largest size that may still work (at start the datagram that
+//    carries a whole CommonConfig::inner_mtu packet, largest_datagram()).
 //    result() is always `lo`, so it never exceeds a size the path actually carried (or the base the
 //    caller started with).
 //  - Binary search: the probe size is the midpoint lo + ceil((hi - lo) / 2). A probe acknowledged
@@ -33,7 +34,7 @@ public:
     static constexpr unsigned kTriesPerSize = 3;
 
     // Starts (or restarts) a search between lo (known to work, e.g. CommonConfig::max_datagram) and
-    // hi (CommonConfig::max_probe_datagram). hi <= lo (e.g. 0 = probing disabled): nothing is probed.
+    // hi (largest_datagram(CommonConfig)). hi <= lo: nothing is probed.
     void start(TimeNs now, std::uint16_t lo, std::uint16_t hi) noexcept;
 
     // The datagram size to probe now, if any; the caller sends one PROBE of exactly that size

@@ -482,8 +482,8 @@ private:
             // FINISHED is verified (docs/rfc-draft.txt, "Early data"), only from the INITIAL's address
             // and no larger than the largest datagram we send (16 x 1452 bytes at most per half-open).
             // DATA may overtake the client's first HANDSHAKE packet, so validation is not required.
-            const std::size_t max_size = std::max<std::size_t>(config_.max_datagram, config_.max_probe_datagram);
-            if (!(ho->second.from() == from) || d.size() > max_size || ho->second.early.size() >= config_.early_data_limit) {
+            if (!(ho->second.from() == from) || d.size() > largest_datagram(config_) ||
+                ho->second.early.size() >= config_.early_data_limit) {
                 stats_.inner_dropped.early_refused++;
                 return drop(Error::unexpected_packet);
             }

@@ -78,13 +78,13 @@ Session::Session(const CommonConfig& config, Rng& rng, SessionParams params, con
     rekey_secret_ = secrets.rekey;
     created_ = last_sent_ = last_received_ = last_handshake_ = now;
     next_reverify_ = next_reverify_time(config_.timers, now);
-    const std::size_t max_dg = config_.max_datagram;
-    inner_mtu_ = static_cast<std::uint16_t>(max_dg > kDataOverhead ? max_dg - kDataOverhead : 0);
+    inner_mtu_ = static_cast<std::uint16_t>(inner_for_datagram(config_.max_datagram));
     control_ = std::make_unique<ControlChannel>(config_.timers);
     path_ = std::make_unique<PathCheck>();
-    if (role_ == Role::client && config_.max_probe_datagram > config_.max_datagram) {
+    const std::size_t probe_to = largest_datagram(config_);
+    if (role_ == Role::client && probe_to > config_.max_datagram) {
         pmtu_ = std::make_unique<PmtuProbe>();
-        pmtu_->start(now, config_.max_datagram, config_.max_probe_datagram);
+        pmtu_->start(now, config_.max_datagram, static_cast<std::uint16_t>(probe_to));
     }
 }
 
@@ -95,7 +95,7 @@ void Session::on_probe_acks() {
         const std::uint16_t before = pmtu_->result();
         pmtu_->on_ack(static_cast<std::uint16_t>(ack->first));
         if (pmtu_->result() > before) {
-            inner_mtu_ = static_cast<std::uint16_t>(pmtu_->result() - kDataOverhead);
+            inner_mtu_ = static_cast<std::uint16_t>(inner_for_datagram(pmtu_->result()));
             Event e;
             e.type = EventType::mtu_changed;
             e.mtu = inner_mtu_;
@@ -473,7 +473,7 @@ Result<std::size_t> Session::poll_datagram(TimeNs now, MutableByteView out, Peer
     if (want_rekey(now)) start_rekey(now);
     // Control frames are written straight behind the DATA header, then sealed in place.
     MutableByteView body = out.subspan(kDataHeaderSize, out.size() - kDataOverhead);
-    const std::size_t max_payload = std::min<std::size_t>(body.size(), config_.max_datagram - kDataOverhead);
+    const std::size_t max_payload = std::min<std::size_t>(body.size(), inner_for_datagram(config_.max_datagram));
     std::size_t n = control_->poll_payload(now, body.first(max_payload));
     if (final_ack_) {
         // The peer closed: this payload acknowledges its DISCONNECT and is the last one we send.

@@ -337,7 +337,7 @@ TEST_CASE("a server answers retransmitted client flights with at most one ACK pe
     auto server = make_server({}, 1);
     ClientEndpointConfig cc;
     cc.server = address("server");
-    cc.max_probe_datagram = 0;   // no PMTU probe: the first DATA from the client would end the tail
+    cc.inner_mtu = 0;   // no PMTU probe: the first DATA from the client would end the tail
     auto client = make_client(cc, 2);
     TimeNs now = 1 * kSecond;
     REQUIRE(client->connect(now).ok());

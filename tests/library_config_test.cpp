@@ -43,7 +43,6 @@ TEST_CASE("each rule names the field it is about") {
         {"timers.control_rto", [](InitiatorConfig& c) { c.timers.control_rto = kNever; }},
         {"timers.rekey_after_time", [](InitiatorConfig& c) { c.timers.rekey_after_time = c.timers.reject_after_time + 1; }},
         {"max_datagram", [](InitiatorConfig& c) { c.max_datagram = 1199; }},
-        {"max_probe_datagram", [](InitiatorConfig& c) { c.max_probe_datagram = c.max_datagram - 1; }},
         {"inner_protocols", [](InitiatorConfig& c) { c.inner_protocols = 0; }},
         {"inner_protocols", [](InitiatorConfig& c) { c.inner_protocols = 4; }},
         {"expected_server_name", [](InitiatorConfig& c) { c.expected_server_name.clear(); }},
@@ -61,7 +60,7 @@ TEST_CASE("each rule names the field it is about") {
     InitiatorConfig c = good_client();
     c.timers.rekey_after_time = c.timers.reject_after_time;
     c.max_datagram = 1200;
-    c.max_probe_datagram = 0;   // no probing
+    c.inner_mtu = 0;   // no probing
     c.inner_protocols = 3;
     c.suites = {Suite::aes256_gcm, Suite::chacha20_poly1305, Suite::aes256_gcm};   // the first place counts
     c.expected_server_name.clear();
@@ -94,14 +93,22 @@ TEST_CASE("the endpoint factories refuse what validate() rejects") {
     CHECK(Endpoint::make_responder(s, test::load_identity("server"), verifier, rng).error == Error::invalid_argument);
 }
 
-TEST_CASE("set_inner_mtu: probing up to one whole inner packet, never below max_datagram") {
+TEST_CASE("inner_mtu: the largest datagram carries one whole inner packet, never below max_datagram") {
     CommonConfig c;
-    set_inner_mtu(c, 1420);
+    CHECK(largest_datagram(c) == 1452);                      // the default: 1423 + 29
+    c.inner_mtu = 1420;
     CHECK(c.max_datagram == 1232);                           // the handshake stays within 1280
-    CHECK(c.max_probe_datagram == 1420 + kDataOverhead);     // a whole 1420-byte inner packet
-    set_inner_mtu(c, 1000);
-    CHECK(c.max_probe_datagram == c.max_datagram);           // nothing to probe for
-    set_inner_mtu(c, 65535);
-    CHECK(c.max_probe_datagram == 65507);                    // the largest UDP payload
+    CHECK(largest_datagram(c) == 1420 + kDataOverhead);      // a whole 1420-byte inner packet
+    c.inner_mtu = 1000;
+    CHECK(largest_datagram(c) == c.max_datagram);            // nothing to probe for
+    c.inner_mtu = 0;
+    CHECK(largest_datagram(c) == c.max_datagram);
+    c.inner_mtu = 65535;
+    CHECK(largest_datagram(c) == 65507);                     // the largest UDP payload
     CHECK_FALSE(validate(c));
+    // The one conversion each way between inner and datagram sizes.
+    CHECK(datagram_for_inner(1203) == 1232);
+    CHECK(inner_for_datagram(1232) == 1203);
+    CHECK(inner_for_datagram(kDataOverhead) == 0);
+    CHECK(datagram_for_inner(kMaxUdpPayload) == kMaxUdpPayload);
 }

@@ -139,7 +139,7 @@ TEST_CASE("probing disabled or nothing to find: no probe is ever due") {
     PmtuProbe p;
     CHECK_FALSE(p.probe_due(0));
     CHECK(p.next_deadline() == kNever);
-    p.start(0, kBase, 0);   // max_probe_datagram = 0
+    p.start(0, kBase, 0);   // inner_mtu 0: hi <= lo
     CHECK_FALSE(p.probe_due(0));
     CHECK_FALSE(p.probe_due(3600 * kSecond));
     CHECK(p.result() == kBase);

@@ -207,10 +207,10 @@ TEST_CASE("early data is buffered only up to early_data_limit datagrams of at mo
         for (int k = 0; k < 8; ++k) d[5 + k] = static_cast<std::uint8_t>(counter >> (56 - 8 * k));
         return d;
     };
-    Bytes big = data_to(std::size_t{sc.max_probe_datagram} + 1, 0);
+    Bytes big = data_to(largest_datagram(sc) + 1, 0);
     CHECK(server->receive(kSecond, from, big).status == Error::unexpected_packet);
     for (std::size_t i = 0; i < sc.early_data_limit; ++i) {
-        Bytes ok = data_to(sc.max_probe_datagram, i + 1);
+        Bytes ok = data_to(largest_datagram(sc), i + 1);
         CHECK(server->receive(kSecond, from, ok).status == Error::ok);
     }
     Bytes one_more = data_to(100, 99);

@@ -138,7 +138,7 @@ struct SessionPair {
 // What sealing adds to an inner packet: the DATA header and the AEAD tag.
 constexpr std::size_t kOverhead = kDataHeaderSize + kAeadTagSize;
 
-void no_probing(CommonConfig& c) { c.max_probe_datagram = 0; }
+void no_probing(CommonConfig& c) { c.inner_mtu = 0; }
 
 const Bytes kInner = [] {
     Bytes b(60);
@@ -534,8 +534,8 @@ TEST_CASE("only a server pushes configuration; a pushed MTU lowers the client's 
     CHECK(p.client->inner_mtu() == 1100);
 }
 
-TEST_CASE("the client probes the path MTU up to max_probe_datagram; the server only answers") {
-    SessionPair p;   // defaults: max_datagram 1232, max_probe_datagram 1452
+TEST_CASE("the client probes the path MTU up to a whole inner_mtu packet; the server only answers") {
+    SessionPair p;   // defaults: max_datagram 1232, inner_mtu 1423 (a 1452-byte datagram)
     CHECK(p.client->inner_mtu() == 1232 - kOverhead);
     for (int i = 0; i < 8; ++i) p.exchange();
     CHECK(p.client->inner_mtu() == 1452 - kOverhead);

@@ -114,7 +114,7 @@ void Client::connect() {
     ic.expected_server_name = cfg_.server_name;
     ic.server = peer_from_udp(*server);
     // The handshake within a 1280-byte path, then path MTU probing up to a full inner packet.
-    set_inner_mtu(ic, tun_ ? tun_->mtu() : kPppMtu + 2);
+    ic.inner_mtu = static_cast<std::uint16_t>(tun_ ? tun_->mtu() : kPppMtu + 2);
     if (ppp_) ic.inner_protocols = 2;
     const std::string server_address = peer_to_string(ic.server);
     // The next endpoint replaces the previous one.

@@ -68,7 +68,7 @@ ResponderConfig Server::responder_config() const {
     rc.handshake_rate_per_prefix = cfg_.unvalidated_limits.handshake_rate_per_prefix;
     // Handshake within a 1280-byte path; early data and probes up to a full inner packet. PPP
     // frames: protocol field (2) + information up to pppd's mtu/mru (<= tunnel.mtu).
-    set_inner_mtu(rc, cfg_.mode == TunnelMode::ppp ? cfg_.mtu + 2u : cfg_.mtu);
+    rc.inner_mtu = static_cast<std::uint16_t>(cfg_.mode == TunnelMode::ppp ? cfg_.mtu + 2u : cfg_.mtu);
     if (cfg_.mode == TunnelMode::ppp) rc.inner_protocols = 2;
 #ifdef UDPVPN_CONFORMANCE_FAULTS
     rc.conformance_fault = conformance_fault_from_env();   // test builds only

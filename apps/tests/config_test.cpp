@@ -161,18 +161,18 @@ TEST_CASE("handshake datagrams fit a 1280-byte path and path MTU probing runs, w
     // and turned probing off).
     const auto server = parse_server_config("", "server.toml");
     ResponderConfig rc;
-    set_inner_mtu(rc, server.mtu);
+    rc.inner_mtu = server.mtu;
     CHECK(rc.max_datagram == 1232);
     CHECK(rc.max_datagram + 48 <= 1280);   // IPv6 + UDP headers
-    CHECK(rc.max_probe_datagram == 1420 + kDataOverhead);
+    CHECK(largest_datagram(rc) == 1420 + kDataOverhead);
     InitiatorConfig ic;
-    set_inner_mtu(ic, 9000);
+    ic.inner_mtu = 9000;
     CHECK(ic.max_datagram == 1232);
-    CHECK(ic.max_probe_datagram == 9000 + kDataOverhead);
-    set_inner_mtu(ic, 1100);   // a small inner packet never lowers the base size
-    CHECK(ic.max_probe_datagram == 1232);
-    set_inner_mtu(ic, 65535);   // capped at the largest UDP payload
-    CHECK(ic.max_probe_datagram == 65507);
+    CHECK(largest_datagram(ic) == 9000 + kDataOverhead);
+    ic.inner_mtu = 1100;   // a small inner packet never lowers the base size
+    CHECK(largest_datagram(ic) == 1232);
+    ic.inner_mtu = 65535;   // capped at the largest UDP payload
+    CHECK(largest_datagram(ic) == 65507);
     CHECK_FALSE(validate(static_cast<const CommonConfig&>(ic)));
 }
 

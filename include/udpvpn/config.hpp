@@ -34,8 +34,14 @@ struct CommonConfig {
     Timers timers{};
     std::uint64_t rekey_after_packets = 0;   // 0 = suite default (AES-GCM 2^22, ChaCha20 2^40)
     std::uint64_t reject_after_packets = 0;  // 0 = suite default (AES-GCM 2^23, ChaCha20 2^60)
-    std::uint16_t max_datagram = 1232;       // UDP payload we may send before PMTU discovery
-    std::uint16_t max_probe_datagram = 1452; // PMTU probing upper bound (0 = no probing)
+    // The UDP payload we may send before path MTU probing found more: 1232 keeps the handshake and
+    // everything sent before probing within a 1280-byte path (docs/rfc-draft.txt, 14 and 20.3).
+    std::uint16_t max_datagram = 1232;
+    // The largest inner packet the tunnel carries (its device's MTU). The client probes the path up
+    // to the datagram that carries one (largest_datagram()); at or below what max_datagram carries
+    // (1203 bytes; 0 for instance) nothing is probed. 1423: a 1452-byte datagram, the UDP payload
+    // of a 1500-byte Ethernet frame over IPv6.
+    std::uint16_t inner_mtu = 1423;
     std::uint8_t inner_protocols = 1;        // bit 0: IP, bit 1: PPP
     // Re-verify the peer's chain after every rekey (docs/rfc-draft.txt 12.6), on top of
     // timers.reverify_interval: an expired or newly revoked certificate lasts one rekey interval.
@@ -83,11 +89,9 @@ struct ServerEndpointConfig : CommonConfig {
 using InitiatorConfig = ClientEndpointConfig;
 using ResponderConfig = ServerEndpointConfig;
 
-// For a tunnel whose inner packets are at most `inner_mtu` bytes: path MTU probing searches up to
-// the datagram one whole inner packet needs (the DATA overhead added here, capped at the largest
-// UDP payload), never below max_datagram, which keeps the handshake and everything sent before
-// probing within a 1280-byte path (docs/rfc-draft.txt, Sections 14 and 20.3).
-void set_inner_mtu(CommonConfig& c, std::size_t inner_mtu) noexcept;
+// The largest datagram `c` lets us send or take: the one that carries a whole inner_mtu packet
+// (what path MTU probing may find), or max_datagram where that is larger.
+std::size_t largest_datagram(const CommonConfig& c) noexcept;
 
 // What validate() found wrong: the member, named as above ("timers.rekey_after_time"), and why.
 struct ConfigProblem {

@@ -21,6 +21,16 @@ inline constexpr TimeNs kSecond = 1'000'000'000;
 // Bytes a DATA packet adds to what it carries: header (13) + AEAD tag (16), docs/rfc-draft.txt
 // "DATA". The one definition: a datagram of N bytes carries N - kDataOverhead bytes inside.
 inline constexpr std::size_t kDataOverhead = 29;
+inline constexpr std::size_t kMaxUdpPayload = 65507;   // IPv4: 65535 - 20 (IP) - 8 (UDP)
+
+// The two conversions between the tunnel's sizes (inner packets: the configuration's inner_mtu, the
+// session's inner MTU) and the path's (UDP payloads of DATA datagrams: max_datagram, probe sizes).
+constexpr std::size_t datagram_for_inner(std::size_t inner) noexcept {
+    return inner < kMaxUdpPayload - kDataOverhead ? inner + kDataOverhead : kMaxUdpPayload;
+}
+constexpr std::size_t inner_for_datagram(std::size_t datagram) noexcept {
+    return datagram > kDataOverhead ? datagram - kDataOverhead : 0;
+}
 
 using Bytes = std::vector<std::uint8_t>;
 using ByteView = std::span<const std::uint8_t>;

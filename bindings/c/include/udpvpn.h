@@ -234,7 +234,7 @@ typedef struct udpvpn_config {
     uint64_t rekey_after_packets;         /* 0 = suite default */
     uint64_t reject_after_packets;        /* 0 = suite default */
     uint16_t max_datagram;                /* default 1232; at least 1200 */
-    uint16_t max_probe_datagram;          /* default 1452; 0 = no path MTU probing */
+    uint16_t max_probe_datagram;          /* default 1452; <= max_datagram (0 say): no probing */
     uint8_t inner_protocols;              /* bit 0 IP, bit 1 PPP; default 1 */
 
     /* client only */

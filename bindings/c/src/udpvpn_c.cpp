@@ -228,7 +228,7 @@ bool fill_common(const udpvpn_config& c, udpvpn::CommonConfig& out) {
     out.rekey_after_packets = c.rekey_after_packets;
     out.reject_after_packets = c.reject_after_packets;
     out.max_datagram = c.max_datagram;
-    out.max_probe_datagram = c.max_probe_datagram;
+    out.inner_mtu = static_cast<std::uint16_t>(udpvpn::inner_for_datagram(c.max_probe_datagram));
     out.inner_protocols = c.inner_protocols;
     return true;
 }
@@ -576,7 +576,7 @@ int udpvpn_config_init(udpvpn_config* c) {
     c->rekey_after_packets = ic.rekey_after_packets;
     c->reject_after_packets = ic.reject_after_packets;
     c->max_datagram = ic.max_datagram;
-    c->max_probe_datagram = ic.max_probe_datagram;
+    c->max_probe_datagram = static_cast<std::uint16_t>(udpvpn::datagram_for_inner(ic.inner_mtu));
     c->inner_protocols = ic.inner_protocols;
     c->pad_datagrams = ic.pad_datagrams;
     c->server_id = rc.server_id;

@@ -889,6 +889,8 @@ static void test_misuse(void) {
     /* Safe defaults of the appended fields: a server name is required, rekeys re-verify. */
     CHECK(c.allow_any_server_name == 0);
     CHECK(c.reverify_on_rekey == 1);
+    /* The library's inner_mtu default (1423), as the datagram of this layout. */
+    CHECK(c.max_datagram == 1232 && c.max_probe_datagram == 1452);
     udpvpn_endpoint *ep = (udpvpn_endpoint *)&ep;
     CHECK_RC(udpvpn_client_new(&ep, NULL, cid, v), UDPVPN_ERR_INVALID_ARGUMENT);
     CHECK(ep == NULL);
