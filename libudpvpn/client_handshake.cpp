@@ -17,6 +17,9 @@ ClientHandshake::ClientHandshake(const ClientEndpointConfig& config, const Ident
     : HandshakeBase(std::move(verifier), Expect::ee), config_(config), identity_(identity), options_(std::move(options)),
       client_sid_(client_sid), deadline_(handshake_deadline(config.timers, now)), timer_(config.timers.handshake_pto) {
     ensure_sodium();
+    // The library's rules (validate()) hold for every handshake, not only the endpoints' own.
+    if (const ConfigProblem bad = validate(config))
+        { fail_client(Error::invalid_argument, "configuration: " + bad.field + " " + bad.reason); return; }
     // §1.1: INITIAL >= 1200; §7: no handshake datagram above kMaxHandshakeDatagram
     datagram_size_ = std::clamp<std::size_t>(config.max_datagram, kMinInitialSize, kMaxHandshakeDatagram);
     rng.fill(client_random_);

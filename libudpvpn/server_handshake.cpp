@@ -37,6 +37,9 @@ ServerHandshake::ServerHandshake(const ServerEndpointConfig& config, const Ident
     result_.client_sid = initial.client_sid;
     client_eph_pub_ = initial.client_eph_pub;
     server_hello_pending_ = false;
+    // The library's rules (validate()) hold for every handshake, not only the endpoints' own.
+    if (const ConfigProblem bad = validate(config))
+        { fail_server(Error::invalid_argument, "configuration: " + bad.field + " " + bad.reason); return; }
 
     auto p = parse_initial(initial_datagram);
     if (!p.ok() || p.value.client_eph_pub != initial.client_eph_pub)

@@ -13,6 +13,7 @@ using namespace udpvpn::test;
 
 TEST_CASE("a silent server: INITIAL is retransmitted with doubling PTO, then handshake_timeout at 10 s") {
     ClientEndpointConfig cfg;
+    cfg.expected_server_name = "vpn.example.test";
     cfg.pad_datagrams = 0;
     DeterministicRng rng(5);
     ClientHandshake c(cfg, load_identity("client"), make_verifier("ca"), rng, 1, 0);
@@ -89,7 +90,7 @@ struct LoneClient {
 }  // namespace
 
 TEST_CASE("the client's first flight is INITIAL at max_datagram (1200..1452) and pad_datagrams PADs") {
-    for (std::uint16_t max : {std::uint16_t{1000}, std::uint16_t{1232}, std::uint16_t{1400}, std::uint16_t{9000}}) {
+    for (std::uint16_t max : {std::uint16_t{1200}, std::uint16_t{1232}, std::uint16_t{1400}, std::uint16_t{9000}}) {
         CAPTURE(max);
         LoneClient c([max](ClientEndpointConfig& cfg) {
             cfg.max_datagram = max;
@@ -152,11 +153,26 @@ TEST_CASE("SERVER_HELLO: another session is ignored, an unoffered suite fails, a
     CHECK(c.hs->next_deadline() == kNever);
 }
 
-TEST_CASE("a client without a usable suite or identity fails at once") {
-    LoneClient none([](ClientEndpointConfig& cfg) { cfg.suites.clear(); });
-    CHECK(none.hs->state() == ClientHandshake::State::failed);
-    CHECK(none.hs->failure() == Error::no_common_suite);
-    CHECK(none.flight().empty());   // no keys yet: nothing, not even a CLOSE, goes out
+TEST_CASE("a client with a configuration validate() rejects fails at once with invalid_argument") {
+    const std::function<void(ClientEndpointConfig&)> invalid[] = {
+        [](ClientEndpointConfig& cfg) { cfg.suites.clear(); },
+        [](ClientEndpointConfig& cfg) { cfg.max_datagram = 1000; },
+        [](ClientEndpointConfig& cfg) { cfg.timers.handshake_pto = 0; },
+        [](ClientEndpointConfig& cfg) { cfg.expected_server_name.clear(); },
+    };
+    for (const auto& tweak : invalid) {
+        LoneClient c(tweak);
+        CAPTURE(c.hs->failure_text());
+        REQUIRE(validate(c.config));
+        CHECK(c.hs->state() == ClientHandshake::State::failed);
+        CHECK(c.hs->failure() == Error::invalid_argument);
+        CHECK(c.hs->failure_text() == "configuration: " + validate(c.config).field + " " + validate(c.config).reason);
+        CHECK(c.flight().empty());   // no keys yet: nothing, not even a CLOSE, goes out
+        CHECK(c.hs->next_deadline() == kNever);
+    }
+}
+
+TEST_CASE("a client without a usable identity fails at once") {
     ClientEndpointConfig cfg;
     cfg.expected_server_name = "vpn.example.test";
     DeterministicRng rng{1};

@@ -24,6 +24,20 @@ TEST_CASE("without PAD datagrams the server stops at 3x and resumes once the cli
     CHECK(h.tx_server <= 3 * 1232);
 }
 
+TEST_CASE("a server with a configuration validate() rejects fails at once and sends nothing") {
+    Harness h;
+    h.scfg.timers.rekey_grace = 0;   // the gate does not look at it: the handshake is made
+    REQUIRE(validate(h.scfg));
+    h.begin();
+    h.exchange();
+    REQUIRE(h.server);
+    CHECK(h.server->state() == ServerHandshake::State::failed);
+    CHECK(h.server->failure() == Error::invalid_argument);
+    CHECK(h.server->failure_text() == "configuration: timers.rekey_grace must be a time above zero");
+    CHECK(h.sent_s2c.empty());   // no handshake keys: not even a CLOSE
+    CHECK(h.server->next_deadline() == kNever);
+}
+
 TEST_CASE("no common suite: the server answers an encrypted CLOSE and both sides fail with no_common_suite") {
     Harness h;
     h.ccfg.suites = {Suite::chacha20_poly1305};

@@ -101,7 +101,8 @@ struct ConfigProblem {
 };
 
 // The library's rules for a configuration, kept here and nowhere else: make_client and
-// make_server refuse (invalid_argument) what validate() rejects, so no endpoint runs outside them.
+// make_server refuse (invalid_argument) what validate() rejects, and a handshake made with it fails
+// at once (Error::invalid_argument, nothing sent), so nothing runs outside them.
 // Applications add only their own range policy (udpvpn-server: rekey_after_time from 10 to
 // 150 s, ...) and report a problem under their own name for the field.
 ConfigProblem validate(const CommonConfig& c);
