@@ -3,8 +3,14 @@
 #include "control_messages.hpp"
 
 #include "bytes_io.hpp"
+#include "reach_probe.hpp"
 
 namespace udpvpn {
+
+#ifdef UDPVPN_REACH_PROBES
+std::uint64_t reach::rekey_encoded = 0;
+std::uint64_t reach::rekey_decoded = 0;
+#endif
 
 Bytes encode_ping_token(std::uint64_t token) {
     Bytes out(kPingBodySize);
@@ -43,6 +49,7 @@ Result<Disconnect> decode_disconnect(ByteView body) {
 }
 
 Bytes encode_rekey(const RekeyMessage& m) {
+    UDPVPN_REACHED(rekey_encoded);
     Bytes out(kRekeyBodySize);
     Writer w(out);
     w.u32(m.epoch);
@@ -51,6 +58,7 @@ Bytes encode_rekey(const RekeyMessage& m) {
 }
 
 Result<RekeyMessage> decode_rekey(ByteView body) noexcept {
+    UDPVPN_REACHED(rekey_decoded);
     if (body.size() != kRekeyBodySize) return {{}, Error::malformed};
     Reader r(body);
     RekeyMessage m;
