@@ -15,7 +15,8 @@ ninja -C "$BUILD"
 # (unoptimized: a third less compile time, and the checks do not measure speed).
 FAULTS_BUILD=${FAULTS_BUILD:-build-faults}
 [ -f "$FAULTS_BUILD/build.ninja" ] || meson setup "$FAULTS_BUILD" --buildtype=debug -Dconformance_faults=true -Dbindings=false -De2e=false
-ninja -C "$FAULTS_BUILD" apps/udpvpn-server
+ninja -C "$FAULTS_BUILD" apps/udpvpn-server tests/conformance_fault_hooks_test
+meson test -C "$FAULTS_BUILD" --no-rebuild --print-errorlogs conformance_fault_hooks
 export UDPVPN_FAULTS_SERVER="$(cd "$FAULTS_BUILD" && pwd)/apps/udpvpn-server"
 meson test -C "$BUILD" --print-errorlogs --num-processes 2
 echo "LINUX: PASS"
