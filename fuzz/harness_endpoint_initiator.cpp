@@ -26,6 +26,7 @@
 
 #include "admission.hpp"
 #include "data_packet.hpp"
+#include "endpoint_base.hpp"
 #include "handshake.hpp"
 #include "session.hpp"
 #include "wire_format.hpp"
@@ -184,15 +185,8 @@ struct Harness {
     void after_handshake() {
         if (hs && !session && hs->state() == ServerHandshake::State::complete) {
             const HandshakeResult& r = hs->result();
-            SessionParams p;
-            p.role = Role::server;
-            p.local_sid = hs->server_sid();
-            p.peer_sid = r.client_sid;
-            p.suite = r.suite;
-            p.address = addr(0);
-            p.peer = r.peer;
-            p.peer_chain = r.peer_chain;
-            session = std::make_unique<Session>(scfg, session_rng, std::move(p), r.secrets, now);
+            session = std::make_unique<Session>(scfg, session_rng, session_params(r, Role::server, addr(0)),
+                                                r.secrets, now);
         }
         if (session) while (session->poll_event()) {}
         if (session && session->closed()) session.reset();

@@ -30,6 +30,7 @@
 
 #include "admission.hpp"
 #include "data_packet.hpp"
+#include "endpoint_base.hpp"
 #include "handshake.hpp"
 #include "session.hpp"
 #include "wire_format.hpp"
@@ -213,15 +214,8 @@ struct Harness {
         if (hs && !session &&
             (hs->state() == ClientHandshake::State::established || hs->state() == ClientHandshake::State::confirmed)) {
             const HandshakeResult& r = hs->result();
-            SessionParams p;
-            p.role = Role::client;
-            p.local_sid = r.client_sid;
-            p.peer_sid = r.server_sid;
-            p.suite = r.suite;
-            p.address = ccfg.server;
-            p.peer = r.peer;
-            p.peer_chain = r.peer_chain;
-            session = std::make_unique<Session>(ccfg, session_rng, std::move(p), r.secrets, now);
+            session = std::make_unique<Session>(ccfg, session_rng, session_params(r, Role::client, ccfg.server),
+                                                r.secrets, now);
         }
         if (hs && hs->state() == ClientHandshake::State::failed) {
             client_flush();   // its CLOSE

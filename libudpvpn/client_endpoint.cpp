@@ -218,14 +218,7 @@ private:
 
     void start_session(TimeNs now) {
         const HandshakeResult& r = handshake_->result();
-        SessionParams p;
-        p.role = Role::client;
-        p.local_sid = r.client_sid;
-        p.peer_sid = r.server_sid;
-        p.suite = r.suite;
-        p.address = config_.server;
-        p.peer = r.peer;
-        p.peer_chain = r.peer_chain;
+        SessionParams p = session_params(r, Role::client, config_.server);
         p.expected_name = config_.expected_server_name;
         session_ = std::make_unique<Session>(config_, *rng_, std::move(p), r.secrets, now);
         reset_token_ = r.reset_token;

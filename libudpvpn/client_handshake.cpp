@@ -178,24 +178,12 @@ Error ClientHandshake::on_server_hello(TimeNs now, ByteView datagram) {
 
 Error ClientHandshake::on_handshake(TimeNs now, ByteView datagram) {
     if (!have_server_hello_) return Error::unexpected_packet;
-    auto h = parse_handshake_header(datagram);
-    if (!h.ok()) return h.error;
-    if (h.value.dst_sid != client_sid_) return Error::unknown_session;
     HandshakeChannel::Plaintext plain;
     std::size_t plain_size = 0;
-    const Error e = channel_.open(datagram, plain, plain_size);
-    if (e != Error::ok) return e;
+    if (const Error e = open_packet(datagram, client_sid_, plain, plain_size); e != Error::ok) return e;
     HandshakeChannel::Incoming in;
-    const Error applied = channel_.apply(ByteView(plain).first(plain_size), in);
-    sodium_memzero(plain.data(), plain_size);
-    if (applied != Error::ok) {
-        fail_client(Error::protocol_violation, "malformed frames in a HANDSHAKE packet from the server");
-        return failure_;
-    }
-    if (in.peer_closed) {
-        handle_peer_close(in);
-        state_ = State::failed;
-        timer_.disarm();
+    if (StepResult r = take_frames(plain, plain_size, Role::server, in); r.error != Error::ok) {
+        fail_client(r.error, std::move(r.text));   // after the peer's CLOSE: nothing more to send
         return failure_;
     }
     if (state_ == State::awaiting_server) {

@@ -9,9 +9,8 @@
 
 namespace udpvpn {
 
-inline constexpr std::size_t kDataHeaderSize = 13;
 inline constexpr std::uint8_t kDataTypeBase = 0x10;
-static_assert(kDataHeaderSize + kAeadTagSize == kDataOverhead, "<udpvpn/types.hpp> owns the DATA overhead");
+static_assert(kDataHeaderSize + kAeadTagSize == kDataOverhead, "<udpvpn/types.hpp> owns the DATA sizes");
 
 enum class PayloadType : std::uint8_t { ipv4 = 0, ipv6 = 1, ppp = 2, control = 3, keepalive = 4 };
 

@@ -28,6 +28,19 @@ inline bool is_inner(PayloadType p) noexcept {
 }
 
 // Shared plumbing of both roles: events, inner packets, statistics, the last time we were told.
+// The session a completed handshake opens: `role` is ours, the peer is at `address`.
+inline SessionParams session_params(const HandshakeResult& r, Role role, const PeerAddress& address) {
+    SessionParams p;
+    p.role = role;
+    p.local_sid = role == Role::client ? r.client_sid : r.server_sid;
+    p.peer_sid = role == Role::client ? r.server_sid : r.client_sid;
+    p.suite = r.suite;
+    p.address = address;
+    p.peer = r.peer;
+    p.peer_chain = r.peer_chain;
+    return p;
+}
+
 class EndpointBase : public Endpoint {
 protected:
     void push_event(Event e) {

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include <sodium.h>
+
 namespace udpvpn {
 
 namespace {
@@ -54,6 +56,24 @@ Error HandshakeBase::handle_peer_close(const HandshakeChannel::Incoming& in) {
     failure_text_ = std::string("peer closed the handshake: ") + close_code_name(in.close_code);
     if (!in.close_text.empty()) failure_text_ += ": " + sanitize(in.close_text);
     return failure_;
+}
+
+Error HandshakeBase::open_packet(ByteView datagram, SessionId ours, HandshakeChannel::Plaintext& plain,
+                                 std::size_t& size) {
+    auto h = parse_handshake_header(datagram);
+    if (!h.ok()) return h.error;
+    if (h.value.dst_sid != ours) return Error::unknown_session;
+    return channel_.open(datagram, plain, size);
+}
+
+HandshakeBase::StepResult HandshakeBase::take_frames(HandshakeChannel::Plaintext& plain, std::size_t size,
+                                                      Role peer, HandshakeChannel::Incoming& in) {
+    const Error applied = channel_.apply(ByteView(plain).first(size), in);
+    sodium_memzero(plain.data(), size);
+    if (applied != Error::ok)
+        return {Error::protocol_violation, "malformed frames in a HANDSHAKE packet from the " + peer_name(peer)};
+    if (in.peer_closed) return {handle_peer_close(in), failure_text_};
+    return {};
 }
 
 HandshakeBase::StepResult HandshakeBase::next_peer_message(Role peer, std::optional<HsMessage>& msg) {

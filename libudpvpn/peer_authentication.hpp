@@ -73,6 +73,14 @@ protected:
     void fail(Error e, std::string text);
     // Processes messages complete in the receive stream; implemented by each side.
     Error handle_peer_close(const HandshakeChannel::Incoming& in);
+    // A HANDSHAKE packet addressed to `ours` (§3.3), decrypted into `plain`. Drop-class errors (not
+    // ours, malformed, not authentic): nothing changed.
+    Error open_packet(ByteView datagram, SessionId ours, HandshakeChannel::Plaintext& plain, std::size_t& size);
+    // The frames of a HANDSHAKE packet from the peer, opened into `plain` (wiped here), applied to
+    // the channel into `in`. Malformed frames, or the peer's CLOSE (recorded as the failure at
+    // once), are returned for the caller to fail the handshake with.
+    StepResult take_frames(HandshakeChannel::Plaintext& plain, std::size_t size, Role peer,
+                           HandshakeChannel::Incoming& in);
     // The peer's CERTIFICATE, CERTIFICATE_VERIFY or FINISHED, whichever expect_ names; `peer` is the
     // peer's role, `expected_name` the name its certificate must carry ("" = any). Checks it, adds it
     // to the transcript and moves expect_ on (to done after FINISHED). Any other message is

@@ -533,16 +533,8 @@ private:
         by_eph_.erase(h.client_eph);
         limits_.release(now, h.from(), h.cookie);
         const HandshakeResult& r = h.handshake->result();
-        SessionParams p;
-        p.role = Role::server;
-        p.local_sid = sid;
-        p.peer_sid = r.client_sid;
-        p.suite = r.suite;
-        p.address = h.from();
-        p.peer = r.peer;
-        p.peer_chain = r.peer_chain;
         Live l;
-        l.session = std::make_unique<Session>(config_, *rng_, std::move(p), r.secrets, now);
+        l.session = std::make_unique<Session>(config_, *rng_, session_params(r, Role::server, h.from()), r.secrets, now);
         l.established_at = now;
         l.timer.id = sid;
         report_established(sid, r, h.from());

@@ -248,28 +248,16 @@ Error ServerHandshake::on_datagram(TimeNs now, ByteView datagram) {
     default: return Error::unexpected_packet;
     }
     if (state_ == State::failed) return Error::unexpected_packet;
-    auto h = parse_handshake_header(datagram);
-    if (!h.ok()) return h.error;
-    if (h.value.dst_sid != server_sid_) return Error::unknown_session;
     HandshakeChannel::Plaintext plain;
     std::size_t plain_size = 0;
-    const Error e = channel_.open(datagram, plain, plain_size);
-    if (e != Error::ok) return e;
+    if (const Error e = open_packet(datagram, server_sid_, plain, plain_size); e != Error::ok) return e;
     validated_ = true;   // §1.5: it decrypted, so the client saw SERVER_HELLO at this address
     client_has_hello_ = true;
     received_ += datagram.size();
     server_hello_pending_ = false;
     HandshakeChannel::Incoming in;
-    const Error applied = channel_.apply(ByteView(plain).first(plain_size), in);
-    sodium_memzero(plain.data(), plain_size);
-    if (applied != Error::ok) {
-        fail_server(Error::protocol_violation, "malformed frames in a HANDSHAKE packet from the client");
-        return failure_;
-    }
-    if (in.peer_closed) {
-        handle_peer_close(in);
-        state_ = State::failed;
-        timer_.disarm();
+    if (StepResult r = take_frames(plain, plain_size, Role::client, in); r.error != Error::ok) {
+        fail_server(r.error, std::move(r.text));   // after the peer's CLOSE: nothing more to send
         return failure_;
     }
     if (state_ == State::sending_flight) {

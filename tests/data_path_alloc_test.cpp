@@ -24,19 +24,39 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 using namespace udpvpn;
 using namespace udpvpn::sim;
 
+namespace {
+
+// A client and a server with their session established, the handshake's tails, PMTU probing and
+// control traffic settled: what is allocated after this is the data path's.
+struct Established {
+    World w;
+    Host& server;
+    Host& client;
+    SessionId cs = 0, ss = 0;   // the client's and the server's ID of the session
+
+    explicit Established(std::uint64_t seed)
+        : w(seed), server(w.add("server", make_server(ServerEndpointConfig{}, 1))),
+          client(w.add("client", make_client(client_config(), 2))) {
+        REQUIRE(client.endpoint->connect(w.now).ok());
+        REQUIRE(w.run_until(w.now + 10 * kSecond, [&] {
+            return client.count(EventType::established) == 1 && server.count(EventType::established) == 1;
+        }));
+        w.run_for(2 * kSecond);
+        cs = client.last(EventType::established)->session;
+        ss = server.last(EventType::established)->session;
+    }
+    static ClientEndpointConfig client_config() {
+        ClientEndpointConfig cc;
+        cc.server = address("server");
+        return cc;
+    }
+};
+
+}  // namespace
+
 TEST_CASE("sealing and receiving inner packets allocates nothing") {
-    World w(3);
-    ClientEndpointConfig cc;
-    cc.server = address("server");
-    Host& server = w.add("server", make_server(ServerEndpointConfig{}, 1));
-    Host& client = w.add("client", make_client(cc, 2));
-    REQUIRE(client.endpoint->connect(w.now).ok());
-    REQUIRE(w.run_until(w.now + 10 * kSecond, [&] {
-        return client.count(EventType::established) == 1 && server.count(EventType::established) == 1;
-    }));
-    w.run_for(2 * kSecond);   // handshake tails, PMTU probing and control traffic settle
-    const SessionId cs = client.last(EventType::established)->session;
-    const SessionId ss = server.last(EventType::established)->session;
+    Established e(3);
+    auto& [w, server, client, cs, ss] = e;
     const PeerAddress from = client.address;
     const PeerAddress sfrom = server.address;
 
@@ -57,17 +77,8 @@ TEST_CASE("sealing and receiving inner packets allocates nothing") {
 }
 
 TEST_CASE("a batch of 64 packets, sealed in place and received, allocates nothing") {
-    World w(5);
-    InitiatorConfig cc;
-    cc.server = address("server");
-    Host& server = w.add("server", make_server(ResponderConfig{}, 1));
-    Host& client = w.add("client", make_client(cc, 2));
-    REQUIRE(client.endpoint->connect(w.now).ok());
-    REQUIRE(w.run_until(w.now + 10 * kSecond, [&] {
-        return client.count(EventType::established) == 1 && server.count(EventType::established) == 1;
-    }));
-    w.run_for(2 * kSecond);
-    const SessionId cs = client.last(EventType::established)->session;
+    Established e(5);
+    auto& [w, server, client, cs, ss] = e;
 
     constexpr std::size_t kBatch = 64;
     static std::uint8_t buf[kBatch][1500];

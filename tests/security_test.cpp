@@ -3,6 +3,7 @@
 // "Denial-of-Service Defences", "Early Data", "Security Considerations"), each found or re-checked
 // by the audit: half-open flooding, anti-amplification per source, replayed handshake packets,
 // early-data bounds, stale state after close, and peer text in events.
+#include "hand_driven.hpp"
 #include "sim_setup.hpp"
 
 #include "admission.hpp"
@@ -35,43 +36,6 @@ PeerAddress numbered(std::uint32_t i) {
 }
 std::uint32_t number_of(const PeerAddress& a) {
     return (std::uint32_t{a.bytes[0]} << 24) | (std::uint32_t{a.bytes[1]} << 16) | (std::uint32_t{a.bytes[2]} << 8) | a.bytes[3];
-}
-
-// A well-formed INITIAL (1232 bytes, zero admission key) for client i; any 32 bytes do as its
-// ephemeral key for the server's purposes.
-Bytes initial_for(std::uint32_t i, ByteView cookie = {}) {
-    static const std::uint8_t suites[2] = {0x00, 0x01};
-    InitialFields f;
-    f.client_sid = i;
-    for (std::size_t k = 0; k < 32; ++k) {
-        f.client_random[k] = static_cast<std::uint8_t>(i * 7 + k);
-        f.client_eph_pub[k] = static_cast<std::uint8_t>((i >> (8 * (k % 4))) ^ (k * 29 + 1));
-    }
-    f.suites = suites;
-    f.cookie = cookie;
-    Bytes out(1232);
-    const std::array<std::uint8_t, 32> zero{};
-    REQUIRE(encode_initial(f, zero, out.size(), out).ok());
-    return out;
-}
-
-// Drives endpoints by hand: every datagram a server emits is collected with its destination.
-struct Sent {
-    PeerAddress to;
-    Bytes bytes;
-};
-std::vector<Sent> drain(Endpoint& ep) {
-    std::vector<Sent> out;
-    std::uint8_t buf[kMaxDatagram];
-    for (;;) {
-        PeerAddress to;
-        auto r = ep.poll_datagram(buf, to);
-        REQUIRE(r.ok());
-        if (r.value == 0) break;
-        out.push_back({to, Bytes(buf, buf + r.value)});
-    }
-    while (ep.poll_event()) {}
-    return out;
 }
 
 }  // namespace

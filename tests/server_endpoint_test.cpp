@@ -5,6 +5,7 @@
 // captured.
 // Every heap allocation of this test binary is counted (operator new/delete below), so the memory
 // bound of half-open sessions is measured exactly, not estimated.
+#include "hand_driven.hpp"
 #include "sim_setup.hpp"
 
 #include "wire_format.hpp"
@@ -54,42 +55,6 @@ constexpr std::uint8_t kRetry = static_cast<std::uint8_t>(PacketType::retry);
 // Source i in a /24 of its own: 10.(i >> 8).(i & 255).1, in the apps' IP encoding.
 PeerAddress host_in_own_prefix(std::uint32_t i) {
     return PeerAddress::ipv4({10, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i), 1}, 4000);
-}
-
-// A well-formed INITIAL (1232 bytes, zero admission key) for client i; any 32 bytes do as its
-// ephemeral key for the server's purposes.
-Bytes initial_for(std::uint32_t i, ByteView cookie = {}) {
-    static const std::uint8_t suites[2] = {0x00, 0x01};
-    InitialFields f;
-    f.client_sid = i;
-    for (std::size_t k = 0; k < 32; ++k) {
-        f.client_random[k] = static_cast<std::uint8_t>(i * 7 + k);
-        f.client_eph_pub[k] = static_cast<std::uint8_t>((i >> (8 * (k % 4))) ^ (k * 29 + 1));
-    }
-    f.suites = suites;
-    f.cookie = cookie;
-    Bytes out(1232);
-    const std::array<std::uint8_t, 32> zero{};
-    REQUIRE(encode_initial(f, zero, out.size(), out).ok());
-    return out;
-}
-
-struct Sent {
-    PeerAddress to;
-    Bytes bytes;
-};
-std::vector<Sent> drain(Endpoint& ep) {
-    std::vector<Sent> out;
-    static std::uint8_t buf[kMaxDatagram];
-    for (;;) {
-        PeerAddress to;
-        auto r = ep.poll_datagram(buf, to);
-        REQUIRE(r.ok());
-        if (r.value == 0) break;
-        out.push_back({to, Bytes(buf, buf + r.value)});
-    }
-    while (ep.poll_event()) {}
-    return out;
 }
 
 std::string key(const PeerAddress& a) { return std::string(a.view().begin(), a.view().end()); }
@@ -294,19 +259,7 @@ struct HeldBack {
     TimeNs now = kSecond;
     std::vector<Event> server_events, client_events;
 
-    std::vector<Sent> out(Endpoint& ep, std::vector<Event>& events) {
-        std::vector<Sent> sent;
-        static std::uint8_t buf[kMaxDatagram];
-        for (;;) {
-            PeerAddress to;
-            auto r = ep.poll_datagram(buf, to);
-            REQUIRE(r.ok());
-            if (r.value == 0) break;
-            sent.push_back({to, Bytes(buf, buf + r.value)});
-        }
-        while (auto e = ep.poll_event()) events.push_back(*e);
-        return sent;
-    }
+    std::vector<Sent> out(Endpoint& ep, std::vector<Event>& events) { return drain(ep, &events); }
     void to_server(std::vector<Sent> sent) {
         for (Sent& s : sent) (void)server->receive(now, home, s.bytes);
     }

@@ -21,9 +21,9 @@
 
 namespace udpvpn {
 
-// Where the inner packet sits in a sealed DATA datagram: an inner packet the caller places at
-// out.data() + kDataInnerOffset is sealed in place, without a copy.
-inline constexpr std::size_t kDataInnerOffset = 13;
+// Where the inner packet sits in a sealed DATA datagram (behind the DATA header): an inner packet
+// the caller places at out.data() + kDataInnerOffset is sealed in place, without a copy.
+inline constexpr std::size_t kDataInnerOffset = kDataHeaderSize;
 inline constexpr std::size_t kMaxDatagram = 65535;
 
 struct Received {

@@ -18,9 +18,11 @@ inline constexpr TimeNs kNever = ~TimeNs{0};
 inline constexpr TimeNs kMillisecond = 1'000'000;
 inline constexpr TimeNs kSecond = 1'000'000'000;
 
-// Bytes a DATA packet adds to what it carries: header (13) + AEAD tag (16), docs/rfc-draft.txt
-// "DATA". The one definition: a datagram of N bytes carries N - kDataOverhead bytes inside.
-inline constexpr std::size_t kDataOverhead = 29;
+// A DATA packet (docs/rfc-draft.txt, "DATA") is a header, the sealed inner packet and a 16-byte
+// AEAD tag. The one definition of each: the inner packet starts kDataHeaderSize bytes in, and a
+// datagram of N bytes carries N - kDataOverhead bytes inside.
+inline constexpr std::size_t kDataHeaderSize = 13;
+inline constexpr std::size_t kDataOverhead = kDataHeaderSize + 16;
 inline constexpr std::size_t kMaxUdpPayload = 65507;   // IPv4: 65535 - 20 (IP) - 8 (UDP)
 
 // The two conversions between the tunnel's sizes (inner packets: the configuration's inner_mtu, the

@@ -49,6 +49,7 @@ static_assert(code(Error::cert_unsupported_key) == UDPVPN_ERR_CERT_UNSUPPORTED_K
 static_assert(code(Error::buffer_too_small) == UDPVPN_ERR_BUFFER_TOO_SMALL);
 static_assert(code(Error::queue_full) == UDPVPN_ERR_QUEUE_FULL);
 static_assert(udpvpn::kDataOverhead == UDPVPN_DATA_OVERHEAD);
+static_assert(udpvpn::kDataInnerOffset == UDPVPN_DATA_INNER_OFFSET);
 static_assert(udpvpn::kMaxDatagram == UDPVPN_MAX_DATAGRAM);
 static_assert(sizeof(udpvpn::PeerAddress{}.bytes) == UDPVPN_ADDR_MAX);
 static_assert(static_cast<int>(udpvpn::InnerProtocol::ppp) == UDPVPN_PROTO_PPP);
