@@ -71,22 +71,48 @@ std::optional<IpPrefix> AddressPool::allocate(const std::optional<IpPrefix>& fix
         r.len = hostLen;
         return r;
     }
-    const unsigned hostBits = hostLen - slice_->len;
-    // Scan at most a million candidates: enough for any real deployment, bounded for a /64.
-    const std::uint64_t limit = hostBits >= 20 ? (1ull << 20) : (1ull << hostBits);
-    for (std::uint64_t i = 2; i < limit; ++i) {
+    for (std::uint64_t i = lowest_free_; i < host_limit(); ++i) {
         const Key k = add(slice_->addr, slice_->addr_size(), i);
         if (!usable(k) || used_.count(k) || fixed_.count(k)) continue;
         used_.insert(k);
+        lowest_free_ = i + 1;
         IpPrefix r = *pool_;
         r.addr = k;
         r.len = hostLen;
         return r;
     }
+    lowest_free_ = host_limit();
     return std::nullopt;
 }
 
-void AddressPool::release(const IpPrefix& host) { used_.erase(host.addr); }
+// Scan at most a million candidates: enough for any real deployment, bounded for a /64.
+std::uint64_t AddressPool::host_limit() const {
+    const unsigned hostBits = (pool_->v6 ? 128u : 32u) - slice_->len;
+    return hostBits >= 20 ? (1ull << 20) : (1ull << hostBits);
+}
+
+// The host number of `k` inside our slice, if it is one the search above could reach.
+std::optional<std::uint64_t> AddressPool::host_index(const Key& k) const {
+    IpPrefix h = *slice_;
+    h.addr = k;
+    h.len = slice_->v6 ? 128 : 32;
+    if (!slice_->contains(h)) return std::nullopt;
+    // The slice's host bits are zero, so XOR leaves the host number; the search reaches 2^20.
+    const std::size_t size = slice_->addr_size();
+    std::uint64_t index = 0;
+    for (std::size_t i = 0; i < size; ++i) {
+        const std::uint8_t host_byte = k[i] ^ slice_->addr[i];
+        if (i + 3 < size && host_byte != 0) return std::nullopt;
+        index = (index << 8) | host_byte;
+    }
+    if (index >= host_limit()) return std::nullopt;
+    return index;
+}
+
+void AddressPool::release(const IpPrefix& host) {
+    if (used_.erase(host.addr) == 0 || !pool_) return;
+    if (const auto i = host_index(host.addr); i && *i < lowest_free_) lowest_free_ = *i;
+}
 
 bool AddressPool::in_use(const IpPrefix& host) const { return used_.count(host.addr) != 0; }
 

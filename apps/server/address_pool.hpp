@@ -35,17 +35,27 @@ public:
     std::size_t used() const noexcept { return used_.size(); }
     // Fixed addresses are never handed out dynamically.
     void reserve_fixed(const IpPrefix& host) { fixed_.insert(key(host)); }
-    void clear_fixed() { fixed_.clear(); }
+    void clear_fixed() {
+        fixed_.clear();
+        lowest_free_ = kFirstClient;   // a reserved address below the mark may be free now
+    }
 
 private:
     using Key = std::array<std::uint8_t, 16>;
+    static constexpr std::uint64_t kFirstClient = 2;   // host 0: network, host 1: this server
     static Key key(const IpPrefix& p) { return p.addr; }
     bool usable(const Key& k) const;
+    std::uint64_t host_limit() const;
+    std::optional<std::uint64_t> host_index(const Key& k) const;
 
     std::optional<IpPrefix> pool_;
     std::optional<IpPrefix> slice_;   // where dynamic addresses come from (the pool when 1 slice)
     std::set<Key> used_;
     std::set<Key> fixed_;
+    // Every host of the slice below this index is taken, reserved or unusable: the search for the
+    // lowest free host starts here, so that a server filling up with 10,000 clients does not scan
+    // all the addresses it handed out before on each handshake.
+    std::uint64_t lowest_free_ = kFirstClient;
 };
 
 }  // namespace udpvpn::app

@@ -80,3 +80,50 @@ TEST_CASE("servers of one cluster hand out addresses from disjoint parts of the 
     CHECK_FALSE(AddressPool::slice_of(*parse_prefix("10.66.0.0/28"), 8, 0));
     CHECK(AddressPool::slice_of(*parse_prefix("10.66.0.0/28"), 4, 3));
 }
+
+TEST_CASE("released addresses come back lowest first, before any new one") {
+    AddressPool pool(parse_prefix("10.77.0.0/24"));
+    for (int i = 0; i < 10; ++i) REQUIRE(pool.allocate(std::nullopt));   // .2 to .11
+    pool.release(*parse_address("10.77.0.8"));
+    pool.release(*parse_address("10.77.0.4"));
+    pool.release(*parse_address("10.77.0.99"));   // never handed out: changes nothing
+    CHECK(to_string(*pool.allocate(std::nullopt), false) == "10.77.0.4");
+    CHECK(to_string(*pool.allocate(std::nullopt), false) == "10.77.0.8");
+    CHECK(to_string(*pool.allocate(std::nullopt), false) == "10.77.0.12");
+    CHECK(pool.used() == 11);
+}
+
+TEST_CASE("a reload that drops a reservation frees its address for anyone") {
+    AddressPool pool(parse_prefix("10.77.0.0/24"));
+    pool.reserve_fixed(*parse_address("10.77.0.2"));
+    CHECK(to_string(*pool.allocate(std::nullopt), false) == "10.77.0.3");
+    CHECK(to_string(*pool.allocate(std::nullopt), false) == "10.77.0.4");
+    pool.clear_fixed();   // what a SIGHUP without that [clients.<name>] entry does
+    CHECK(to_string(*pool.allocate(std::nullopt), false) == "10.77.0.2");
+    CHECK(to_string(*pool.allocate(std::nullopt), false) == "10.77.0.5");
+}
+
+TEST_CASE("a /16 pool hands out each of its 65,533 client addresses once, then runs out") {
+    // Linear in the pool's size: each allocation starts where the last one stopped (a server that
+    // scanned from the start for each client spent minutes of CPU filling a /16).
+    AddressPool pool(parse_prefix("10.200.0.0/16"));
+    std::size_t n = 0;
+    while (pool.allocate(std::nullopt)) ++n;
+    CHECK(n == 65533);   // all but the network, the server (.0.1) and the broadcast address
+    CHECK(pool.used() == 65533);
+    pool.release(*parse_address("10.200.128.7"));
+    pool.release(*parse_address("10.200.200.200"));
+    CHECK(to_string(*pool.allocate(std::nullopt), false) == "10.200.128.7");
+    CHECK(to_string(*pool.allocate(std::nullopt), false) == "10.200.200.200");
+    CHECK_FALSE(pool.allocate(std::nullopt));
+    // The same in one part of a cluster's pool, and for IPv6.
+    AddressPool part(parse_prefix("10.66.0.0/16"), 4, 2);   // 10.66.128.0/18
+    for (int i = 0; i < 100; ++i) REQUIRE(part.allocate(std::nullopt));
+    part.release(*parse_address("10.66.128.50"));
+    CHECK(to_string(*part.allocate(std::nullopt), false) == "10.66.128.50");
+    AddressPool v6(parse_prefix("fd00::/64"));
+    for (int i = 0; i < 300; ++i) REQUIRE(v6.allocate(std::nullopt));   // fd00::2 to fd00::12d
+    v6.release(*parse_address("fd00::100"));
+    CHECK(to_string(*v6.allocate(std::nullopt), false) == "fd00::100");
+    CHECK(to_string(*v6.allocate(std::nullopt), false) == "fd00::12e");
+}
