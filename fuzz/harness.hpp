@@ -18,5 +18,6 @@ int run_inner_source(const std::uint8_t* data, std::size_t size);
 int run_inner_packet(const std::uint8_t* data, std::size_t size);
 int run_hdlc(const std::uint8_t* data, std::size_t size);
 int run_status_socket(const std::uint8_t* data, std::size_t size);
+int run_tun_offload(const std::uint8_t* data, std::size_t size);
 int run_toml_config(const std::uint8_t* data, std::size_t size);
 int run_wire_format(const std::uint8_t* data, std::size_t size);

@@ -45,6 +45,7 @@ constexpr Target kTargets[] = {
     {"inner_packet", run_inner_packet},
     {"status_socket", run_status_socket},
     {"toml_config", run_toml_config},
+    {"tun_offload", run_tun_offload},
     {"wire_format", run_wire_format},
 };
 

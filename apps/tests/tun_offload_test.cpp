@@ -333,6 +333,28 @@ TEST_CASE("a gap, a bad checksum, a bare ACK or a short segment ends a run witho
         CHECK(plain(f[1], acked[0]));
         CHECK(split(f[2]) == std::vector<Bytes>{s[2], s[3]});
     }
+    SUBCASE("a segment whose IPv4 header checksum fails stays as it is (found by fuzz_tun_offload)") {
+        // Joined, it would have come out of the super-packet with a new, valid header checksum:
+        // a packet the kernel drops would have been delivered.
+        Bytes bad = s[1];
+        bad[10] ^= 0x01;
+        const auto f = coalesce({s[0], bad, s[2], s[3]});
+        REQUIRE(f.size() == 3);
+        CHECK(plain(f[0], s[0]));
+        CHECK(plain(f[1], bad));
+        CHECK(split(f[2]) == std::vector<Bytes>{s[2], s[3]});
+    }
+    SUBCASE("a TCP packet that cannot join (padded) is not overtaken by its flow (found by fuzz_tun_offload)") {
+        // s[1] with 6 bytes after its IP total length, then s[1] again (its retransmission): the
+        // retransmission follows on from s[0], but must not join it and so pass the padded copy.
+        Bytes padded = s[1];
+        padded.resize(padded.size() + 6);
+        const auto f = coalesce({s[0], padded, s[1], s[2]});
+        REQUIRE(f.size() == 3);
+        CHECK(plain(f[0], s[0]));
+        CHECK(plain(f[1], padded));
+        CHECK(split(f[2]) == std::vector<Bytes>{s[1], s[2]});
+    }
     SUBCASE("a shorter segment is the last of its run") {
         const auto t = segments(false, 2 * 1000 + 10, 1000);   // 1000, 1000, 10
         const auto f = coalesce({t[0], t[1], t[2]});

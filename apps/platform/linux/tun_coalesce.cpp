@@ -36,25 +36,29 @@ struct Segment {
     std::size_t l4 = 0, headers = 0;
 };
 
-// A TCP segment that may join a super-packet: plain IPv4 (no options, not a fragment) or IPv6
-// without extension headers, ACK set and no flag that ends GRO in Linux, some payload, and a
-// checksum that verifies (a super-packet's is trusted by the kernel, so a bad one must not hide).
+// A TCP segment that may join a super-packet: plain IPv4 (no options, not a fragment, a header
+// checksum that verifies) or IPv6 without extension headers, ACK set and no flag that ends GRO in
+// Linux, some payload, and a TCP checksum that verifies (a super-packet's headers and checksum are
+// trusted by the kernel, so a bad one must not hide in it). Any other TCP packet whose ports can
+// be read still has a flow, so that no later segment of it overtakes it.
 Segment coalescable(ByteView p) noexcept {
     Segment s;
     const std::uint8_t* ip = p.data();
-    if (p.size() < 20) return s;
-    if ((ip[0] >> 4) == 4) {
-        if (ip[0] != 0x45 || get16(ip + 2) != p.size() || (get16(ip + 6) & 0x3fff) != 0 || ip[9] != 6) return s;
-        s.l4 = 20;
-    } else if ((ip[0] >> 4) == 6) {
-        if (p.size() < 40 || get16(ip + 4) + 40u != p.size() || ip[6] != 6) return s;
+    if (p.size() >= 20 && (ip[0] >> 4) == 4 && ip[9] == 6) {
+        s.l4 = static_cast<std::size_t>(ip[0] & 0x0f) * 4;
+        if (s.l4 < 20 || p.size() < s.l4 + 4) return s;
+    } else if (p.size() >= 44 && (ip[0] >> 4) == 6 && ip[6] == 6) {
         s.v6 = true;
         s.l4 = 40;
     } else {
         return s;
     }
-    if (p.size() < s.l4 + 20) return s;
     s.tcp = true;
+    if (s.v6 ? get16(ip + 4) + 40u != p.size()
+             : ip[0] != 0x45 || get16(ip + 2) != p.size() || (get16(ip + 6) & 0x3fff) != 0 ||
+                   ones_complement_sum(ByteView(ip, 20)) != 0xffff)
+        return s;
+    if (p.size() < s.l4 + 20) return s;
     const std::uint8_t* tcp = ip + s.l4;
     s.headers = s.l4 + static_cast<std::size_t>(tcp[12] >> 4) * 4;
     if (s.headers < s.l4 + 20 || s.headers >= p.size()) return s;   // no payload: nothing to join
