@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "log.hpp"
 
+#include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -11,7 +12,7 @@
 namespace udpvpn::app {
 namespace {
 std::string g_program = "udpvpn";
-LogLevel g_max = LogLevel::info;
+std::atomic<LogLevel> g_max = LogLevel::info;   // SIGHUP changes it while worker threads log
 bool g_journal = false;
 int g_fd = STDERR_FILENO;
 
@@ -45,7 +46,7 @@ bool log_to_file(const std::string& path) {
     return true;
 }
 
-bool log_enabled(LogLevel level) noexcept { return static_cast<int>(level) <= static_cast<int>(g_max); }
+bool log_enabled(LogLevel level) noexcept { return static_cast<int>(level) <= static_cast<int>(g_max.load()); }
 
 bool parse_log_level(std::string_view t, LogLevel& out) noexcept {
     for (LogLevel l : {LogLevel::error, LogLevel::warning, LogLevel::notice, LogLevel::info, LogLevel::debug}) {

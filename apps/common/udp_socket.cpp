@@ -6,7 +6,7 @@
 namespace udpvpn::app {
 
 std::optional<UdpSocket> open_udp_socket(asio::io_context& io, const std::string& bind_address, std::uint16_t port,
-                                         int buffer_bytes, std::string& error) {
+                                         int buffer_bytes, std::string& error, bool share_port) {
     asio::error_code ec;
     asio::ip::address addr;
     if (!bind_address.empty()) {
@@ -22,6 +22,12 @@ std::optional<UdpSocket> open_udp_socket(asio::io_context& io, const std::string
         if (ec) return std::nullopt;
         if (v6 && (bind_address.empty() || addr.to_v6().is_unspecified()))
             u.socket.set_option(asio::ip::v6_only(false), ec);
+        if (share_port) {
+            if (std::string problem = share_udp_port(u.socket); !problem.empty()) {
+                error = problem;
+                return std::nullopt;
+            }
+        }
         asio::ip::address a = bind_address.empty() ? (v6 ? asio::ip::address(asio::ip::address_v6::any())
                                                          : asio::ip::address(asio::ip::address_v4::any()))
                                                     : addr;

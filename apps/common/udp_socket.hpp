@@ -16,11 +16,15 @@ struct UdpSocket {
 };
 
 // `bind_address` "" means every address. `buffer_bytes` for SO_RCVBUF/SO_SNDBUF (forced when root).
+// `share_port`: the server's workers each open one socket on the same address and port, and the
+// kernel spreads datagrams among them (SO_REUSEPORT on Linux; an error where the platform has none).
 std::optional<UdpSocket> open_udp_socket(asio::io_context& io, const std::string& bind_address, std::uint16_t port,
-                                         int buffer_bytes, std::string& error);
+                                         int buffer_bytes, std::string& error, bool share_port = false);
 
 // The platform's part (udp_tuning_*.cpp): kernel buffers of `buffer_bytes` each way, and whatever
 // else the platform needs for a UDP socket that serves many peers.
 void tune_udp_socket(asio::ip::udp::socket& socket, int buffer_bytes);
+// The platform's part of `share_port`, before bind: "" or why the port cannot be shared.
+std::string share_udp_port(asio::ip::udp::socket& socket);
 
 }  // namespace udpvpn::app

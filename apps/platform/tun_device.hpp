@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace udpvpn::app {
 
@@ -49,6 +50,12 @@ public:
 // out segment by segment); ignored elsewhere.
 std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_t mtu, bool offloads,
                                            std::string& error);
+// One device with `queues` queues (Linux IFF_MULTI_QUEUE), one TunDevice per queue, each to be
+// read and written by one thread; the kernel spreads the packets it sends among the queues by
+// flow (and steers a flow to the queue that last wrote its other direction). Same `offloads` on
+// every queue. Where the platform has no queues, an error.
+std::vector<std::unique_ptr<TunDevice>> open_system_tun_queues(const std::string& name, std::uint16_t mtu, bool offloads,
+                                                               unsigned queues, std::string& error);
 // Why `name` cannot be our TUN device, checked without creating anything ("" if it can): on Linux,
 // an existing interface of another kind ("lo", "eth0"). Templates such as "udpvpn%d" always can.
 std::string tun_name_problem(const std::string& name);

@@ -147,8 +147,12 @@ std::string tun_name_problem(const std::string& name) {
            "another name (the default udpvpn%d picks a free one)";
 }
 
-std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_t mtu, bool offloads,
-                                           std::string& error) {
+namespace {
+
+// One queue of device `name`: the device itself unless `multi_queue` (IFF_MULTI_QUEUE: the first
+// call creates the device, the next ones attach further queues to it by its real name).
+std::unique_ptr<TunDevice> open_queue(const std::string& name, std::uint16_t mtu, bool offloads, bool multi_queue,
+                                      std::string& error) {
     if (std::string problem = tun_name_problem(name); !problem.empty()) {
         error = std::move(problem);
         return nullptr;
@@ -159,7 +163,8 @@ std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_
         return nullptr;
     }
     ifreq ifr{};
-    ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | (offloads ? IFF_VNET_HDR : 0));
+    ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | (offloads ? IFF_VNET_HDR : 0) |
+                                       (multi_queue ? IFF_MULTI_QUEUE : 0));
     if (name.size() >= IFNAMSIZ) {
         ::close(fd);
         error = "device name too long: " + name;
@@ -177,10 +182,35 @@ std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_
         accepted = enable_offloads(fd);
         if (accepted.empty()) {   // no offloads: reopen without the virtio_net_hdr it would cost
             ::close(fd);
-            return open_system_tun(name, mtu, false, error);
+            return open_queue(name, mtu, false, multi_queue, error);
         }
     }
     return std::make_unique<LinuxTun>(fd, std::string(ifr.ifr_name), mtu, std::move(accepted));
+}
+
+}  // namespace
+
+std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_t mtu, bool offloads,
+                                           std::string& error) {
+    return open_queue(name, mtu, offloads, false, error);
+}
+
+std::vector<std::unique_ptr<TunDevice>> open_system_tun_queues(const std::string& name, std::uint16_t mtu, bool offloads,
+                                                               unsigned queues, std::string& error) {
+    std::vector<std::unique_ptr<TunDevice>> out;
+    for (unsigned i = 0; i < queues; ++i) {
+        // The first queue names the device (a template such as "udpvpn%d" becomes "udpvpn0") and
+        // settles the offloads: every queue must be opened with the same flags.
+        const bool first = out.empty();
+        auto q = open_queue(first ? name : out.front()->name(), mtu,
+                            first ? offloads : !out.front()->offloads().empty(), true, error);
+        if (!q) {
+            if (!first) error = "tunnel queue " + std::to_string(i + 1) + " of " + std::to_string(queues) + ": " + error;
+            return {};
+        }
+        out.push_back(std::move(q));
+    }
+    return out;
 }
 
 }  // namespace udpvpn::app

@@ -129,6 +129,12 @@ namespace udpvpn::app {
 // Wintun creates or reuses an adapter of that name: no name is taken by another kind of interface.
 std::string tun_name_problem(const std::string&) { return ""; }
 
+std::vector<std::unique_ptr<TunDevice>> open_system_tun_queues(const std::string&, std::uint16_t, bool, unsigned,
+                                                               std::string& error) {
+    error = "a tunnel device with several queues needs Linux";
+    return {};
+}
+
 std::unique_ptr<TunDevice> open_system_tun(const std::string& name, std::uint16_t mtu, bool /*offloads*/,
                                            std::string& error) {
     return open_wintun(name, mtu, error);

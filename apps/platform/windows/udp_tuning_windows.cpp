@@ -18,4 +18,8 @@ void tune_udp_socket(asio::ip::udp::socket& s, int bytes) {
     WSAIoctl(s.native_handle(), SIO_UDP_CONNRESET, &report, sizeof report, nullptr, 0, &returned, nullptr, nullptr);
 }
 
+std::string share_udp_port(asio::ip::udp::socket&) {
+    return "sharing a UDP port among workers needs Linux (SO_REUSEPORT)";
+}
+
 }  // namespace udpvpn::app
