@@ -6,6 +6,8 @@
 #include "toml_reader.hpp"
 #include "tunnel_backend.hpp"
 
+#include <algorithm>
+
 namespace udpvpn::app {
 
 ServerConfig default_server_config() {
@@ -33,6 +35,7 @@ static ServerConfig read(TomlReader& r) {
         r.fail("server.identity", "expected subject, san-dns, san-email, san-uri or fingerprint");
     c.max_sessions_per_identity =
         static_cast<std::size_t>(r.integer("server.max_sessions_per_identity", 1, 1, 1024));
+    c.workers = static_cast<unsigned>(r.integer("server.workers", 0, 0, kMaxConfiguredWorkers));
     const std::string level = r.string("server.log_level", "info");
     if (!parse_log_level(level, c.log_level)) r.fail("server.log_level", "expected error, warning, notice, info or debug");
 
@@ -119,6 +122,10 @@ static ServerConfig read(TomlReader& r) {
     if (c.pool_slices > 1 && c.server_id >= c.pool_slices)
         r.fail("cluster.server_id", "must be below cluster.pool_slices (" + std::to_string(c.pool_slices) +
                                         "): it numbers this server's part of the pools");
+    // Worker w takes route byte server_id + w: all of them must be route bytes.
+    if (c.workers > 1 && c.server_id + c.workers > 256)
+        r.fail("server.workers", "workers take route bytes cluster.server_id (" + std::to_string(c.server_id) +
+                                     ") to server_id + workers - 1, which must stay below 256");
     for (const auto* pool : {&c.ipv4_pool, &c.ipv6_pool}) {
         if (*pool && !AddressPool::slice_of(**pool, c.pool_slices, c.pool_slice))
             r.fail((*pool)->v6 ? "tunnel.ipv6_pool" : "tunnel.ipv4_pool",
@@ -139,6 +146,20 @@ static ServerConfig read(TomlReader& r) {
         r.fail("protocol.dead_peer_timeout", "must be longer than keepalive_interval");
     r.reject_unknown();
     return c;
+}
+
+unsigned resolve_workers(const ServerConfig& c, unsigned online_cpus, std::string& why) {
+    why.clear();
+    const bool cluster = c.server_id != 0 || !c.cluster_key_file.empty() || c.pool_slices > 1;
+    unsigned n = c.workers;
+    if (n == 0) n = std::clamp(online_cpus, 1u, kAutoWorkersCap);
+    if (n == 1) return 1;
+    if (c.mode == TunnelMode::ppp) why = "PPP mode runs one worker (one pppd per client on one event loop)";
+    else if (c.test_tunnel.enabled()) why = "the loopback test tunnel has one queue: one worker";
+    else if (cluster && c.workers == 0)
+        why = "a [cluster] member runs one worker unless server.workers says more (each worker takes a route byte "
+              "of its own, server_id + worker)";
+    return why.empty() ? n : 1;
 }
 
 ServerConfig load_server_config(const std::string& path) {

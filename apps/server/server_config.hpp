@@ -32,6 +32,7 @@ struct ServerConfig {
     std::uint16_t port = 51820;
     LogLevel log_level = LogLevel::info;
     std::size_t max_sessions_per_identity = 1; // sessions one certificate identity may hold at once
+    unsigned workers = 0;                      // threads with an endpoint each; 0 = one per online CPU
     // [pki]
     std::string ca_file = "/etc/udpvpn/ca.crt";
     std::string cert_file = "/etc/udpvpn/server.crt";
@@ -79,6 +80,16 @@ struct ServerConfig {
     ResponderConfig unvalidated_limits;   // only max_half_open, cookie_threshold and the per-source ones
     ProtocolOptions protocol;
 };
+
+// Workers when server.workers is 0 (automatic): one per online CPU, at most this many.
+constexpr unsigned kAutoWorkersCap = 16;
+constexpr unsigned kMaxConfiguredWorkers = 64;
+
+// How many workers the server runs: server.workers, or one per online CPU (`online_cpus`, at most
+// kAutoWorkersCap) when 0. One where the rest cannot follow: PPP mode (a pppd per client, one
+// thread), the loopback test tunnel, and a [cluster] member that did not set server.workers (its
+// route bytes would reach into the other members'). `why` says why it is one when forced.
+unsigned resolve_workers(const ServerConfig& config, unsigned online_cpus, std::string& why);
 
 // Throws ConfigError naming file, line and option.
 ServerConfig load_server_config(const std::string& path);

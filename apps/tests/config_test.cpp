@@ -218,6 +218,45 @@ stateless_reset_rate = 50
     CHECK(error_of("[cluster]\nkeys = \"x\"\n").find("cluster.keys") != std::string::npos);   // unknown option
 }
 
+TEST_CASE("server.workers: one per online CPU by default, one where the rest cannot follow") {
+    std::string why;
+    const auto d = parse_server_config("", "s.toml");
+    CHECK(d.workers == 0);
+    CHECK(resolve_workers(d, 2, why) == 2);
+    CHECK(why.empty());
+    CHECK(resolve_workers(d, 1, why) == 1);
+    CHECK(resolve_workers(d, 0, why) == 1);   // sysconf failed
+    CHECK(resolve_workers(d, 128, why) == kAutoWorkersCap);
+
+    const auto three = parse_server_config("[server]\nworkers = 3\n", "s.toml");
+    CHECK(three.workers == 3);
+    CHECK(resolve_workers(three, 1, why) == 3);   // as configured, whatever the CPUs
+    const auto one = parse_server_config("[server]\nworkers = 1\n", "s.toml");
+    CHECK(resolve_workers(one, 8, why) == 1);
+    CHECK(why.empty());
+
+    // PPP mode, the test tunnel: one worker, and the log says why.
+    const auto ppp = parse_server_config("[server]\nworkers = 4\n[tunnel]\nmode = \"ppp\"\n", "s.toml");
+    CHECK(resolve_workers(ppp, 8, why) == 1);
+    CHECK(why.find("PPP") != std::string::npos);
+    const auto loop = parse_server_config(
+        "[server]\nworkers = 4\n[test_tunnel]\nlisten = \"127.0.0.1:40001\"\npeer = \"127.0.0.1:40002\"\n", "s.toml");
+    CHECK(resolve_workers(loop, 8, why) == 1);
+    CHECK(why.find("test tunnel") != std::string::npos);
+
+    // A cluster member keeps one worker unless told: its route bytes would reach the next member's.
+    const auto member = parse_server_config("[cluster]\nserver_id = 1\npool_slices = 4\n", "s.toml");
+    CHECK(resolve_workers(member, 8, why) == 1);
+    CHECK(why.find("cluster") != std::string::npos);
+    const auto wide = parse_server_config("[server]\nworkers = 2\n[cluster]\nserver_id = 2\npool_slices = 4\n", "s.toml");
+    CHECK(resolve_workers(wide, 8, why) == 2);
+
+    CHECK(error_of("[server]\nworkers = 65\n").find("server.workers") != std::string::npos);
+    CHECK(error_of("[server]\nworkers = -1\n").find("server.workers") != std::string::npos);
+    CHECK(error_of("[server]\nworkers = 4\n[cluster]\nserver_id = 254\n").find("below 256") != std::string::npos);
+    CHECK(error_of("[server]\nworkers = 2\n[cluster]\nserver_id = 254\n").empty());
+}
+
 TEST_CASE("[offload]: every kernel offload on by default, each one can be turned off") {
     const auto d = parse_server_config("", "server.toml");
     CHECK(d.offload.udp.batch);
