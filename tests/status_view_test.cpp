@@ -248,3 +248,18 @@ TEST_CASE("the access rule counters are read in rule order and shown exactly, wi
     CHECK_FALSE(parse_status_reply(kReply).access.enabled);
     CHECK_THROWS_AS(parse_status_reply(R"({"version":1,"sessions":[],"access":{"enabled":true,"default":"deny","rules":[{"name":"a","action":"allow","packets":-1,"bytes":0}]}})"), CtlError);
 }
+
+TEST_CASE("several workers: the table says how the clients spread over them; one worker, nothing") {
+    const std::string two =
+        R"({"version":1,"server":{"listen":"[::]:51820","pid":1,"uptime_s":5,"sessions":3,"workers":[)"
+        R"({"worker":0,"route_byte":8,"sessions":2},{"worker":1,"route_byte":9,"sessions":1}]},"sessions":[]})";
+    const StatusReply r = parse_status_reply(two);
+    REQUIRE(r.server.workers.size() == 2);
+    CHECK(r.server.workers[1].route_byte == 9);
+    CHECK(r.server.workers[0].sessions == 2);
+    CHECK(format_status_table(r, 0).find("workers: 0: 2 clients, 1: 1 client\n") != std::string::npos);
+    const std::string one =
+        R"({"version":1,"server":{"pid":1,"workers":[{"worker":0,"route_byte":0,"sessions":0}]},"sessions":[]})";
+    CHECK(format_status_table(parse_status_reply(one), 0).find("workers") == std::string::npos);
+    CHECK_THROWS_AS(parse_status_reply(R"({"version":1,"server":{"workers":3},"sessions":[]})"), CtlError);
+}

@@ -12,9 +12,17 @@
 #include "status_request.hpp"
 #include "toml_reader.hpp"
 
+#include "endpoint_stats_sum.hpp"
+#include "worker_steering.hpp"
+
 #include <udpvpn/rng.hpp>
 
+#include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
+
 #include <ctime>
+#include <future>
+#include <sched.h>
 #include <stdexcept>
 #include <unistd.h>
 
@@ -39,25 +47,107 @@ static std::string hex_sid(SessionId s) {
     return b;
 }
 
+// CPUs this process may run on (its affinity mask: taskset and cpusets count), else the online ones.
+static unsigned usable_cpus() {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return static_cast<unsigned>(CPU_COUNT(&set));
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? static_cast<unsigned>(n) : 1;
+}
+
+void Server::InnerDrops::add(const InnerDrops& o) noexcept {
+    unknown_session += o.unknown_session;
+    malformed += o.malformed;
+    wrong_protocol += o.wrong_protocol;
+    source_address += o.source_address;
+    source_link_local += o.source_link_local;
+    client_to_client_off += o.client_to_client_off;
+    access_denied += o.access_denied;
+    forward_failed += o.forward_failed;
+    tunnel_write += o.tunnel_write;
+    no_route += o.no_route;
+    to_client_malformed += o.to_client_malformed;
+    seal_failed += o.seal_failed;
+    handoff_full += o.handoff_full;
+    static_assert(sizeof(InnerDrops) == 13 * sizeof(std::uint64_t), "a new counter must be added here");
+}
+
 Server::Server(asio::io_context& io, ServerConfig config)
-    : io_(io), cfg_(std::move(config)), clients_(cfg_.ipv4_pool, cfg_.ipv6_pool, cfg_.pool_slices, cfg_.pool_slice),
-      shutdown_timer_(io), log_timer_(io) {
+    : io_(io), cfg_(std::move(config)), shutdown_timer_(io), log_timer_(io),
+      clients_(cfg_.ipv4_pool, cfg_.ipv6_pool, cfg_.pool_slices, cfg_.pool_slice) {
     access_.set_policy(cfg_.access);
     clients_.set_fixed(cfg_.fixed);
 }
 
-Server::~Server() = default;
+Server::~Server() { stop_workers(); }
+
+// Each worker's thread runs its event loop until stop_workers(). An exception escaping a handler
+// is logged and the loop goes on: no exception leaves the thread.
+void Server::start_workers() {
+    for (auto& wp : workers_) {
+        Worker& w = *wp;
+        if (w.index == 0) continue;   // the server's own io_context, run by the caller
+        w.thread = std::thread([&w] {
+            auto guard = asio::make_work_guard(*w.io);
+            for (;;) {
+                try {
+                    w.io->run();
+                    return;
+                } catch (const std::exception& e) {
+                    UVLOG_ERROR("worker %u: %s", w.index, e.what());
+                } catch (...) {
+                    UVLOG_ERROR("worker %u: unknown exception", w.index);
+                }
+            }
+        });
+    }
+    workers_running_ = true;
+}
+
+void Server::stop_workers() noexcept {
+    workers_running_ = false;
+    for (auto& wp : workers_) {
+        if (!wp->thread.joinable()) continue;
+        wp->io->stop();
+        wp->thread.join();
+    }
+}
+
+void Server::run_on(Worker& w, const std::function<void()>& fn) const {
+    if (w.index == 0 || !workers_running_) {   // our own thread (or no other is running)
+        fn();
+        return;
+    }
+    std::promise<void> done;
+    asio::post(*w.io, [&fn, &done] {
+        try {
+            fn();
+            done.set_value();
+        } catch (...) {
+            done.set_exception(std::current_exception());
+        }
+    });
+    done.get_future().get();
+}
+
+Server::Worker* Server::owner_of(SessionId sid) const {
+    const auto i = worker_of(sid, cfg_.server_id, static_cast<unsigned>(workers_.size()));
+    return i ? workers_[*i].get() : nullptr;
+}
 
 KeyPermissions Server::key_permissions() const {
     return cfg_.strict_key_permissions ? KeyPermissions::refuse : KeyPermissions::warn;
 }
 
-ResponderConfig Server::responder_config() const {
+// Worker `route_byte`'s endpoint. `shared_secret`: the cluster key, or with several workers and
+// no cluster key a random one of this process, so that a RETRY cookie of one worker is good at
+// the others and any worker can reset a session it does not hold (docs/rfc-draft.txt, 10.5).
+ResponderConfig Server::responder_config(std::uint8_t route_byte, const SharedKey& shared_secret) const {
     ResponderConfig rc;
     cfg_.protocol.apply_to(rc);
     rc.admission_key = load_admission_key(cfg_.admission_key_file, key_permissions());
-    rc.server_id = cfg_.server_id;
-    rc.cluster_key = load_cluster_key(cfg_.cluster_key_file, key_permissions());
+    rc.server_id = route_byte;
+    rc.cluster_key = shared_secret;
     rc.stateless_reset_rate = cfg_.stateless_reset_rate;
     rc.max_sessions = cfg_.max_sessions;
     rc.max_half_open = cfg_.unvalidated_limits.max_half_open;
@@ -77,47 +167,105 @@ ResponderConfig Server::responder_config() const {
 }
 
 void Server::setup_device() {
-    if (!tun_->system_interface()) return;   // the test backend: nothing to configure
-    const unsigned idx = host_network::if_index(tun_->name());
-    if (idx == 0) throw std::runtime_error(tun_->name() + ": no such interface");
+    const TunDevice& tun = *workers_.front()->tun;
+    if (!tun.system_interface()) return;   // the test backend: nothing to configure
+    const unsigned idx = host_network::if_index(tun.name());
+    if (idx == 0) throw std::runtime_error(tun.name() + ": no such interface");
     std::string err = host_network::link_set(idx, true, cfg_.mtu);
-    if (!err.empty()) throw std::runtime_error(tun_->name() + ": " + err);
+    if (!err.empty()) throw std::runtime_error(tun.name() + ": " + err);
     for (const auto& a : {clients_.server_address4(), clients_.server_address6()}) {
         if (!a) continue;
         err = host_network::addr_add(idx, *a);
-        if (!err.empty()) throw std::runtime_error(tun_->name() + ": " + err + " (" + to_string(*a) + ")");
+        if (!err.empty()) throw std::runtime_error(tun.name() + ": " + err + " (" + to_string(*a) + ")");
+    }
+}
+
+// One queue per worker; one worker opens the device as before (no IFF_MULTI_QUEUE).
+void Server::open_tunnel(unsigned count, std::unique_ptr<TunDevice> given) {
+    std::string err;
+    if (given) {
+        workers_.front()->tun = std::move(given);
+    } else if (count == 1) {
+        workers_.front()->tun = open_tunnel_device(io_, cfg_.test_tunnel, cfg_.device, cfg_.mtu, err, cfg_.offload.tun);
+        if (!workers_.front()->tun) throw std::runtime_error(err);
+    } else {
+        auto queues = open_system_tun_queues(cfg_.device, cfg_.mtu, cfg_.offload.tun, count, err);
+        if (queues.size() != count) throw std::runtime_error(err);
+        for (unsigned i = 0; i < count; ++i) workers_[i]->tun = std::move(queues[i]);
+    }
+    setup_device();
+}
+
+// One socket per worker. Several share the port (SO_REUSEPORT) with the steering program attached;
+// first a plain bind checks that nobody else holds the port (a second server would otherwise join
+// the group and take part of the traffic).
+void Server::open_sockets() {
+    std::string err;
+    const bool shared = workers_.size() > 1;
+    if (shared) {
+        asio::io_context probe_io;
+        auto probe = open_udp_socket(probe_io, cfg_.listen_address, cfg_.port, 0, err);
+        if (!probe) throw std::runtime_error("server.listen: " + err);
+    }
+    std::uint16_t port = cfg_.port;
+    for (auto& w : workers_) {
+        auto sock = open_udp_socket(*w->io, cfg_.listen_address, port, kSocketBuffer, err, shared);
+        if (!sock) throw std::runtime_error("server.listen: " + err);
+        if (port == 0) port = sock->socket.local_endpoint().port();   // port 0: the others join the first
+        if (shared && w->index == 0) {
+            err = attach_steering(sock->socket.native_handle(),
+                                  steering_program(cfg_.server_id, static_cast<unsigned>(workers_.size())));
+            if (!err.empty()) throw std::runtime_error("server.workers: " + err);
+        }
+        w->driver->start(std::move(*sock), cfg_.offload.udp);
     }
 }
 
 void Server::start(std::unique_ptr<TunDevice> tun) {
-    driver_ = std::make_unique<EndpointDriver>(io_,
-        EndpointDriver::Hooks{[this](SessionId s, InnerProtocol p, ByteView b) { on_client_packet(s, p, b); },
-                              [this](const Event& ev) { on_event(ev); }});
+    std::string why;
+    const unsigned count = tun ? 1 : resolve_workers(cfg_, usable_cpus(), why);
+    if (!why.empty()) UVLOG_NOTICE("server.workers: running 1 worker: %s", why.c_str());
     auto verifier = load_verifier(cfg_.ca_file, cfg_.crl_file, cfg_.require_crl, cfg_.allow_missing_eku);
-    auto identity = load_identity(cfg_.cert_file, cfg_.key_file, key_permissions());
     if (std::string problem = check_user_group(cfg_.user, cfg_.group); !problem.empty()) throw ConfigError(problem);
-    ResponderConfig rc = responder_config();
-    const Error made = driver_->make_responder(std::move(rc), std::move(identity), verifier);
-    if (made != Error::ok) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made));
+    SharedKey shared_secret = load_cluster_key(cfg_.cluster_key_file, key_permissions());
+    if (!shared_secret && count > 1) {
+        auto secret = std::make_shared<PresharedKey>(ByteView{});
+        SystemRng().fill(secret->expose_mut());
+        shared_secret = std::move(secret);
+    }
+    for (unsigned i = 0; i < count; ++i) {
+        auto w = std::make_unique<Worker>();
+        Worker& wr = *w;
+        w->index = i;
+        w->route_byte = static_cast<std::uint8_t>(cfg_.server_id + i);
+        if (i == 0) {
+            w->io = &io_;
+        } else {
+            w->own_io = std::make_unique<asio::io_context>(1);
+            w->io = w->own_io.get();
+        }
+        w->driver = std::make_unique<EndpointDriver>(*w->io,
+            EndpointDriver::Hooks{[this, &wr](SessionId s, InnerProtocol p, ByteView b) { on_client_packet(wr, s, p, b); },
+                                  [this, &wr](const Event& ev) { on_event(wr, ev); }});
+        // The verifier is thread-safe (certificate.hpp); each endpoint gets its own identity.
+        const Error made = w->driver->make_responder(responder_config(w->route_byte, shared_secret),
+                                                     load_identity(cfg_.cert_file, cfg_.key_file, key_permissions()),
+                                                     verifier);
+        if (made != Error::ok) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made));
+        workers_.push_back(std::move(w));
+    }
+    Worker& first = *workers_.front();
 
     if (cfg_.mode == TunnelMode::ppp) {
         ppp_ = std::make_unique<PppSessions>(io_, cfg_.ppp, cfg_.mtu,
-            PppSessions::Hooks{[this](SessionId sid, ByteView f) { driver_->send_inner(sid, InnerProtocol::ppp, f); },
+            PppSessions::Hooks{[this, &first](SessionId sid, ByteView f) { first.driver->send_inner(sid, InnerProtocol::ppp, f); },
                                [this](SessionId sid, const std::string& why) { on_pppd_ended(sid, why); }});
-    } else if (tun) {
-        tun_ = std::move(tun);
     } else {
-        std::string err;
-        tun_ = open_tunnel_device(io_, cfg_.test_tunnel, cfg_.device, cfg_.mtu, err, cfg_.offload.tun);
-        if (!tun_) throw std::runtime_error(err);
+        open_tunnel(count, std::move(tun));
     }
-    if (tun_) setup_device();
+    open_sockets();
 
     std::string err;
-    auto sock = open_udp_socket(io_, cfg_.listen_address, cfg_.port, kSocketBuffer, err);
-    if (!sock) throw std::runtime_error("server.listen: " + err);
-    driver_->start(std::move(*sock), cfg_.offload.udp);
-
     if (!cfg_.status_socket.empty()) {
         status_ = ControlSocket::open(io_, cfg_.status_socket, cfg_.status_group,
                                       [this](const std::string& req) -> std::string {
@@ -148,25 +296,34 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
                      cfg_.ppp.options.empty() ? "" : " file ", cfg_.ppp.options.c_str());
         return;
     }
-    tun_buf_.resize(65536);
-    tun_watch_ = tun_->watch(io_, [this] { return on_tun_readable(); });
+    for (auto& wp : workers_) {
+        Worker& w = *wp;
+        w.tun_buf.resize(65536);
+        w.tun_watch = w.tun->watch(*w.io, [this, &w] { return on_tun_readable(w); });
+    }
+    if (count > 1)
+        UVLOG_NOTICE("workers: %u threads, route bytes %u to %u, one socket and one tunnel queue each", count,
+                     first.route_byte, workers_.back()->route_byte);
+    start_workers();
 
+    std::lock_guard lock(mutex_);
     log_access_policy();
-    UVLOG_INFO("offloads: udp %s, tunnel %s", driver_->udp_offloads().c_str(),
-               tun_->offloads().empty() ? "none" : tun_->offloads().c_str());
+    UVLOG_INFO("offloads: udp %s, tunnel %s", first.driver->udp_offloads().c_str(),
+               first.tun->offloads().empty() ? "none" : first.tun->offloads().c_str());
     const auto a4 = clients_.server_address4(), a6 = clients_.server_address6();
     UVLOG_NOTICE("listening on udp port %u, device %s mtu %u, %s%s%s, client-to-client %s%s", port(),
-                 tun_->name().c_str(), cfg_.mtu, a4 ? to_string(*a4).c_str() : "",
+                 first.tun->name().c_str(), cfg_.mtu, a4 ? to_string(*a4).c_str() : "",
                  a4 && a6 ? " " : "", a6 ? to_string(*a6).c_str() : "", cfg_.client_to_client ? "on" : "off",
                  cfg_.user.empty() ? "" : (", running as " + cfg_.user).c_str());
 }
 
-std::uint16_t Server::port() const { return driver_ ? driver_->local_port() : 0; }
+std::uint16_t Server::port() const { return workers_.empty() ? 0 : clock().local_port(); }
 
-void Server::on_event(const Event& ev) {
+void Server::on_event(Worker& w, const Event& ev) {
+    std::lock_guard lock(mutex_);
     switch (ev.type) {
-    case EventType::established: on_established(ev); break;
-    case EventType::closed: on_closed(ev); break;
+    case EventType::established: on_established(w, ev); break;
+    case EventType::closed: on_closed(w, ev); break;
     case EventType::address_changed: {
         const ClientEntry* c = clients_.find(ev.session);
         if (!c) break;
@@ -188,14 +345,14 @@ void Server::on_event(const Event& ev) {
     }
 }
 
-void Server::on_established(const Event& ev) {
+void Server::on_established(Worker& w, const Event& ev) {
     if (shutting_down_) {
         // A client that reconnected within our last second: tell it now, not after its dead-peer
         // timeout, so it comes back to whoever listens on this port next (a restart).
         UVLOG_INFO("client %s from %s: refused, server shutting down", ev.peer.common_name.c_str(),
                    peer_to_string(ev.address).c_str());
         ++counters_.refused_shutting_down;
-        driver_->close(ev.session, Error::closed_locally, "server shutting down");
+        w.driver->close(ev.session, Error::closed_locally, "server shutting down");
         return;
     }
     ClientEntry c;
@@ -210,13 +367,13 @@ void Server::on_established(const Event& ev) {
         UVLOG_WARN("refusing client %s from %s: its certificate has no subjectAltName for server.identity = \"%s\"",
                    ev.peer.common_name.c_str(), peer_to_string(c.outer).c_str(), identity_mode_name(cfg_.identity_mode));
         ++counters_.refused_no_identity_name;
-        driver_->close(ev.session, Error::closed_locally, "the certificate lacks the name this server identifies clients by");
+        w.driver->close(ev.session, Error::closed_locally, "the certificate lacks the name this server identifies clients by");
         return;
     }
     c.identity = who->name;
     c.key = who->key;
 
-    if (!make_room(c)) return;
+    if (!make_room(w, c)) return;
 
     const FixedAddress f = fixed_address(c);
     const std::string identity = c.identity, outer = peer_to_string(c.outer);
@@ -226,13 +383,13 @@ void Server::on_established(const Event& ev) {
         const char* why = fixed_in_use ? "its fixed address is in use" : "the address pool is exhausted";
         UVLOG_WARN("refusing client %s from %s: %s", identity.c_str(), outer.c_str(), why);
         ++(fixed_in_use ? counters_.refused_fixed_address_in_use : counters_.refused_pool_exhausted);
-        driver_->close(ev.session, Error::closed_locally, why);
+        w.driver->close(ev.session, Error::closed_locally, why);
         return;
     }
     const ClientEntry& added = *clients_.find(ev.session);
 
     if (ppp_) {
-        if (start_pppd(added))
+        if (start_pppd(w, added))
             UVLOG_NOTICE("client %s connected from %s: session %08x, PPP, %s", identity.c_str(), outer.c_str(),
                          ev.session, suite_name(suite));
         return;
@@ -241,7 +398,7 @@ void Server::on_established(const Event& ev) {
     const ConfigPush push = push_for(added);
     const std::string v4 = added.ipv4 ? to_string(*added.ipv4, false) : "-";
     const std::string v6 = added.ipv6 ? to_string(*added.ipv6, false) : "-";
-    const Error e = driver_->push_config(ev.session, push);
+    const Error e = w.driver->push_config(ev.session, push);
     UVLOG_NOTICE("client %s connected from %s: session %08x, inner %s %s, %s", identity.c_str(), outer.c_str(),
                  ev.session, v4.c_str(), v6.c_str(), suite_name(suite));
     if (e != Error::ok) UVLOG_WARN("client %s: could not push its configuration: %s", identity.c_str(), to_string(e));
@@ -250,13 +407,15 @@ void Server::on_established(const Event& ev) {
 // server.max_sessions_per_identity sessions per identity (1 by default). At the limit the oldest
 // is replaced by a reconnection, or kept against a second machine (identity_clash.hpp). False:
 // the new session was refused (and closed).
-bool Server::make_room(const ClientEntry& c) {
+bool Server::make_room(Worker& w, const ClientEntry& c) {
     const auto held = clients_.sessions_of(c.key);
     if (held.empty() || held.size() < cfg_.max_sessions_per_identity) return true;
     const SessionId old_sid = held.front();
-    const auto info = driver_->session_info(old_sid);
+    // The holder's address: from its endpoint if it is ours, else the last one it reported
+    // (address_changed events keep the table's copy current).
+    const auto info = owner_of(old_sid) == &w ? w.driver->session_info(old_sid) : std::nullopt;
     const PeerAddress holder = info ? info->address : clients_.find(old_sid)->outer;
-    const TimeNs now = driver_->now();
+    const TimeNs now = w.driver->now();
     const auto d = clashes_.decide(c.key, holder, c.outer, now);
     const std::string old_from = peer_to_string(holder), new_from = peer_to_string(c.outer);
     switch (d.verdict) {
@@ -273,7 +432,7 @@ bool Server::make_room(const ClientEntry& c) {
                        c.identity.c_str(), new_from.c_str(), old_from.c_str(),
                        static_cast<unsigned long long>(d.hold / kSecond));
         ++counters_.refused_identity_in_use;
-        driver_->close(c.session, Error::closed_locally,
+        w.driver->close(c.session, Error::closed_locally,
                        "identity " + c.identity + " is in use from another address; retry later");
         return false;
     }
@@ -287,7 +446,7 @@ bool Server::make_room(const ClientEntry& c) {
         break;
     }
     forget(old_sid);
-    driver_->close(old_sid, Error::closed_locally, "replaced by a new session");
+    close_session(w, old_sid, "replaced by a new session");
     return true;
 }
 
@@ -331,7 +490,7 @@ ConfigPush Server::push_for(const ClientEntry& c) const {
 }
 
 // PPP mode, after `established` only: the client has proven its certificate.
-bool Server::start_pppd(const ClientEntry& c) {
+bool Server::start_pppd(Worker& w, const ClientEntry& c) {
     std::string addresses;
     if (c.ipv4) addresses = to_string(*clients_.server_address4(), false) + ":" + to_string(*c.ipv4, false);
     const std::string err = ppp_->open(c.session, c.identity, addresses);
@@ -340,17 +499,30 @@ bool Server::start_pppd(const ClientEntry& c) {
     ++counters_.refused_pppd_failed;
     const SessionId sid = c.session;
     forget(sid);
-    driver_->close(sid, Error::closed_locally, err);
+    w.driver->close(sid, Error::closed_locally, err);
     return false;
 }
 
 // pppd exited by itself (LCP terminated, echo failure, killed...): the session ends with its reason.
+// PPP mode runs one worker, on the main thread with PppSessions.
 void Server::on_pppd_ended(SessionId sid, const std::string& reason) {
+    std::lock_guard lock(mutex_);
     forget(sid);
-    driver_->close(sid, Error::closed_locally, reason);
+    workers_.front()->driver->close(sid, Error::closed_locally, reason);
 }
 
-void Server::on_closed(const Event& ev) {
+// Main thread or any worker, under mutex_.
+void Server::close_session(Worker& w, SessionId sid, const std::string& why) {
+    Worker* owner = owner_of(sid);
+    if (!owner) return;
+    if (owner == &w) {
+        w.driver->close(sid, Error::closed_locally, why);
+        return;
+    }
+    asio::post(*owner->io, [owner, sid, why] { owner->driver->close(sid, Error::closed_locally, why); });
+}
+
+void Server::on_closed(Worker& w, const Event& ev) {
     const ClientEntry* c = clients_.find(ev.session);
     const std::string text = ev.text.empty() ? "" : " (" + ev.text + ")";
     if (!c) {
@@ -364,7 +536,7 @@ void Server::on_closed(const Event& ev) {
         // or of clients stalling after RETRY must not become a flood of log lines.
         const std::string kind = std::string("refused client: ") + to_string(ev.reason);
         flush_log_summaries();
-        if (refusal_log_.admit(kind, driver_->now()))
+        if (refusal_log_.admit(kind, w.driver->now()))
             UVLOG_WARN("refused client%s%s: %s%s", who.c_str(), from.c_str(), to_string(ev.reason), text.c_str());
         return;
     }
@@ -375,7 +547,8 @@ void Server::on_closed(const Event& ev) {
 }
 
 void Server::flush_log_summaries() {
-    for (const auto& summary : refusal_log_.due(driver_->now())) UVLOG_WARN("%s", LogLimiter::format(summary).c_str());
+    std::lock_guard lock(mutex_);
+    for (const auto& summary : refusal_log_.due(clock().now())) UVLOG_WARN("%s", LogLimiter::format(summary).c_str());
 }
 
 void Server::arm_log_timer() {
@@ -398,21 +571,23 @@ void Server::forget(SessionId sid) {
     if (ppp_) ppp_->close(sid);   // the session is gone: so is its pppd
 }
 
-void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packet) {
+void Server::on_client_packet(Worker& w, SessionId sid, InnerProtocol proto, ByteView packet) {
+    InnerDrops& drops = w.drops;
+    std::unique_lock lock(mutex_);
     const ClientEntry* sender = clients_.find(sid);
     // The endpoint hands out a session's inner packets only after its `established` event, so an
     // unknown session is one we refused, replaced or are closing.
     if (!sender) {
-        ++inner_drops_.unknown_session;
+        ++drops.unknown_session;
         return;
     }
     if (ppp_) {
         if (proto == InnerProtocol::ppp) ppp_->deliver(sid, packet);
-        else ++inner_drops_.wrong_protocol;
+        else ++drops.wrong_protocol;
         return;
     }
     if (proto == InnerProtocol::ppp) {
-        ++inner_drops_.wrong_protocol;
+        ++drops.wrong_protocol;
         return;
     }
     const ClientEntry& c = *sender;
@@ -420,67 +595,99 @@ void Server::on_client_packet(SessionId sid, InnerProtocol proto, ByteView packe
     const InnerSourceCheck check = check_inner_source(proto, packet, c.ipv4, c.ipv6);
     const std::optional<IpHeaderInfo>& h = check.header;
     if (check.verdict == InnerSourceVerdict::malformed) {
-        ++inner_drops_.malformed;
+        ++drops.malformed;
         return;
     }
     if (check.verdict != InnerSourceVerdict::ok) {
         // Link-local chatter (router solicitations, MLD) is normal: only count it.
         if (check.verdict == InnerSourceVerdict::source_link_local) {
-            ++inner_drops_.source_link_local;
+            ++drops.source_link_local;
             return;
         }
-        ++inner_drops_.source_address;
+        ++drops.source_address;
         UVLOG_DEBUG("client %s: dropped packet from unassigned source %s", c.identity.c_str(), to_string(h->src, false).c_str());
         return;
     }
     const RuleSubject from{c.identity, c.peer.issuer, c.groups};
-    const TimeNs now = access_.enabled() ? driver_->now() : 0;
+    const TimeNs now = access_.enabled() ? w.driver->now() : 0;
     if (const auto other = clients_.session_for(h->dst)) {
         if (!cfg_.client_to_client) {
-            ++inner_drops_.client_to_client_off;
+            ++drops.client_to_client_off;
             return;
         }
         if (access_.enabled()) {
             const ClientEntry* to = clients_.find(*other);
             if (!to) {
-                ++inner_drops_.forward_failed;
+                ++drops.forward_failed;
                 return;
             }
             const RuleSubject receiver{to->identity, to->peer.issuer, to->groups};
             if (!access_.allows(from, packet, &receiver, now)) {
-                ++inner_drops_.access_denied;
+                ++drops.access_denied;
                 return;
             }
         }
-        if (!driver_->send_inner(*other, proto, packet)) ++inner_drops_.forward_failed;
+        lock.unlock();   // sealing needs no shared state
+        send_to_session(w, *other, proto, packet, HandoffQueue::Origin::client);
         return;
     }
     if (!access_.allows(from, packet, nullptr, now)) {
-        ++inner_drops_.access_denied;
+        ++drops.access_denied;
         return;
     }
+    lock.unlock();
     // Addresses inside the pools other than the server's belong to no one: do not bounce them back.
-    if (!tun_->write(packet)) ++inner_drops_.tunnel_write;
+    if (!w.tun->write(packet)) ++drops.tunnel_write;
 }
 
-bool Server::on_tun_readable() {
+bool Server::on_tun_readable(Worker& w) {
     for (int i = 0; i < kTunReadBatch; ++i) {
-        const long n = tun_->read(MutableByteView(tun_buf_));
+        const long n = w.tun->read(MutableByteView(w.tun_buf));
         if (n <= 0) return false;
-        const ByteView pkt(tun_buf_.data(), static_cast<std::size_t>(n));
+        const ByteView pkt(w.tun_buf.data(), static_cast<std::size_t>(n));
         const auto h = parse_ip_header(pkt);
         if (!h) {
-            ++inner_drops_.to_client_malformed;
+            ++w.drops.to_client_malformed;
             continue;
         }
-        const auto sid = clients_.session_for(h->dst);
+        std::optional<SessionId> sid;
+        {
+            std::lock_guard lock(mutex_);
+            sid = clients_.session_for(h->dst);
+        }
         if (!sid) {
-            ++inner_drops_.no_route;
+            ++w.drops.no_route;
             continue;
         }
-        if (!driver_->send_inner(*sid, h->protocol, pkt)) ++inner_drops_.seal_failed;
+        send_to_session(w, *sid, h->protocol, pkt, HandoffQueue::Origin::tunnel);
     }
     return true;   // more may be waiting
+}
+
+// The kernel picks the tunnel queue by flow, so a worker reads packets of sessions it does not
+// hold: those go to the owner's inbox, in the order read, and the owner is woken once per batch.
+void Server::send_to_session(Worker& w, SessionId sid, InnerProtocol proto, ByteView packet,
+                             HandoffQueue::Origin origin) {
+    Worker* owner = owner_of(sid);
+    if (owner == &w || !owner) {
+        if (!w.driver->send_inner(sid, proto, packet))
+            ++(origin == HandoffQueue::Origin::tunnel ? w.drops.seal_failed : w.drops.forward_failed);
+        return;
+    }
+    switch (owner->inbox.push(sid, proto, origin, packet)) {
+    case HandoffQueue::Pushed::queued: break;
+    case HandoffQueue::Pushed::queued_first:
+        asio::post(*owner->io, [this, owner] { take_inbox(*owner); });
+        break;
+    case HandoffQueue::Pushed::full: ++w.drops.handoff_full; break;
+    }
+}
+
+void Server::take_inbox(Worker& w) {
+    w.handed_in += w.inbox.take([this, &w](const HandoffQueue::Packet& p) {
+        if (!w.driver->send_inner(p.session, p.protocol, p.bytes))
+            ++(p.origin == HandoffQueue::Origin::tunnel ? w.drops.seal_failed : w.drops.forward_failed);
+    });
 }
 
 void Server::reload() {
@@ -507,6 +714,8 @@ void Server::reload() {
         next.mtu != cfg_.mtu || !(next.ipv4_pool == cfg_.ipv4_pool) || !(next.ipv6_pool == cfg_.ipv6_pool) ||
         next.identity_mode != cfg_.identity_mode)
         UVLOG_WARN("reload: listen address, device, mtu, pools and server.identity change only on restart");
+    if (next.workers != cfg_.workers) UVLOG_WARN("reload: server.workers changes only on restart");
+    std::unique_lock lock(mutex_);   // the workers read what follows
     log_set_level(next.log_level);
     cfg_.log_level = next.log_level;
     cfg_.client_to_client = next.client_to_client;
@@ -524,38 +733,52 @@ void Server::reload() {
     cfg_.require_crl = next.require_crl;
     cfg_.allow_missing_eku = next.allow_missing_eku;
     clients_.set_fixed(cfg_.fixed);
-    // Re-verifies every session: revoked or expired clients get `closed` events (logged there).
-    driver_->set_verifier(verifier);
+    lock.unlock();
+    // Re-verifies every session of every worker: revoked or expired clients get `closed` events
+    // (logged there). One verifier for all: it is thread-safe.
+    for (auto& w : workers_) run_on(*w, [&w, &verifier] { w->driver->set_verifier(verifier); });
+    lock.lock();
     UVLOG_NOTICE("reload done: %zu clients connected", clients_.size());
 }
 
 void Server::shutdown(std::function<void()> done) {
     shutting_down_ = true;
-    const auto sids = driver_ ? driver_->sessions() : std::vector<SessionId>{};
-    UVLOG_NOTICE("shutting down: disconnecting %zu sessions", sids.size());
-    for (const SessionId s : sids) {
-        if (const ClientEntry* c = clients_.find(s))
-            UVLOG_INFO("client %s (%s): disconnecting, server shutting down", c->identity.c_str(),
-                       peer_to_string(c->outer).c_str());
-        forget(s);
-        driver_->close(s, Error::closed_locally, "server shutting down");
+    std::size_t count = 0;
+    for (auto& wp : workers_) {
+        Worker& w = *wp;
+        run_on(w, [this, &w, &count] {
+            const auto sids = w.driver->sessions();
+            count += sids.size();
+            for (const SessionId s : sids) {
+                {
+                    std::lock_guard lock(mutex_);
+                    if (const ClientEntry* c = clients_.find(s))
+                        UVLOG_INFO("client %s (%s): disconnecting, server shutting down", c->identity.c_str(),
+                                   peer_to_string(c->outer).c_str());
+                    forget(s);
+                }
+                w.driver->close(s, Error::closed_locally, "server shutting down");
+            }
+            w.driver->stop_reading();   // no new session now: clients reconnect to whoever comes next
+        });
     }
-    if (driver_) driver_->stop_reading();   // no new session now: clients reconnect to whoever comes next
+    UVLOG_NOTICE("shutting down: disconnected %zu sessions", count);
     // Give the DISCONNECT datagrams a moment to leave (and retransmissions a chance), at most 1 s.
     // In PPP mode also wait (up to the SIGKILL grace) for every pppd to run ip-down and exit.
     if (ppp_) ppp_->close_all();
-    const TimeNs now = driver_ ? driver_->now() : 0;
+    const TimeNs now = workers_.empty() ? 0 : clock().now();
     auto deadline = std::make_shared<TimeNs>(now + (ppp_ ? 4 : 1) * kSecond);
     auto poll = std::make_shared<std::function<void()>>();
     *poll = [this, deadline, poll, done] {
         const bool ppp_busy = ppp_ && (ppp_->running() || ppp_->stopping());
-        const bool sessions_left = driver_ && !driver_->sessions().empty();
-        if ((!sessions_left && !ppp_busy) || !driver_ || driver_->now() >= *deadline) {
-            tun_watch_.reset();
+        bool sessions_left = false;
+        for (auto& w : workers_) run_on(*w, [&] { sessions_left = sessions_left || !w->driver->sessions().empty(); });
+        if ((!sessions_left && !ppp_busy) || workers_.empty() || clock().now() >= *deadline) {
+            for (auto& w : workers_) run_on(*w, [&w] { w->tun_watch.reset(); });
             status_.reset();
             metrics_.reset();
             log_timer_.cancel();
-            flush_log_summaries();
+            if (!workers_.empty()) flush_log_summaries();
             done();
             *poll = nullptr;
             return;
@@ -568,11 +791,30 @@ void Server::shutdown(std::function<void()> done) {
     (*poll)();
 }
 
+// Every worker's counters, read on its own thread, summed; with `with_sessions` each session's.
+Server::WorkerView Server::collect(bool with_sessions) const {
+    WorkerView v;
+    for (auto& wp : workers_) {
+        const Worker& w = *wp;
+        run_on(*wp, [&] {
+            add_stats(v.stats, w.driver->stats());
+            add_traffic(v.traffic, w.driver->traffic());
+            v.send_errors += w.driver->send_errors();
+            v.drops.add(w.drops);
+            v.handed_in.push_back(w.handed_in);
+            if (!with_sessions) return;
+            for (const SessionId s : w.driver->sessions())
+                if (auto info = w.driver->session_info(s)) v.sessions.emplace(s, *info);
+        });
+    }
+    return v;
+}
+
 // Every inner packet dropped on the way, by reason: the server's own drops and the endpoint's
 // (early data it could not keep, a full delivery queue). One object of its own in the status reply.
-void Server::write_inner_drops(JsonWriter& j) const {
-    const InnerDropStats lib = driver_ ? driver_->stats().inner_dropped : InnerDropStats{};
-    const InnerDrops& d = inner_drops_;
+void Server::write_inner_drops(JsonWriter& j, const WorkerView& v) const {
+    const InnerDropStats& lib = v.stats.inner_dropped;
+    const InnerDrops& d = v.drops;
     j.key("inner_drops").begin_object();
     j.key("from_clients").begin_object();
     j.field("unknown_session", d.unknown_session);
@@ -592,14 +834,15 @@ void Server::write_inner_drops(JsonWriter& j) const {
     j.field("no_route", d.no_route);
     j.field("malformed", d.to_client_malformed);
     j.field("seal_failed", d.seal_failed);
+    j.field("handoff_full", d.handoff_full);
     j.end_object();
     j.end_object();
 }
 
 // What the endpoint refused from peers whose address is not validated, by reason (since start).
 // One object of its own in the status reply, next to inner_drops.
-void Server::write_handshake_refusals(JsonWriter& j) const {
-    const UnvalidatedRefusals u = driver_ ? driver_->stats().unvalidated : UnvalidatedRefusals{};
+void Server::write_handshake_refusals(JsonWriter& j, const WorkerView& v) const {
+    const UnvalidatedRefusals& u = v.stats.unvalidated;
     j.key("handshake_refusals").begin_object();
     j.field("oversized", u.oversized);
     j.field("bad_cookie", u.bad_cookie);
@@ -665,9 +908,30 @@ void Server::write_access(JsonWriter& j) const {
     j.end_object();
 }
 
+// Each worker's sessions and route byte (the sessions the table holds, by the worker that owns them).
+void Server::write_workers(JsonWriter& j, const WorkerView& v) const {
+    std::vector<std::uint64_t> held(workers_.size());
+    for (const auto& [sid, c] : clients_)
+        if (const Worker* w = owner_of(sid)) ++held[w->index];
+    j.key("workers").begin_array();
+    for (const auto& w : workers_) {
+        j.begin_object();
+        j.field("worker", static_cast<std::uint64_t>(w->index));
+        j.field("route_byte", static_cast<std::uint64_t>(w->route_byte));
+        j.field("sessions", held[w->index]);
+        j.field("handed_in", w->index < v.handed_in.size() ? v.handed_in[w->index] : std::uint64_t{0});
+        j.end_object();
+    }
+    j.end_array();
+}
+
+// Main thread: the workers' counters first (never under mutex_), then the shared state.
 std::string Server::status_json() const {
-    const TimeNs now = driver_->now();
-    const std::int64_t unix_now = driver_->unix_seconds(now);
+    const WorkerView view = collect(true);
+    std::lock_guard lock(mutex_);
+    const EndpointDriver& driver = clock();
+    const TimeNs now = driver.now();
+    const std::int64_t unix_now = driver.unix_seconds(now);
     auto to_unix = [&](TimeNs t) -> std::int64_t {
         if (t == 0 || t > now) return unix_now;
         return unix_now - static_cast<std::int64_t>((now - t) / kSecond);
@@ -677,23 +941,28 @@ std::string Server::status_json() const {
     j.key("server").begin_object();
     j.field("listen", (cfg_.listen_address.empty() ? std::string("*") : cfg_.listen_address) + ":" + std::to_string(port()));
     j.field("mode", ppp_ ? "ppp" : "ip");
-    j.field("device", tun_ ? tun_->name() : std::string());
+    j.field("device", workers_.front()->tun ? workers_.front()->tun->name() : std::string());
     const auto a4 = clients_.server_address4(), a6 = clients_.server_address6();
     j.field("ipv4", a4 ? to_string(*a4) : std::string());
     j.field("ipv6", a6 ? to_string(*a6) : std::string());
     j.field("pid", static_cast<std::int64_t>(getpid()));
-    j.field("uptime_s", static_cast<std::uint64_t>((now - driver_->started()) / kSecond));
+    j.field("uptime_s", static_cast<std::uint64_t>((now - driver.started()) / kSecond));
     j.field("sessions", static_cast<std::uint64_t>(clients_.size()));
     j.field("client_to_client", cfg_.client_to_client);
     j.field("server_id", static_cast<std::uint64_t>(cfg_.server_id));
-    j.field("stateless_resets_sent", driver_->stats().resets_sent);
-    j.field("stateless_resets_rate_limited", driver_->stats().resets_rate_limited);
+    j.field("stateless_resets_sent", view.stats.resets_sent);
+    j.field("stateless_resets_rate_limited", view.stats.resets_rate_limited);
+    write_workers(j, view);
     j.end_object();
     j.key("sessions").begin_array();
     for (const auto& [sid, c] : clients_) {
-        const auto info = driver_->session_info(sid);
+        const auto found = view.sessions.find(sid);
+        const std::optional<SessionInfo> info =
+            found == view.sessions.end() ? std::nullopt : std::optional<SessionInfo>(found->second);
+        const Worker* owner = owner_of(sid);
         j.begin_object();
         j.field("session", hex_sid(sid));
+        j.field("worker", static_cast<std::uint64_t>(owner ? owner->index : 0));
         j.field("identity", c.identity);
         j.field("issuer", c.peer.issuer);
         j.field("subject", c.peer.subject);
@@ -716,8 +985,8 @@ std::string Server::status_json() const {
         j.end_object();
     }
     j.end_array();
-    write_inner_drops(j);
-    write_handshake_refusals(j);
+    write_inner_drops(j, view);
+    write_handshake_refusals(j, view);
     write_access(j);
     j.end_object();
     return j.str();

@@ -63,15 +63,16 @@ static void write_by_close_reason(PrometheusText& m, const std::map<Error, std::
     }
 }
 
+// Main thread: the workers' counters first (never under mutex_), then the shared ones.
 std::string Server::metrics_text() const {
-    const EndpointStats no_stats{};
-    const EndpointStats& st = driver_ ? driver_->stats() : no_stats;
-    const EndpointDriver::Traffic no_traffic{};
-    const EndpointDriver::Traffic& tr = driver_ ? driver_->traffic() : no_traffic;
+    const WorkerView view = collect(false);
+    std::lock_guard lock(mutex_);
+    const EndpointStats& st = view.stats;
+    const EndpointDriver::Traffic& tr = view.traffic;
     PrometheusText m;
 
     m.gauge("udpvpn_start_time_seconds", "Unix time the server started.")
-        .sample(static_cast<std::uint64_t>(driver_ ? driver_->unix_seconds(driver_->started()) : 0));
+        .sample(static_cast<std::uint64_t>(workers_.empty() ? 0 : clock().unix_seconds(clock().started())));
     m.gauge("udpvpn_sessions", "Sessions now, by state: established (clients with a session) or half_open "
                                "(handshakes in progress).")
         .sample(clients_.size(), {{"state", "established"}})
@@ -120,7 +121,7 @@ std::string Server::metrics_text() const {
         if (std::string_view(name) == "unknown") continue;
         m.sample(st.dropped[v], {{"reason", name}});
     }
-    const InnerDrops& d = inner_drops_;
+    const InnerDrops& d = view.drops;
     const InnerDropStats& lib = st.inner_dropped;
     m.counter("udpvpn_inner_packets_dropped_total", "Inner packets dropped, by direction and reason.")
         .sample(d.unknown_session, {{"direction", "from_clients"}, {"reason", "unknown_session"}})
@@ -137,7 +138,8 @@ std::string Server::metrics_text() const {
         .sample(lib.queue_full, {{"direction", "from_clients"}, {"reason", "queue_full"}})
         .sample(d.no_route, {{"direction", "to_clients"}, {"reason", "no_route"}})
         .sample(d.to_client_malformed, {{"direction", "to_clients"}, {"reason", "malformed"}})
-        .sample(d.seal_failed, {{"direction", "to_clients"}, {"reason", "seal_failed"}});
+        .sample(d.seal_failed, {{"direction", "to_clients"}, {"reason", "seal_failed"}})
+        .sample(d.handoff_full, {{"direction", "to_clients"}, {"reason", "handoff_full"}});
 
     m.counter("udpvpn_udp_datagrams_total", "UDP datagrams received and sent on the server's socket.")
         .sample(tr.udp_in_datagrams, {{"direction", "in"}})
@@ -146,7 +148,7 @@ std::string Server::metrics_text() const {
         .sample(tr.udp_in_bytes, {{"direction", "in"}})
         .sample(tr.udp_out_bytes, {{"direction", "out"}});
     m.counter("udpvpn_udp_send_errors_total", "UDP datagrams the kernel refused to send.")
-        .sample(driver_ ? driver_->send_errors() : 0);
+        .sample(view.send_errors);
     m.counter("udpvpn_inner_packets_total",
               "Inner packets received from clients (authenticated) and sealed for clients.")
         .sample(tr.inner_in_packets, {{"direction", "from_clients"}})

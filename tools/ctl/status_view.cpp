@@ -63,6 +63,14 @@ StatusReply parse_status_reply(std::string_view line) {
         r.server.pid = field<std::uint64_t>(*s, "pid");
         r.server.uptime_s = field<std::uint64_t>(*s, "uptime_s");
         r.server.client_to_client = field<bool>(*s, "client_to_client");
+        if (auto w = s->find("workers"); w != s->end() && !w->is_null()) {
+            if (!w->is_array()) throw CtlError("malformed status reply: \"workers\" is not a list");
+            for (const auto& j : *w) {
+                if (!j.is_object()) throw CtlError("malformed status reply: a worker is not an object");
+                r.server.workers.push_back({field<std::uint64_t>(j, "worker"), field<std::uint64_t>(j, "route_byte"),
+                                            field<std::uint64_t>(j, "sessions")});
+            }
+        }
     }
     auto sessions = doc.find("sessions");
     if (sessions == doc.end()) throw CtlError("malformed status reply: no \"sessions\"");
@@ -207,6 +215,14 @@ std::string format_status_table(const StatusReply& r, std::int64_t now_unix) {
         out += ", " + std::to_string(r.sessions.size()) + (r.sessions.size() == 1 ? " client" : " clients");
         if (r.server.client_to_client) out += ", client-to-client on";
         out += "\n";
+        // Several workers: how the sessions spread over them ("workers: 0: 3 clients, 1: 1 client").
+        if (r.server.workers.size() > 1) {
+            std::string spread;
+            for (const auto& w : r.server.workers)
+                spread += (spread.empty() ? "" : ", ") + std::to_string(w.worker) + ": " + std::to_string(w.sessions) +
+                          (w.sessions == 1 ? " client" : " clients");
+            out += "workers: " + spread + "\n";
+        }
     }
     std::string drops;
     for (const auto& d : r.inner_drops)

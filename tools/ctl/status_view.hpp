@@ -32,10 +32,15 @@ struct SessionStatus {
     std::uint64_t epoch = 0;
 };
 
+struct WorkerStatus {
+    std::uint64_t worker = 0, route_byte = 0, sessions = 0;
+};
+
 struct ServerStatus {
     std::string listen, device, ipv4, ipv6;
     std::uint64_t pid = 0, uptime_s = 0;
     bool client_to_client = false;
+    std::vector<WorkerStatus> workers;   // "workers": empty from servers that send none
     bool present = false;         // the reply had a "server" object
 };
 
