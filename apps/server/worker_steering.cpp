@@ -37,12 +37,12 @@ std::vector<sock_filter> steering_program(std::uint8_t first_route_byte, unsigne
         /* 1 */ jump(BPF_JMP | BPF_JEQ | BPF_K, 0x01, 9, 0),     // INITIAL -> 11
         /* 2 */ jump(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 8, 0),     // PAD -> 11
         /* 3 */ jump(BPF_JMP | BPF_JEQ | BPF_K, 0x05, 2, 0),     // HANDSHAKE -> 6
-        /* 4 */ jump(BPF_JMP | BPF_JGE | BPF_K, 0x10, 0, 21),    // below DATA -> 26
-        /* 5 */ jump(BPF_JMP | BPF_JGT | BPF_K, 0x1f, 20, 0),    // above DATA -> 26
+        /* 4 */ jump(BPF_JMP | BPF_JGE | BPF_K, 0x10, 0, 22),    // below DATA -> 27
+        /* 5 */ jump(BPF_JMP | BPF_JGT | BPF_K, 0x1f, 21, 0),    // above DATA -> 27
         /* 6 */ stmt(BPF_LD | BPF_B | BPF_ABS, 1),               // A = route byte
         /* 7 */ stmt(BPF_ALU | BPF_ADD | BPF_K, rebase),
         /* 8 */ stmt(BPF_ALU | BPF_AND | BPF_K, 0xff),           // A = route byte - first (mod 256)
-        /* 9 */ jump(BPF_JMP | BPF_JGE | BPF_K, n, 16, 0),       // no worker of ours -> 26
+        /* 9 */ jump(BPF_JMP | BPF_JGE | BPF_K, n, 17, 0),       // no worker of ours -> 27
         /* 10 */ stmt(BPF_RET | BPF_A, 0),                       // the session's worker
         /* 11 */ stmt(BPF_LD | BPF_H | BPF_ABS, static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL)),
         /* 12 */ jump(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 4, 0),  // IPv6 -> 17
@@ -56,10 +56,11 @@ std::vector<sock_filter> steering_program(std::uint8_t first_route_byte, unsigne
         /* 20 */ stmt(BPF_ALU | BPF_AND | BPF_K, 0xffffff00u),   // with bytes 0-3: the /56
         /* 21 */ stmt(BPF_ALU | BPF_XOR | BPF_X, 0),
         /* 22 */ stmt(BPF_ALU | BPF_MUL | BPF_K, kHashMultiplier),
-        /* 23 */ stmt(BPF_ALU | BPF_RSH | BPF_K, 16),
-        /* 24 */ stmt(BPF_ALU | BPF_MOD | BPF_K, n),
-        /* 25 */ stmt(BPF_RET | BPF_A, 0),                       // the prefix's worker
-        /* 26 */ stmt(BPF_RET | BPF_K, kKernelChooses),
+        /* 23 */ stmt(BPF_ALU | BPF_RSH | BPF_K, 16),            // the product's top 16 bits ...
+        /* 24 */ stmt(BPF_ALU | BPF_MUL | BPF_K, n),
+        /* 25 */ stmt(BPF_ALU | BPF_RSH | BPF_K, 16),            // ... scaled to 0 .. n-1
+        /* 26 */ stmt(BPF_RET | BPF_A, 0),                       // the prefix's worker
+        /* 27 */ stmt(BPF_RET | BPF_K, kKernelChooses),
     };
 }
 
@@ -72,7 +73,8 @@ unsigned initial_worker(const std::vector<std::uint8_t>& source, unsigned worker
         x = load_be32(source.data());
         a = load_be32(source.data() + 4) & 0xffffff00u;
     }
-    return static_cast<unsigned>((((a ^ x) * kHashMultiplier) >> 16) % n);
+    const std::uint32_t top = ((a ^ x) * kHashMultiplier) >> 16;   // Fibonacci hashing: the top bits
+    return static_cast<unsigned>((top * n) >> 16);
 }
 
 std::optional<unsigned> worker_of(SessionId session, std::uint8_t first_route_byte, unsigned workers) {

@@ -23,8 +23,6 @@
 
 namespace udpvpn::app {
 
-constexpr unsigned kMaxWorkers = 64;
-
 // The program for `workers` sockets whose route bytes are first_route_byte, +1, ... (mod 256).
 std::vector<sock_filter> steering_program(std::uint8_t first_route_byte, unsigned workers);
 
