@@ -10,6 +10,7 @@
 #   OFFLOADS=off bench/compare.sh              # the veth pair without GSO/TSO/GRO (see below)
 #   BEFORE=build-main bench/compare.sh         # also an older udpvpn build, for before/after
 #   VARIANTS=0 LIBRARY_BENCH=0 bench/compare.sh  # without the [offload] variants, the library bench
+#   WORKERS="1 2" bench/compare.sh             # also AES-256-GCM servers with server.workers = 1, 2
 #
 # Two network namespaces (uvb-<pid>-srv, uvb-<pid>-cli) joined by one veth pair carry every tunnel at
 # once (each on its own port and inner subnet); one measurement at a time, the tunnels alternating
@@ -47,6 +48,7 @@ ROUNDS=${ROUNDS:-3}
 VARIANTS=${VARIANTS:-1}
 OFFLOADS=${OFFLOADS:-on}
 BEFORE=${BEFORE:-}
+WORKERS=${WORKERS:-}
 SERVER_BIN=$ROOT/$BUILD/apps/udpvpn-server
 CLIENT_BIN=$ROOT/$BUILD/apps/udpvpn-client
 BENCH_BIN=$ROOT/$BUILD/bench/udpvpn-bench
@@ -167,14 +169,15 @@ add_tunnel() { LABELS+=("$1"); TARGETS+=("$2"); CIPHERS+=("$3"); ENDS[$1]=${4:-}
 add_tunnel "veth (no tunnel)" "$UNDER_S" "none"
 
 # --- udpvpn: one server/client pair per suite and [offload] variant ---------------------------------
-start_udpvpn() {   # start_udpvpn INDEX SUITE LABEL [BUILD_DIR [OFFLOAD_TOML]]
-  local i=$1 suite=$2 label=$3 bdir=${4:-$ROOT/$BUILD} offload=${5:-} port=$((51820 + $1)) net="10.$((70 + $1)).0"
+start_udpvpn() {   # start_udpvpn INDEX SUITE LABEL [BUILD_DIR [OFFLOAD_TOML [SERVER_TOML]]]
+  local i=$1 suite=$2 label=$3 bdir=${4:-$ROOT/$BUILD} offload=${5:-} server_lines=${6:-} port=$((51820 + $1)) net="10.$((70 + $1)).0"
   local offload_table=""
   [ -n "$offload" ] && offload_table=$(printf '[offload]\n%s' "$offload")
   cat >"$WORK/udpvpn-s$i.toml" <<EOT
 [server]
 listen = "$UNDER_S:$port"
 log_level = "info"
+$server_lines
 [pki]
 ca = "$TEST_PKI/ca.crt"
 cert = "$TEST_PKI/server.crt"
@@ -229,6 +232,12 @@ if [ "$VARIANTS" = 1 ]; then
   start_udpvpn 5 aes-256-gcm "udpvpn aes batch+gso/gro" "" $'tun = false'
 fi
 [ -n "$BEFORE" ] && start_udpvpn 6 aes-256-gcm "udpvpn-before aes-256-gcm" "$BEFORE_DIR"
+# server.workers variants: indices 11.. (inner 10.81.0.0/24 and up, clear of wireguard-go and OpenVPN).
+k=11
+for n in $WORKERS; do
+  start_udpvpn "$k" aes-256-gcm "udpvpn aes workers=$n" "" "" "workers = $n"
+  k=$((k + 1))
+done
 
 # --- wireguard-go --------------------------------------------------------------------------------
 start_wireguard() {
