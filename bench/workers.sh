@@ -49,7 +49,8 @@ run() {   # run WORKERS ROUND
   local n=$1 i
   : >"$WORK/server.log"
   write_server_config "$WORK/server.toml"
-  sed -i "s/^log_level = \"debug\"$/log_level = \"info\"\nworkers = $n/" "$WORK/server.toml"
+  # One certificate for every client: several sessions per identity.
+  sed -i "s/^log_level = \"debug\"$/log_level = \"info\"\nworkers = $n\nmax_sessions_per_identity = 64/" "$WORK/server.toml"
   start_server "$WORK/server.toml"
   for ((i = 1; i <= CLIENTS; i++)); do
     : >"$WORK/client$i.log"
