@@ -20,6 +20,7 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/post.hpp>
 
+#include <algorithm>
 #include <ctime>
 #include <future>
 #include <sched.h>
@@ -142,16 +143,19 @@ KeyPermissions Server::key_permissions() const {
 // Worker `route_byte`'s endpoint. `shared_secret`: the cluster key, or with several workers and
 // no cluster key a random one of this process, so that a RETRY cookie of one worker is good at
 // the others and any worker can reset a session it does not hold (docs/rfc-draft.txt, 10.5).
-ResponderConfig Server::responder_config(std::uint8_t route_byte, const SharedKey& shared_secret) const {
+ResponderConfig Server::responder_config(std::uint8_t route_byte, const SharedKey& shared_secret,
+                                         unsigned workers) const {
     ResponderConfig rc;
     cfg_.protocol.apply_to(rc);
     rc.admission_key = load_admission_key(cfg_.admission_key_file, key_permissions());
     rc.server_id = route_byte;
     rc.cluster_key = shared_secret;
-    rc.stateless_reset_rate = cfg_.stateless_reset_rate;
-    rc.max_sessions = cfg_.max_sessions;
-    rc.max_half_open = cfg_.unvalidated_limits.max_half_open;
-    rc.cookie_threshold = cfg_.unvalidated_limits.cookie_threshold;
+    // The server's own totals are split among the workers (rounded up); a source's handshakes all
+    // meet one worker (worker_steering.hpp), so the per-source and per-prefix limits stay whole.
+    rc.stateless_reset_rate = static_cast<std::uint32_t>(worker_share(cfg_.stateless_reset_rate, workers));
+    rc.max_sessions = std::max<std::size_t>(1, worker_share(cfg_.max_sessions, workers));
+    rc.max_half_open = std::max<std::size_t>(1, worker_share(cfg_.unvalidated_limits.max_half_open, workers));
+    rc.cookie_threshold = worker_share(cfg_.unvalidated_limits.cookie_threshold, workers);
     rc.max_half_open_per_source = cfg_.unvalidated_limits.max_half_open_per_source;
     rc.max_half_open_per_prefix = cfg_.unvalidated_limits.max_half_open_per_prefix;
     rc.handshake_rate_per_source = cfg_.unvalidated_limits.handshake_rate_per_source;
@@ -248,7 +252,7 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
             EndpointDriver::Hooks{[this, &wr](SessionId s, InnerProtocol p, ByteView b) { on_client_packet(wr, s, p, b); },
                                   [this, &wr](const Event& ev) { on_event(wr, ev); }});
         // The verifier is thread-safe (certificate.hpp); each endpoint gets its own identity.
-        const Error made = w->driver->make_responder(responder_config(w->route_byte, shared_secret),
+        const Error made = w->driver->make_responder(responder_config(w->route_byte, shared_secret, count),
                                                      load_identity(cfg_.cert_file, cfg_.key_file, key_permissions()),
                                                      verifier);
         if (made != Error::ok) throw std::runtime_error(std::string("cannot create the endpoint: ") + to_string(made));

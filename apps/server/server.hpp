@@ -135,7 +135,7 @@ private:
     bool start_pppd(Worker& w, const ClientEntry& c);
     void on_pppd_ended(SessionId sid, const std::string& reason);
     void setup_device();
-    ResponderConfig responder_config(std::uint8_t route_byte, const SharedKey& shared_secret) const;
+    ResponderConfig responder_config(std::uint8_t route_byte, const SharedKey& shared_secret, unsigned workers) const;
     void open_tunnel(unsigned count, std::unique_ptr<TunDevice> given);
     void open_sockets();
     void flush_log_summaries();

@@ -91,6 +91,12 @@ constexpr unsigned kMaxConfiguredWorkers = 64;
 // route bytes would reach into the other members'). `why` says why it is one when forced.
 unsigned resolve_workers(const ServerConfig& config, unsigned online_cpus, std::string& why);
 
+// One worker's part of a server-wide limit (max_sessions, max_half_open, cookie_threshold,
+// stateless_reset_rate): `total` split evenly, rounded up; 0 stays 0.
+constexpr std::uint64_t worker_share(std::uint64_t total, unsigned workers) {
+    return workers <= 1 ? total : (total + workers - 1) / workers;
+}
+
 // Throws ConfigError naming file, line and option.
 ServerConfig load_server_config(const std::string& path);
 ServerConfig parse_server_config(std::string_view text, const std::string& name);

@@ -251,6 +251,13 @@ TEST_CASE("server.workers: one per online CPU by default, one where the rest can
     const auto wide = parse_server_config("[server]\nworkers = 2\n[cluster]\nserver_id = 2\npool_slices = 4\n", "s.toml");
     CHECK(resolve_workers(wide, 8, why) == 2);
 
+    // Server-wide limits are split among the workers, rounded up.
+    CHECK(worker_share(256, 1) == 256);
+    CHECK(worker_share(256, 2) == 128);
+    CHECK(worker_share(100, 3) == 34);
+    CHECK(worker_share(1, 4) == 1);
+    CHECK(worker_share(0, 4) == 0);
+
     CHECK(error_of("[server]\nworkers = 65\n").find("server.workers") != std::string::npos);
     CHECK(error_of("[server]\nworkers = -1\n").find("server.workers") != std::string::npos);
     CHECK(error_of("[server]\nworkers = 4\n[cluster]\nserver_id = 254\n").find("below 256") != std::string::npos);
