@@ -262,7 +262,7 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
 
     if (cfg_.mode == TunnelMode::ppp) {
         ppp_ = std::make_unique<PppSessions>(io_, cfg_.ppp, cfg_.mtu,
-            PppSessions::Hooks{[this, &first](SessionId sid, ByteView f) { first.driver->send_inner(sid, InnerProtocol::ppp, f); },
+            PppSessions::Hooks{[&first](SessionId sid, ByteView f) { first.driver->send_inner(sid, InnerProtocol::ppp, f); },
                                [this](SessionId sid, const std::string& why) { on_pppd_ended(sid, why); }});
     } else {
         open_tunnel(count, std::move(tun));
@@ -688,7 +688,7 @@ void Server::send_to_session(Worker& w, SessionId sid, InnerProtocol proto, Byte
 }
 
 void Server::take_inbox(Worker& w) {
-    w.handed_in += w.inbox.take([this, &w](const HandoffQueue::Packet& p) {
+    w.handed_in += w.inbox.take([&w](const HandoffQueue::Packet& p) {
         if (!w.driver->send_inner(p.session, p.protocol, p.bytes))
             ++(p.origin == HandoffQueue::Origin::tunnel ? w.drops.seal_failed : w.drops.forward_failed);
     });

@@ -61,9 +61,12 @@ public:
     std::uint16_t port() const;
     unsigned workers() const noexcept { return static_cast<unsigned>(workers_.size()); }
     // Per access rule: packets and bytes it decided, the default's, replies, unreadable packets
-    // (status "access"; a metrics exporter reads them here). Counters survive reloads by rule name.
-    // The main thread's copy; workers count on their own (access rules: one shared filter).
-    const AccessCounters& access_counters() const noexcept { return access_.counters(); }
+    // (status "access"). Counters survive reloads by rule name. A copy taken under the lock: the
+    // workers count on the one shared filter.
+    AccessCounters access_counters() const {
+        std::lock_guard lock(mutex_);
+        return access_.counters();
+    }
 
 private:
     // Inner packets the server itself dropped, by reason (status socket: "inner_drops"). Each
