@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // HKDF-SHA-256 (RFC 5869) over crypto_auth_hmacsha256 and the udpvpn key schedule
-// (docs/rfc-draft.txt, "Key schedule"). Every intermediate secret is wiped before returning.
+// (docs/rfc-draft.txt, "Key schedule"). Every intermediate secret is wiped before returning; a
+// secret that feeds several labels is keyed into HMAC once (ExpandKey).
 #include "key_schedule.hpp"
 
 #include "fuzzing_seam.hpp"
@@ -47,14 +48,20 @@ Secret32 hkdf_extract(ByteView salt, ByteView ikm) noexcept {
     return prk;
 }
 
-void hkdf_expand(const Secret32& prk, ByteView info, MutableByteView out) noexcept {
+ExpandKey::ExpandKey(const Secret32& prk) noexcept {
+    crypto_auth_hmacsha256_init(&keyed_, prk.data(), prk.size());
+}
+
+ExpandKey::~ExpandKey() { sodium_memzero(&keyed_, sizeof keyed_); }
+
+void ExpandKey::expand(ByteView info, MutableByteView out) const noexcept {
     // T(i) = HMAC(PRK, T(i-1) || info || i); RFC 5869 §2.3. More than 255 blocks is a programming error.
     if (out.size() > 255 * kHashLen) std::abort();
     std::uint8_t t[kHashLen];
     std::size_t done = 0;
     for (std::uint8_t i = 1; done < out.size(); ++i) {
         HmacState h;
-        crypto_auth_hmacsha256_init(&h.st, prk.data(), prk.size());
+        h.st = keyed_;   // the pads hashed once, in the constructor
         if (i > 1) crypto_auth_hmacsha256_update(&h.st, t, sizeof t);
         crypto_auth_hmacsha256_update(&h.st, nonnull(info), info.size());
         crypto_auth_hmacsha256_update(&h.st, &i, 1);
@@ -66,7 +73,11 @@ void hkdf_expand(const Secret32& prk, ByteView info, MutableByteView out) noexce
     sodium_memzero(t, sizeof t);
 }
 
-void expand_label(const Secret32& secret, std::string_view label, ByteView context, MutableByteView out) noexcept {
+void hkdf_expand(const Secret32& prk, ByteView info, MutableByteView out) noexcept {
+    ExpandKey(prk).expand(info, out);
+}
+
+void expand_label(const ExpandKey& secret, std::string_view label, ByteView context, MutableByteView out) noexcept {
     // info = u16(L) || u8(len("udpvpn "+label)) || "udpvpn "+label || u8(len(ctx)) || ctx.
     // Labels are constants and contexts are hashes or epochs: an oversize one is a programming error.
     const std::size_t full_label = kLabelPrefix.size() + label.size();
@@ -83,20 +94,29 @@ void expand_label(const Secret32& secret, std::string_view label, ByteView conte
     info[n++] = static_cast<std::uint8_t>(context.size());
     if (!context.empty()) std::memcpy(info + n, context.data(), context.size());
     n += context.size();
-    hkdf_expand(secret, {info, n}, out);
+    secret.expand({info, n}, out);
     sodium_memzero(info, n);  // the context may be a transcript hash: harmless, but keep the rule simple
 }
 
-Secret32 expand_label32(const Secret32& secret, std::string_view label, ByteView context) noexcept {
+void expand_label(const Secret32& secret, std::string_view label, ByteView context, MutableByteView out) noexcept {
+    expand_label(ExpandKey(secret), label, context, out);
+}
+
+Secret32 expand_label32(const ExpandKey& secret, std::string_view label, ByteView context) noexcept {
     Secret32 out;
     expand_label(secret, label, context, out.expose_mut());
     return out;
 }
 
+Secret32 expand_label32(const Secret32& secret, std::string_view label, ByteView context) noexcept {
+    return expand_label32(ExpandKey(secret), label, context);
+}
+
 TrafficKeys TrafficKeys::derive(const Secret32& traffic_secret) noexcept {
     TrafficKeys k;
-    expand_label(traffic_secret, "key", {}, k.key.expose_mut());
-    expand_label(traffic_secret, "iv", {}, k.iv.expose_mut());
+    const ExpandKey secret(traffic_secret);
+    expand_label(secret, "key", {}, k.key.expose_mut());
+    expand_label(secret, "iv", {}, k.iv.expose_mut());
     return k;
 }
 
@@ -109,8 +129,9 @@ Secret32 derive_early_secret(const Secret32* admission_key) noexcept {
 HandshakeSecrets derive_handshake_secrets(const Secret32& early, const Secret32& shared, const Hash32& th1) noexcept {
     HandshakeSecrets s;
     s.hs_secret = hkdf_extract(early.expose(), shared.expose());
-    s.client_hs = expand_label32(s.hs_secret, "c hs", th1);
-    s.server_hs = expand_label32(s.hs_secret, "s hs", th1);
+    const ExpandKey hs(s.hs_secret);
+    s.client_hs = expand_label32(hs, "c hs", th1);
+    s.server_hs = expand_label32(hs, "s hs", th1);
     s.client_finished = expand_label32(s.client_hs, "finished", {});
     s.server_finished = expand_label32(s.server_hs, "finished", {});
     return s;
@@ -122,9 +143,10 @@ DataSecrets derive_data_secrets(const Secret32& hs_secret, const Hash32& th2) no
     const Secret32 zero;
     const Secret32 master = hkdf_extract(derived.expose(), zero.expose());
     DataSecrets d;
-    d.client_data = expand_label32(master, "c data", th2);
-    d.server_data = expand_label32(master, "s data", th2);
-    d.rekey = expand_label32(master, "rekey", th2);
+    const ExpandKey m(master);
+    d.client_data = expand_label32(m, "c data", th2);
+    d.server_data = expand_label32(m, "s data", th2);
+    d.rekey = expand_label32(m, "rekey", th2);
     return d;  // derived and master wipe themselves
 }
 
@@ -133,9 +155,10 @@ DataSecrets derive_rekey_secrets(const Secret32& rekey_n, const Secret32& shared
     const std::uint8_t epoch[4] = {static_cast<std::uint8_t>(next_epoch >> 24), static_cast<std::uint8_t>(next_epoch >> 16),
                                    static_cast<std::uint8_t>(next_epoch >> 8), static_cast<std::uint8_t>(next_epoch)};
     DataSecrets d;
-    d.client_data = expand_label32(r, "c data", epoch);
-    d.server_data = expand_label32(r, "s data", epoch);
-    d.rekey = expand_label32(r, "rekey", epoch);
+    const ExpandKey rk(r);
+    d.client_data = expand_label32(rk, "c data", epoch);
+    d.server_data = expand_label32(rk, "s data", epoch);
+    d.rekey = expand_label32(rk, "rekey", epoch);
     return d;
 }
 

@@ -5,6 +5,8 @@
 
 #include <udpvpn/types.hpp>
 
+#include <sodium.h>
+
 #include <array>
 
 namespace udpvpn {
@@ -12,11 +14,31 @@ namespace udpvpn {
 using Hash32 = std::array<std::uint8_t, 32>;   // a SHA-256 transcript hash (not secret)
 
 Secret32 hkdf_extract(ByteView salt, ByteView ikm) noexcept;
+
+// A PRK made ready for HKDF-Expand: HMAC-SHA-256 keyed once (its inner and outer pads hashed, two
+// SHA-256 compressions), the state copied for every output block of every expansion. A secret
+// that feeds several labels is keyed once instead of once per label. Wipes its state when destroyed;
+// `prk` itself is not kept.
+class ExpandKey {
+public:
+    explicit ExpandKey(const Secret32& prk) noexcept;
+    ~ExpandKey();
+    ExpandKey(const ExpandKey&) = delete;
+    ExpandKey& operator=(const ExpandKey&) = delete;
+    // HKDF-Expand(prk, info, out.size()); out.size() <= 255 * 32, more aborts (a programming error).
+    void expand(ByteView info, MutableByteView out) const noexcept;
+
+private:
+    crypto_auth_hmacsha256_state keyed_;
+};
+
 // out.size() <= 255 * 32.
 void hkdf_expand(const Secret32& prk, ByteView info, MutableByteView out) noexcept;
 // HKDF-Expand(secret, u16(L) || u8(len("udpvpn "+label)) || "udpvpn "+label || u8(len(ctx)) || ctx, L)
 // Labels are constants and contexts at most 255 bytes: anything longer aborts (a programming error).
+void expand_label(const ExpandKey& secret, std::string_view label, ByteView context, MutableByteView out) noexcept;
 void expand_label(const Secret32& secret, std::string_view label, ByteView context, MutableByteView out) noexcept;
+Secret32 expand_label32(const ExpandKey& secret, std::string_view label, ByteView context) noexcept;
 Secret32 expand_label32(const Secret32& secret, std::string_view label, ByteView context) noexcept;
 
 // Key and IV of one direction, derived from a traffic secret with labels "key" and "iv".

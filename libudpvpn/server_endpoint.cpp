@@ -358,7 +358,10 @@ private:
             if (known != by_eph_.end()) {
                 auto h = half_open_.find(known->second);
                 if (h == half_open_.end() || !(h->second.from() == from)) return drop(Error::unexpected_packet);
-                const Error e = h->second.handshake->on_datagram(now, d);
+                // The gate has checked a PAD's MAC and parsed it: the handshake only counts it.
+                ServerHandshake& hs = *h->second.handshake;
+                const Error e = v.kind == AdmissionGate::Verdict::pad ? hs.on_pad(v.client_sid, v.client_eph_pub, d.size())
+                                                                      : hs.on_datagram(now, d);
                 mark_ready(known->second);
                 return after_half_open(now, known->second, e);
             }

@@ -239,10 +239,7 @@ Error ServerHandshake::on_datagram(TimeNs now, ByteView datagram) {
         if (!admission_verify(admission_key_bytes(admission_key_), datagram)) return Error::admission_denied;
         auto p = parse_pad(datagram);
         if (!p.ok()) return p.error;
-        if (p.value.client_eph_pub != client_eph_pub_ || p.value.client_sid != result_.client_sid)
-            return Error::unexpected_packet;
-        received_ += datagram.size();   // §1.2
-        return Error::ok;
+        return on_pad(p.value.client_sid, p.value.client_eph_pub, datagram.size());
     }
     case static_cast<std::uint8_t>(PacketType::handshake): break;
     default: return Error::unexpected_packet;
@@ -268,6 +265,12 @@ Error ServerHandshake::on_datagram(TimeNs now, ByteView datagram) {
         }
         if (process_messages() != Error::ok) return failure_;
     }
+    return Error::ok;
+}
+
+Error ServerHandshake::on_pad(SessionId client_sid, const PublicKey32& client_eph_pub, std::size_t size) noexcept {
+    if (client_eph_pub != client_eph_pub_ || client_sid != result_.client_sid) return Error::unexpected_packet;
+    received_ += size;   // §1.2
     return Error::ok;
 }
 

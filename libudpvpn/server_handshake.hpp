@@ -27,6 +27,10 @@ public:
     // PAD / duplicate INITIAL (raise the budget; a duplicate INITIAL resends the unacknowledged flight)
     // or HANDSHAKE. Error classes as for ClientHandshake::on_datagram.
     Error on_datagram(TimeNs now, ByteView datagram);
+    // A PAD of `size` bytes whose admission MAC and fields the AdmissionGate has already checked
+    // (the Verdict's client_sid and client_eph_pub): counts toward the budget if it names this
+    // handshake, else unexpected_packet. Spares the MAC and the parse a second time.
+    Error on_pad(SessionId client_sid, const PublicKey32& client_eph_pub, std::size_t size) noexcept;
     // Respects 3 × bytes received until the address is validated (returns 0 when the budget is spent).
     Result<std::size_t> poll_datagram(TimeNs now, MutableByteView out);
     TimeNs next_deadline() const noexcept;

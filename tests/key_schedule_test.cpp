@@ -22,6 +22,46 @@ TEST_CASE("HKDF-SHA-256 matches RFC 5869 test cases 1-3") {
     }
 }
 
+TEST_CASE("an ExpandKey keyed once matches RFC 5869 test cases 1-3 on every use, whatever came between") {
+    const auto cases = test::load_vectors("hkdf_sha256.vec");
+    REQUIRE(cases.size() == 3);
+    for (const auto& v : cases) {
+        CAPTURE(v.name());
+        const Secret32 prk = hkdf_extract(v.hex("salt"), v.hex("ikm"));
+        const ExpandKey key(prk);
+        for (int round = 0; round < 3; ++round) {
+            Bytes okm(v.uint("length")), other(100);
+            key.expand(v.hex("info"), okm);
+            CHECK(to_hex(okm) == v.text("okm"));
+            key.expand({}, other);   // another expansion with the same key in between changes nothing
+            Bytes again(100);
+            hkdf_expand(prk, {}, again);
+            CHECK(other == again);
+        }
+    }
+}
+
+TEST_CASE("Expand-Label through an ExpandKey equals Expand-Label through the secret, label after label") {
+    Secret32 s;
+    for (std::size_t i = 0; i < s.size(); ++i) s.expose_mut()[i] = static_cast<std::uint8_t>(i * 7 + 1);
+    const ExpandKey key(s);
+    const std::uint8_t ctx[32] = {9, 8, 7};
+    for (const char* label : {"key", "iv", "c hs", "s hs", "finished", "derived", "c data", "s data", "rekey"}) {
+        CAPTURE(label);
+        for (std::size_t len : {std::size_t{12}, std::size_t{32}, std::size_t{33}, std::size_t{64}}) {
+            Bytes a(len), b(len), c(len), d(len);
+            expand_label(s, label, {}, a);
+            expand_label(key, label, {}, b);
+            expand_label(s, label, ctx, c);
+            expand_label(key, label, ctx, d);
+            CHECK(a == b);
+            CHECK(c == d);
+            CHECK(a != c);
+        }
+        CHECK(expand_label32(key, label, ctx) == expand_label32(s, label, ctx));
+    }
+}
+
 TEST_CASE("HKDF-Expand output is a prefix of any longer output") {
     const Secret32 prk = hkdf_extract({}, {});
     Bytes long_out(100), short_out(33);

@@ -81,3 +81,20 @@ TEST_CASE("unknown critical extension fails with unsupported_extension naming th
         CHECK(h.completed());
     }
 }
+
+TEST_CASE("a PAD the gate has checked counts toward the budget through on_pad, only for its own client") {
+    Harness h;
+    h.begin();
+    // The client's PADs never reach the server: on_pad() is called by hand instead.
+    h.network = [](Dir d, std::size_t, Bytes& dg) { return !(d == Dir::c2s && dg[0] == 0x02); };
+    h.exchange();
+    REQUIRE(h.server);
+    const std::uint64_t before = h.server->bytes_received();
+    PublicKey32 other_key = h.server->client_eph_pub();
+    other_key[0] ^= 1;
+    CHECK(h.server->on_pad(h.client_sid + 1, h.server->client_eph_pub(), 1232) == Error::unexpected_packet);
+    CHECK(h.server->on_pad(h.client_sid, other_key, 1232) == Error::unexpected_packet);
+    CHECK(h.server->bytes_received() == before);
+    CHECK(h.server->on_pad(h.client_sid, h.server->client_eph_pub(), 1232) == Error::ok);
+    CHECK(h.server->bytes_received() == before + 1232);
+}

@@ -92,6 +92,24 @@ TEST_CASE("INITIAL parser rejects unknown versions, bad cookie lengths, nonzero 
     CHECK(encode_initial(sample_initial(), kZeroKey, 90, buf).error == Error::invalid_argument);
 }
 
+TEST_CASE("PAD parser refuses a nonzero byte anywhere in its padding, at every offset and length") {
+    // The padding check goes 8 bytes at a time, then byte by byte: every position of both parts, and
+    // lengths that leave 0 to 7 bytes for the second.
+    PadFields pf;
+    pf.client_sid = 7;
+    pf.client_eph_pub.fill(3);
+    for (std::size_t size = 1200; size < 1208; ++size) {
+        Bytes pad(size);
+        REQUIRE(encode_pad(pf, kZeroKey, size, pad).ok());
+        REQUIRE(parse_pad(pad).ok());
+        for (std::size_t i = kPadHeaderSize; i + kAdmissionMacSize < size; ++i) {
+            Bytes dirty = pad;
+            dirty[i] = 0x80;
+            CHECK(parse_pad(dirty).error == Error::malformed);
+        }
+    }
+}
+
 TEST_CASE("PAD, RETRY and SERVER_HELLO round-trip with their fixed sizes") {
     PadFields pf;
     pf.client_sid = 7;
