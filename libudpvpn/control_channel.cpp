@@ -52,7 +52,7 @@ Error walk(ByteView frames, F&& on) noexcept {
         case ctrl_frame::probe: {
             f.a = r.u32();
             const ByteView pad = r.rest();
-            if (!r.ok() || std::any_of(pad.begin(), pad.end(), [](std::uint8_t c) { return c != 0; }))
+            if (!r.ok() || !all_zero(pad))
                 return Error::malformed;
             f.b = static_cast<std::uint32_t>(
                 std::min<std::size_t>(frames.size() + kDataOverhead, 0xFFFF));

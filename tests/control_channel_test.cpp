@@ -378,6 +378,19 @@ TEST_CASE("a PROBE is answered with a PROBE_ACK carrying its id and datagram siz
     CHECK(a.next_deadline() == kNever);
 }
 
+TEST_CASE("a PROBE with one non-zero padding byte anywhere is malformed") {
+    Timers t;
+    const std::size_t payload = 1400 - kDataOverhead;
+    for (const std::size_t at : {std::size_t{5}, std::size_t{12}, std::size_t{700}, payload - 9, payload - 1}) {
+        ControlChannel b(t);
+        Bytes buf(payload);
+        REQUIRE(write_probe_payload(7, payload, buf) == payload);
+        buf[at] = 0x80;
+        CHECK(b.on_payload(0, buf) == Error::malformed);
+        CHECK(poll(b, 0).empty());   // nothing owed: the probe was not taken
+    }
+}
+
 TEST_CASE("write_probe_payload refuses sizes that cannot hold a PROBE frame or do not fit") {
     Bytes buf(100);
     CHECK(write_probe_payload(1, 4, buf) == 0);
