@@ -11,6 +11,8 @@
 #   BEFORE=build-main bench/compare.sh         # also an older udpvpn build, for before/after
 #   VARIANTS=0 LIBRARY_BENCH=0 bench/compare.sh  # without the [offload] variants, the library bench
 #   WORKERS="1 2" bench/compare.sh             # also AES-256-GCM servers with server.workers = 1, 2
+#   PPP=vm bench/compare.sh                    # the whole comparison inside a QEMU guest whose
+#                                              # kernel has PPP, with udpvpn in PPP mode added
 #
 # Two network namespaces (uvb-<pid>-srv, uvb-<pid>-cli) joined by one veth pair carry every tunnel at
 # once (each on its own port and inner subnet); one measurement at a time, the tunnels alternating
@@ -29,6 +31,13 @@
 #                 peers set with `wg`
 #   openvpn       UDP, TLS with an ECDSA P-256 PKI made here by openssl, dev tun, data channel
 #                 AES-256-GCM and CHACHA20-POLY1305, no DCO (the kernel has no ovpn-dco module)
+#   udpvpn ppp    with PPP=1 (or auto on a kernel with PPP): udpvpn-server and udpvpn-client in
+#                 PPP mode (tunnel.mode = "ppp"), AES-256-GCM, a pppd at each end (mtu 1420,
+#                 IPCP addresses from the server's pool); its CPU figure adds both pppd. This
+#                 host's kernel has no PPP: PPP=vm boots Debian's kernel under QEMU
+#                 (tests/ppp/run-in-vm.sh, software emulation, PPP_VM_SMP=2 vCPUs) and runs this
+#                 script there with PPP=1, every tunnel in the same guest, so ratios stay fair while
+#                 the absolute figures are an emulated machine's
 # Measurements, per tunnel and round (iperf3 client -> server, ping from the client namespace):
 #   tcp1   one TCP stream; "CPU s/GB" is the CPU time of both tunnel processes (user+system)
 #          per GB iperf3 received in this run; ping p99 "load" is measured during this run
@@ -49,6 +58,7 @@ VARIANTS=${VARIANTS:-1}
 OFFLOADS=${OFFLOADS:-on}
 BEFORE=${BEFORE:-}
 WORKERS=${WORKERS:-}
+PPP=${PPP:-auto}
 SERVER_BIN=$ROOT/$BUILD/apps/udpvpn-server
 CLIENT_BIN=$ROOT/$BUILD/apps/udpvpn-client
 BENCH_BIN=$ROOT/$BUILD/bench/udpvpn-bench
@@ -62,17 +72,43 @@ UNDER_C=192.168.240.2
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 
+export PATH="$PATH:/usr/sbin:/sbin"
+case $PPP in
+  vm)
+    # The guest sees this host's / read-only (binaries and build included) and gets PPP, TUN and
+    # veth from its own kernel's modules; $ROOT is shared read-write at the same path.
+    [ "$(id -u)" -eq 0 ] || die "run me as root (PPP=vm boots a QEMU guest over this host's /)"
+    echo "compare.sh: PPP=vm: running in a QEMU guest with Debian's kernel (software emulation, slow)"
+    export PPP_VM_SMP=${PPP_VM_SMP:-2} PPP_VM_MEM=${PPP_VM_MEM:-2048} PPP_VM_TIMEOUT=${PPP_VM_TIMEOUT:-3600}
+    exec "$ROOT/tests/ppp/run-in-vm.sh" "$ROOT" -- env PPP=1 BUILD="$BUILD" DURATION="$DURATION" \
+      ROUNDS="$ROUNDS" VARIANTS="$VARIANTS" OFFLOADS="$OFFLOADS" BEFORE="$BEFORE" WORKERS="$WORKERS" \
+      LIBRARY_BENCH="${LIBRARY_BENCH:-1}" bash "$ROOT/bench/compare.sh"
+    ;;
+  auto)
+    # Kernel PPP: /dev/ppp, or a module that provides it.
+    if command -v pppd >/dev/null && { [ -c /dev/ppp ] || modprobe -q ppp_generic 2>/dev/null; } && [ -c /dev/ppp ]; then
+      modprobe -q ppp_async 2>/dev/null || true
+      PPP=1
+    else
+      PPP=0
+    fi
+    ;;
+  0|1) ;;
+  *) die "PPP is auto, 0, 1 or vm" ;;
+esac
+
 # --- preconditions: a clear message for each missing piece ------------------------------------------
 [ "$(id -u)" -eq 0 ] || die "run me as root (I create network namespaces and TUN devices)"
 [ -c /dev/net/tun ] || die "/dev/net/tun is missing (modprobe tun)"
 missing=()
-for t in ip iperf3 ping openssl wireguard-go wg openvpn awk timeout python3; do
+for t in ip iperf3 ping openssl wireguard-go wg openvpn awk timeout python3 $([ "$PPP" = 1 ] && echo pppd); do
   command -v "$t" >/dev/null || missing+=("$t")
 done
 [ ${#missing[@]} -eq 0 ] || die "missing: ${missing[*]} (scripts/install-deps.sh installs them)"
 for b in "$SERVER_BIN" "$CLIENT_BIN"; do
   [ -x "$b" ] || die "$b is not built: ninja -C $BUILD apps/udpvpn-server apps/udpvpn-client"
 done
+[ "$PPP" != 1 ] || [ -c /dev/ppp ] || die "PPP=1: this kernel has no PPP (/dev/ppp); PPP=vm runs everything in a QEMU guest that has"
 [ "$DURATION" -ge 1 ] && [ "$ROUNDS" -ge 1 ] || die "DURATION and ROUNDS must be positive integers"
 case $OFFLOADS in on) ;; off) command -v ethtool >/dev/null || die "OFFLOADS=off needs ethtool" ;;
   *) die "OFFLOADS is on or off" ;; esac
@@ -141,6 +177,8 @@ echo "$(wireguard-go --version 2>/dev/null | head -1); $(openvpn --version | hea
      "$(iperf3 --version | head -1 | cut -d' ' -f1-2)"
 echo "iperf3 client -> server, ${DURATION} s per run, ${ROUNDS} alternating rounds, median shown;" \
      "veth offloads $OFFLOADS${BEFORE:+; before: $BEFORE}"
+if [ -n "${PPP_VM:-}" ]; then echo "in a QEMU guest (software emulation, $(nproc) vCPUs): compare ratios, not figures, with the host's"
+elif [ "$PPP" = 0 ]; then echo "(no udpvpn PPP mode here: this kernel has no PPP; PPP=vm measures it in a QEMU guest)"; fi
 echo
 
 # --- network: two namespaces, one veth pair -------------------------------------------------------
@@ -238,6 +276,71 @@ for n in $WORKERS; do
   start_udpvpn "$k" aes-256-gcm "udpvpn aes workers=$n" "" "" "workers = $n"
   k=$((k + 1))
 done
+
+# --- udpvpn in PPP mode: a pppd at each end, the server's pool handing out addresses through IPCP ---
+pppd_pids() {   # pppd_pids NAMESPACE: the pppd processes in it
+  local p
+  for p in $(ip netns pids "$1" 2>/dev/null); do [ "$(cat "/proc/$p/comm" 2>/dev/null)" = pppd ] && echo "$p"; done
+  return 0
+}
+start_udpvpn_ppp() {   # start_udpvpn_ppp INDEX SUITE LABEL
+  local i=$1 suite=$2 label=$3 port=$((51820 + $1)) net="10.$((70 + $1)).0" side
+  for side in s c; do
+    # pppd's own options: no authentication (the tunnel checked the certificates), no compression,
+    # the same inner MTU as every other tunnel here. LCP and IPCP retry after 1 s, not pppd's 3 s,
+    # as in tests/ppp: with the defaults, the first try in the emulated guest saw "serial line is
+    # looped back", and IPCP was still not up when the 30 s wait below ran out. Negotiation is
+    # logged (debug) into the udpvpn logs the script prints when a tunnel does not come up.
+    echo "noauth local nocrtscts nolock nodefaultroute noipdefault novj nodeflate nobsdcomp noccp mtu 1420 mru 1420 lcp-restart 1 ipcp-restart 1 debug logfd 2" \
+      >"$WORK/ppp-$side$i.options"
+  done
+  cat >"$WORK/udpvpn-s$i.toml" <<EOT
+[server]
+listen = "$UNDER_S:$port"
+log_level = "info"
+[pki]
+ca = "$TEST_PKI/ca.crt"
+cert = "$TEST_PKI/server.crt"
+key = "$TEST_PKI/server.key"
+[tunnel]
+mode = "ppp"
+ipv4_pool = "$net.0/24"
+[ppp]
+options = "$WORK/ppp-s$i.options"
+[status]
+socket = "$WORK/udpvpn-s$i.sock"
+[protocol]
+suites = ["$suite"]
+EOT
+  cat >"$WORK/udpvpn-c$i.toml" <<EOT
+[client]
+server = "$UNDER_S:$port"
+server_name = "vpn.example.test"
+log_level = "info"
+[pki]
+ca = "$TEST_PKI/ca.crt"
+cert = "$TEST_PKI/client.crt"
+key = "$TEST_PKI/client.key"
+[tunnel]
+mode = "ppp"
+[ppp]
+options = "$WORK/ppp-c$i.options"
+[protocol]
+suites = ["$suite"]
+EOT
+  ip netns exec "$NS_S" "$SERVER_BIN" --config "$WORK/udpvpn-s$i.toml" >"$WORK/udpvpn-s$i.log" 2>&1 &
+  local spid=$!; PIDS+=("$spid")
+  wait_for 10 grep -q "listening" "$WORK/udpvpn-s$i.log" || fail_log "udpvpn-server ($label) did not start" "$WORK/udpvpn-s$i.log"
+  ip netns exec "$NS_C" "$CLIENT_BIN" --config "$WORK/udpvpn-c$i.toml" >"$WORK/udpvpn-c$i.log" 2>&1 &
+  local cpid=$!; PIDS+=("$cpid")
+  # LCP and IPCP take a few round trips after the handshake: wait for the first ping through.
+  wait_ping "$net.1" 30 || fail_log "no ping through udpvpn ($label)" "$WORK/udpvpn-s$i.log" "$WORK/udpvpn-c$i.log"
+  local used
+  used=$(grep -o 'session [0-9a-f]*, [a-z0-9-]*' "$WORK/udpvpn-c$i.log" | tail -1 | sed 's/.*, //')
+  # Both pppd count: the data passes through their kernel channels (ppp_async on the pty).
+  add_tunnel "$label" "$net.1" "${used:-?}" "$spid $cpid $(pppd_pids "$NS_S" | tr '\n' ' ')$(pppd_pids "$NS_C" | tr '\n' ' ')"
+}
+[ "$PPP" = 1 ] && start_udpvpn_ppp 7 aes-256-gcm "udpvpn ppp aes-256-gcm"
 
 # --- wireguard-go --------------------------------------------------------------------------------
 start_wireguard() {
