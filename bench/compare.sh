@@ -207,10 +207,11 @@ add_tunnel() { LABELS+=("$1"); TARGETS+=("$2"); CIPHERS+=("$3"); ENDS[$1]=${4:-}
 add_tunnel "veth (no tunnel)" "$UNDER_S" "none"
 
 # --- udpvpn: one server/client pair per suite and [offload] variant ---------------------------------
-start_udpvpn() {   # start_udpvpn INDEX SUITE LABEL [BUILD_DIR [OFFLOAD_TOML [SERVER_TOML]]]
-  local i=$1 suite=$2 label=$3 bdir=${4:-$ROOT/$BUILD} offload=${5:-} server_lines=${6:-} port=$((51820 + $1)) net="10.$((70 + $1)).0"
-  local offload_table=""
-  [ -n "$offload" ] && offload_table=$(printf '[offload]\n%s' "$offload")
+# write_udpvpn_configs INDEX SUITE SERVER_TUNNEL CLIENT_TUNNEL [SERVER_LINES [TRAILER]]: the server's
+# and the client's configuration for tunnel INDEX, the part every udpvpn tunnel here shares; the
+# caller gives what follows each [tunnel] header, lines for [server], and tables for both files' end.
+write_udpvpn_configs() {
+  local i=$1 suite=$2 server_tunnel=$3 client_tunnel=$4 server_lines=${5:-} trailer=${6:-} port=$((51820 + $1))
   cat >"$WORK/udpvpn-s$i.toml" <<EOT
 [server]
 listen = "$UNDER_S:$port"
@@ -221,15 +222,12 @@ ca = "$TEST_PKI/ca.crt"
 cert = "$TEST_PKI/server.crt"
 key = "$TEST_PKI/server.key"
 [tunnel]
-device = "$P-us$i"
-mtu = 1420
-ipv4_pool = "$net.0/24"
-ipv6_pool = ""
+$server_tunnel
 [status]
 socket = "$WORK/udpvpn-s$i.sock"
 [protocol]
 suites = ["$suite"]
-$offload_table
+$trailer
 EOT
   cat >"$WORK/udpvpn-c$i.toml" <<EOT
 [client]
@@ -241,12 +239,18 @@ ca = "$TEST_PKI/ca.crt"
 cert = "$TEST_PKI/client.crt"
 key = "$TEST_PKI/client.key"
 [tunnel]
-device = "$P-uc$i"
-accept_dns = false
+$client_tunnel
 [protocol]
 suites = ["$suite"]
-$offload_table
+$trailer
 EOT
+}
+start_udpvpn() {   # start_udpvpn INDEX SUITE LABEL [BUILD_DIR [OFFLOAD_TOML [SERVER_TOML]]]
+  local i=$1 suite=$2 label=$3 bdir=${4:-$ROOT/$BUILD} offload=${5:-} server_lines=${6:-} net="10.$((70 + $1)).0"
+  local offload_table=""
+  [ -n "$offload" ] && offload_table=$(printf '[offload]\n%s' "$offload")
+  write_udpvpn_configs "$i" "$suite" "$(printf 'device = "%s"\nmtu = 1420\nipv4_pool = "%s"\nipv6_pool = ""' "$P-us$i" "$net.0/24")" \
+    "$(printf 'device = "%s"\naccept_dns = false' "$P-uc$i")" "$server_lines" "$offload_table"
   ip netns exec "$NS_S" "$bdir/apps/udpvpn-server" --config "$WORK/udpvpn-s$i.toml" >"$WORK/udpvpn-s$i.log" 2>&1 &
   local spid=$!; PIDS+=("$spid")
   wait_for 10 grep -q "listening" "$WORK/udpvpn-s$i.log" || fail_log "udpvpn-server ($label) did not start" "$WORK/udpvpn-s$i.log"
@@ -284,7 +288,7 @@ pppd_pids() {   # pppd_pids NAMESPACE: the pppd processes in it
   return 0
 }
 start_udpvpn_ppp() {   # start_udpvpn_ppp INDEX SUITE LABEL
-  local i=$1 suite=$2 label=$3 port=$((51820 + $1)) net="10.$((70 + $1)).0" side
+  local i=$1 suite=$2 label=$3 net="10.$((70 + $1)).0" side
   for side in s c; do
     # pppd's own options: no authentication (the tunnel checked the certificates), no compression,
     # the same inner MTU as every other tunnel here. LCP and IPCP retry after 1 s, not pppd's 3 s,
@@ -294,40 +298,9 @@ start_udpvpn_ppp() {   # start_udpvpn_ppp INDEX SUITE LABEL
     echo "noauth local nocrtscts nolock nodefaultroute noipdefault novj nodeflate nobsdcomp noccp mtu 1420 mru 1420 lcp-restart 1 ipcp-restart 1 debug logfd 2" \
       >"$WORK/ppp-$side$i.options"
   done
-  cat >"$WORK/udpvpn-s$i.toml" <<EOT
-[server]
-listen = "$UNDER_S:$port"
-log_level = "info"
-[pki]
-ca = "$TEST_PKI/ca.crt"
-cert = "$TEST_PKI/server.crt"
-key = "$TEST_PKI/server.key"
-[tunnel]
-mode = "ppp"
-ipv4_pool = "$net.0/24"
-[ppp]
-options = "$WORK/ppp-s$i.options"
-[status]
-socket = "$WORK/udpvpn-s$i.sock"
-[protocol]
-suites = ["$suite"]
-EOT
-  cat >"$WORK/udpvpn-c$i.toml" <<EOT
-[client]
-server = "$UNDER_S:$port"
-server_name = "vpn.example.test"
-log_level = "info"
-[pki]
-ca = "$TEST_PKI/ca.crt"
-cert = "$TEST_PKI/client.crt"
-key = "$TEST_PKI/client.key"
-[tunnel]
-mode = "ppp"
-[ppp]
-options = "$WORK/ppp-c$i.options"
-[protocol]
-suites = ["$suite"]
-EOT
+  write_udpvpn_configs "$i" "$suite" \
+    "$(printf 'mode = "ppp"\nipv4_pool = "%s"\n[ppp]\noptions = "%s"' "$net.0/24" "$WORK/ppp-s$i.options")" \
+    "$(printf 'mode = "ppp"\n[ppp]\noptions = "%s"' "$WORK/ppp-c$i.options")"
   ip netns exec "$NS_S" "$SERVER_BIN" --config "$WORK/udpvpn-s$i.toml" >"$WORK/udpvpn-s$i.log" 2>&1 &
   local spid=$!; PIDS+=("$spid")
   wait_for 10 grep -q "listening" "$WORK/udpvpn-s$i.log" || fail_log "udpvpn-server ($label) did not start" "$WORK/udpvpn-s$i.log"
