@@ -52,6 +52,11 @@ public:
     // Reads what is waiting (one batch); empty when nothing is. GRO buffers arrive split into
     // their datagrams. The views stay valid until the next receive().
     std::span<Datagram> receive();
+    // A batch holds at most 32 datagrams or GRO buffers and, with UDP_GRO, about this many bytes
+    // (the number of buffers follows the size of the last batch's): the caller opens and delivers
+    // a batch before its event loop turns again, and the traffic the other way (a TCP stream's
+    // ACKs, a ping's reply) waits for that turn.
+    static constexpr std::size_t kMaxGroReceiveBytes = 256 * 1024;
 
     // Room for the next datagram to send (at least kMaxDatagram bytes).
     MutableByteView send_buffer();

@@ -115,6 +115,46 @@ TEST_CASE("a run of datagrams to one peer arrives whole and in order, with and w
     }
 }
 
+TEST_CASE("one receive() takes a bounded batch however much waits; the rest comes in the next ones") {
+    // The driver delivers a whole batch before its event loop turns to the other direction, so a
+    // batch's size is the latency it adds to everything else (ACKs, pings) under load.
+    struct Case {
+        bool gso, gro;
+    };
+    for (const Case c : {Case{true, true}, Case{true, false}, Case{false, true}}) {
+        CAPTURE(c.gso);
+        CAPTURE(c.gro);
+        asio::io_context io;
+        UdpSocket a = open(io, "127.0.0.1"), b = open(io, "127.0.0.1");
+        UdpBatch tx(a, {true, c.gso, true}), rx(b, {true, true, c.gro});
+        const std::size_t n = 600;   // 840 KB: more than three GRO batches, many plain ones
+        for (std::uint32_t i = 0; i < n; ++i) {
+            fill(tx.send_buffer(), i, 1400);
+            tx.commit(1400, loopback_of(b));
+        }
+        REQUIRE(tx.flush().datagrams == 0);   // over loopback all of it now waits in b's buffer
+        std::size_t got = 0, batches = 0;
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (got < n && std::chrono::steady_clock::now() < until) {
+            const auto batch = rx.receive();
+            if (batch.empty()) continue;
+            ++batches;
+            std::size_t bytes = 0;
+            for (const auto& d : batch) {
+                CHECK(intact(d.data, static_cast<std::uint32_t>(got), 1400));
+                bytes += d.data.size();
+                ++got;
+            }
+            CHECK(bytes <= UdpBatch::kMaxGroReceiveBytes);
+            if (!rx.gro()) CHECK(batch.size() <= 32);
+        }
+        CHECK(got == n);
+        CHECK(batches >= (n * 1400 + UdpBatch::kMaxGroReceiveBytes - 1) / UdpBatch::kMaxGroReceiveBytes);
+        // Datagrams that arrive one by one on a GRO socket still come 32 to a call, not 4.
+        if (!tx.gso()) CHECK(rx.stats().receive_calls <= 2 + n / 32);
+    }
+}
+
 TEST_CASE("datagrams to several peers, of mixed sizes, each arrive in the order sent") {
     asio::io_context io;
     UdpSocket a = open(io, "127.0.0.1"), b = open(io, "127.0.0.1"), c = open(io, "127.0.0.1");

@@ -9,6 +9,7 @@
 
 #include <udpvpn/endpoint.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
@@ -31,6 +32,14 @@ namespace {
 
 constexpr std::size_t kSlots = 32;                     // datagrams (or GRO buffers) per recvmmsg
 constexpr std::size_t kSlotSize = 65536;               // a GRO buffer is at most 64 KB
+// With UDP_GRO a slot may hold a 64 KB buffer, and 32 of them are 2 MB: several milliseconds of
+// opening and delivering before the event loop turns. Under one TCP stream the ACKs then return in
+// bursts, the sender's window (BBR's allowance for ACK aggregation) grows to queue that much again,
+// and a ping under load waits behind it (bench/compare.sh measures it; the README has the figures).
+// So a GRO socket sizes each recvmmsg from the last one's bytes per slot: about
+// UdpBatch::kMaxGroReceiveBytes a call, 4 slots of full buffers, all 32 when nothing aggregates.
+constexpr std::size_t kGroSlots = UdpBatch::kMaxGroReceiveBytes / kSlotSize;
+static_assert(kGroSlots >= 1 && kGroSlots <= kSlots);
 constexpr std::size_t kMaxMessages = 64;               // messages per sendmmsg
 constexpr std::size_t kArena = 512 * 1024;             // bytes queued before a flush is forced
 constexpr std::size_t kMaxSegments = 64;               // UDP_MAX_SEGMENTS of older kernels
@@ -62,6 +71,7 @@ struct UdpBatch::Impl {
     std::vector<Datagram> received;
     std::vector<std::uint8_t> tx;
     std::size_t tx_used = 0;
+    std::size_t rx_slots = 0;   // slots the next recvmmsg offers
     std::vector<Group> groups;
     std::vector<mmsghdr> smsgs;
     std::vector<iovec> siov;
@@ -78,6 +88,7 @@ struct UdpBatch::Impl {
             gro = ::setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
         }
         const std::size_t slots = batch ? kSlots : 1;
+        rx_slots = gro ? std::min(kGroSlots, slots) : slots;
         rx.resize(slots * kSlotSize);
         rmsgs.resize(slots);
         riov.resize(slots);
@@ -94,7 +105,7 @@ struct UdpBatch::Impl {
 
     std::span<Datagram> receive() {
         received.clear();
-        const std::size_t slots = rmsgs.size();
+        const std::size_t slots = rx_slots;
         for (std::size_t i = 0; i < slots; ++i) {
             riov[i] = {rx.data() + i * kSlotSize, kSlotSize};
             msghdr& m = rmsgs[i].msg_hdr;
@@ -111,6 +122,12 @@ struct UdpBatch::Impl {
         while (n < 0 && errno == EINTR);
         if (n <= 0) return {};   // nothing waiting, or an error surfaced on the socket
         ++stats.receive_calls;
+        if (gro) {
+            std::size_t bytes = 0;
+            for (int i = 0; i < n; ++i) bytes += rmsgs[i].msg_len;
+            const std::size_t per_slot = std::max<std::size_t>(1, bytes / static_cast<std::size_t>(n));
+            rx_slots = std::clamp<std::size_t>(UdpBatch::kMaxGroReceiveBytes / per_slot, 1, rmsgs.size());
+        }
         for (int i = 0; i < n; ++i) {
             const msghdr& m = rmsgs[i].msg_hdr;
             if (m.msg_flags & MSG_TRUNC) {
