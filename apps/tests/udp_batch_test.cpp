@@ -151,7 +151,7 @@ TEST_CASE("one receive() takes a bounded batch however much waits; the rest come
         CHECK(got == n);
         CHECK(batches >= (n * 1400 + UdpBatch::kMaxGroReceiveBytes - 1) / UdpBatch::kMaxGroReceiveBytes);
         // Datagrams that arrive one by one on a GRO socket still come 32 to a call, not 4.
-        if (!tx.gso()) CHECK(rx.stats().receive_calls <= 2 + n / 32);
+        if (!tx.gso()) CHECK(rx.stats().receive_calls <= 4 + n / 32);   // 20 here; 150 at 4 a call
     }
 }
 
