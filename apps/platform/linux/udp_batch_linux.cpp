@@ -122,13 +122,9 @@ struct UdpBatch::Impl {
         while (n < 0 && errno == EINTR);
         if (n <= 0) return {};   // nothing waiting, or an error surfaced on the socket
         ++stats.receive_calls;
-        if (gro) {
-            std::size_t bytes = 0;
-            for (int i = 0; i < n; ++i) bytes += rmsgs[i].msg_len;
-            const std::size_t per_slot = std::max<std::size_t>(1, bytes / static_cast<std::size_t>(n));
-            rx_slots = std::clamp<std::size_t>(UdpBatch::kMaxGroReceiveBytes / per_slot, 1, rmsgs.size());
-        }
+        std::size_t bytes = 0;
         for (int i = 0; i < n; ++i) {
+            bytes += rmsgs[i].msg_len;
             const msghdr& m = rmsgs[i].msg_hdr;
             if (m.msg_flags & MSG_TRUNC) {
                 ++stats.truncated;
@@ -153,6 +149,10 @@ struct UdpBatch::Impl {
             }
             for (std::size_t off = 0; off < len; off += seg)
                 received.push_back({MutableByteView(p + off, std::min(seg, len - off)), &from});
+        }
+        if (gro) {
+            const std::size_t per_slot = std::max<std::size_t>(1, bytes / static_cast<std::size_t>(n));
+            rx_slots = std::clamp<std::size_t>(UdpBatch::kMaxGroReceiveBytes / per_slot, 1, rmsgs.size());
         }
         return received;
     }
