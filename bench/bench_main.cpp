@@ -184,10 +184,10 @@ void section_endpoint(const Options& o) {
                 ++rc;
                 if (suite == Suite::aes256_gcm) {
                     crypto_aead_aes256gcm_encrypt_detached_afternm(buf.data(), tag, nullptr, buf.data(), buf.size(), aad, sizeof aad, nullptr, nonce, &st);
-                    crypto_aead_aes256gcm_decrypt_detached_afternm(buf.data(), nullptr, buf.data(), buf.size(), tag, aad, sizeof aad, nonce, &st);
+                    if (crypto_aead_aes256gcm_decrypt_detached_afternm(buf.data(), nullptr, buf.data(), buf.size(), tag, aad, sizeof aad, nonce, &st) != 0) failed = true;
                 } else {
                     crypto_aead_chacha20poly1305_ietf_encrypt_detached(buf.data(), tag, nullptr, buf.data(), buf.size(), aad, sizeof aad, nullptr, nonce, tk.key.data());
-                    crypto_aead_chacha20poly1305_ietf_decrypt_detached(buf.data(), nullptr, buf.data(), buf.size(), tag, aad, sizeof aad, nonce, tk.key.data());
+                    if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(buf.data(), nullptr, buf.data(), buf.size(), tag, aad, sizeof aad, nonce, tk.key.data()) != 0) failed = true;
                 }
                 volatile_sink(buf.data());
             }

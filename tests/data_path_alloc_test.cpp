@@ -13,6 +13,10 @@ namespace {
 std::atomic<std::uint64_t> g_allocations{0};
 }
 
+// GCC inlines these replacements into their callers and then takes free() of a block that
+// operator new returned for a mismatch; here the pair is malloc/free on both sides.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t n) {
     g_allocations++;
     if (void* p = std::malloc(n ? n : 1)) return p;
@@ -20,6 +24,7 @@ void* operator new(std::size_t n) {
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 using namespace udpvpn;
 using namespace udpvpn::sim;

@@ -17,6 +17,7 @@ namespace {
 // An application like apps/server: it learns sessions from `established` events and drops inner
 // packets of sessions it does not know (it could not route them).
 struct App {
+    explicit App(Endpoint& endpoint) : ep(endpoint) {}
     Endpoint& ep;
     std::set<SessionId> known;
     std::vector<Bytes> delivered;

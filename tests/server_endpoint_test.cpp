@@ -23,6 +23,12 @@ std::atomic<std::int64_t> g_live{0};
 constexpr std::size_t kHeader = 16;
 }  // namespace
 
+// GCC inlines these replacements into their callers and then takes the header arithmetic and the
+// free() of a block that operator new returned for a mismatch. Both are right here: every block
+// is malloc()ed with its size in a header in front of what operator new hands out.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#pragma GCC diagnostic ignored "-Warray-bounds"
 void* operator new(std::size_t n) {
     auto* p = static_cast<unsigned char*>(std::malloc(n + kHeader));
     if (!p) throw std::bad_alloc();
@@ -42,6 +48,7 @@ void operator delete(void* q, std::size_t) noexcept { operator delete(q); }
 void* operator new[](std::size_t n) { return operator new(n); }
 void operator delete[](void* q) noexcept { operator delete(q); }
 void operator delete[](void* q, std::size_t) noexcept { operator delete(q); }
+#pragma GCC diagnostic pop
 
 using namespace udpvpn;
 using namespace udpvpn::sim;

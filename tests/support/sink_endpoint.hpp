@@ -17,7 +17,7 @@ public:
         ++datagrams;
         return {};
     }
-    Sealed seal(TimeNs, SessionId, InnerProtocol, ByteView, MutableByteView) override { return {Error::not_found}; }
+    Sealed seal(TimeNs, SessionId, InnerProtocol, ByteView, MutableByteView) override { return {Error::not_found, 0, {}}; }
     Result<std::size_t> poll_datagram(MutableByteView, PeerAddress&) override { return {0, Error::ok}; }
     std::optional<Event> poll_event() override { return std::nullopt; }
     Result<InnerPacket> poll_inner(MutableByteView) override { return {{}, Error::ok}; }

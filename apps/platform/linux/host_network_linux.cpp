@@ -24,6 +24,10 @@ struct Socket {
 
 using ReplyCallback = int (*)(const nlmsghdr*, void*);
 
+// Room for one request. MNL_SOCKET_BUFFER_SIZE asks sysconf() at run time, which makes a stack
+// array of it variable-length; 8192 is its upper bound and far more than any request here needs.
+constexpr std::size_t kRequestBytes = 8192;
+
 // Sends one request with NLM_F_ACK and waits for the kernel's answer.
 std::string transact(nlmsghdr* nlh, const char* what, ReplyCallback cb = nullptr, void* data = nullptr) {
     Socket s;
@@ -53,7 +57,7 @@ void put_addr(nlmsghdr* nlh, unsigned short type, const IpPrefix& a) {
 unsigned if_index(const std::string& name) { return if_nametoindex(name.c_str()); }
 
 std::string link_set(unsigned ifindex, bool up, std::optional<std::uint16_t> mtu) {
-    char buf[MNL_SOCKET_BUFFER_SIZE];
+    alignas(nlmsghdr) char buf[kRequestBytes];
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
     nlh->nlmsg_type = RTM_NEWLINK;
     nlh->nlmsg_flags = NLM_F_REQUEST;
@@ -67,7 +71,7 @@ std::string link_set(unsigned ifindex, bool up, std::optional<std::uint16_t> mtu
 }
 
 static std::string addr_change(unsigned ifindex, const IpPrefix& a, bool add) {
-    char buf[MNL_SOCKET_BUFFER_SIZE];
+    alignas(nlmsghdr) char buf[kRequestBytes];
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
     nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
     nlh->nlmsg_flags = NLM_F_REQUEST | (add ? (NLM_F_CREATE | NLM_F_REPLACE) : 0);
@@ -102,7 +106,7 @@ static void route_message(nlmsghdr* nlh, const Route& r) {
 }
 
 std::string route_add(const Route& r) {
-    char buf[MNL_SOCKET_BUFFER_SIZE];
+    alignas(nlmsghdr) char buf[kRequestBytes];
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
     nlh->nlmsg_type = RTM_NEWROUTE;
     nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
@@ -111,7 +115,7 @@ std::string route_add(const Route& r) {
 }
 
 std::string route_del(const Route& r) {
-    char buf[MNL_SOCKET_BUFFER_SIZE];
+    alignas(nlmsghdr) char buf[kRequestBytes];
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
     nlh->nlmsg_type = RTM_DELROUTE;
     nlh->nlmsg_flags = NLM_F_REQUEST;
@@ -154,7 +158,7 @@ int route_msg_cb(const nlmsghdr* nlh, void* data) {
 }  // namespace
 
 std::optional<Route> route_get(const IpPrefix& dst, std::string& error) {
-    char buf[MNL_SOCKET_BUFFER_SIZE];
+    alignas(nlmsghdr) char buf[kRequestBytes];
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
     nlh->nlmsg_type = RTM_GETROUTE;
     nlh->nlmsg_flags = NLM_F_REQUEST;
