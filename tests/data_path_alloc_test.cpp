@@ -1,30 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The data path of an established session does not touch the heap: every global allocation in
 // this test binary is counted, and sealing/receiving inner packets must not add to the count.
+#include "counting_alloc.hpp"
 #include "sim_setup.hpp"
 
 #include <doctest/doctest.h>
-
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}
-
-// GCC inlines these replacements into their callers and then takes free() of a block that
-// operator new returned for a mismatch; here the pair is malloc/free on both sides.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t n) {
-    g_allocations++;
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 using namespace udpvpn;
 using namespace udpvpn::sim;
@@ -67,7 +47,7 @@ TEST_CASE("sealing and receiving inner packets allocates nothing") {
 
     static std::uint8_t inner[1400], dg[1500];
     std::uint64_t delivered = 0;
-    const std::uint64_t before = g_allocations.load();
+    const std::uint64_t before = test::heap_allocations();
     for (int i = 0; i < 1000; ++i) {
         Sealed s = client.endpoint->seal(w.now, cs, InnerProtocol::ipv4, inner, dg);
         Received r = server.endpoint->receive(w.now, from, MutableByteView(dg, s.size));
@@ -76,7 +56,7 @@ TEST_CASE("sealing and receiving inner packets allocates nothing") {
         r = client.endpoint->receive(w.now, sfrom, MutableByteView(dg, s.size));
         delivered += r.has_inner;
     }
-    const std::uint64_t after = g_allocations.load();
+    const std::uint64_t after = test::heap_allocations();
     CHECK(delivered == 2000);
     CHECK(after - before == 0);
 }
@@ -90,7 +70,7 @@ TEST_CASE("a batch of 64 packets, sealed in place and received, allocates nothin
     static SealItem seal[kBatch];
     static ReceiveItem recv[kBatch];
     std::uint64_t delivered = 0;
-    const std::uint64_t before = g_allocations.load();
+    const std::uint64_t before = test::heap_allocations();
     for (int round = 0; round < 20; ++round) {
         for (std::size_t i = 0; i < kBatch; ++i) {
             seal[i].session = cs;
@@ -106,7 +86,7 @@ TEST_CASE("a batch of 64 packets, sealed in place and received, allocates nothin
         server.endpoint->receive_batch(w.now, recv);
         for (const ReceiveItem& r : recv) delivered += r.result.has_inner;
     }
-    const std::uint64_t after = g_allocations.load();
+    const std::uint64_t after = test::heap_allocations();
     CHECK(delivered == 20 * kBatch);
     CHECK(after - before == 0);
 }

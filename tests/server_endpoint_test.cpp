@@ -3,8 +3,9 @@
 // Sections 10.2-10.4, 20.4, 20.5), checked against an attacker who does what any client can: send
 // INITIALs, read SERVER_HELLO and so hold the handshake keys, answer RETRY cookies, replay what it
 // captured.
-// Every heap allocation of this test binary is counted (operator new/delete below), so the memory
+// Every heap allocation of this test binary is counted (support/counting_alloc.cpp), so the memory
 // bound of half-open sessions is measured exactly, not estimated.
+#include "counting_alloc.hpp"
 #include "hand_driven.hpp"
 #include "sim_setup.hpp"
 
@@ -12,43 +13,7 @@
 
 #include <doctest/doctest.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <map>
-#include <new>
-
-namespace {
-// Live heap bytes of the whole binary: each block carries its size in a 16-byte header.
-std::atomic<std::int64_t> g_live{0};
-constexpr std::size_t kHeader = 16;
-}  // namespace
-
-// GCC inlines these replacements into their callers and then takes the header arithmetic and the
-// free() of a block that operator new returned for a mismatch. Both are right here: every block
-// is malloc()ed with its size in a header in front of what operator new hands out.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#pragma GCC diagnostic ignored "-Warray-bounds"
-void* operator new(std::size_t n) {
-    auto* p = static_cast<unsigned char*>(std::malloc(n + kHeader));
-    if (!p) throw std::bad_alloc();
-    std::memcpy(p, &n, sizeof n);
-    g_live += static_cast<std::int64_t>(n);
-    return p + kHeader;
-}
-void operator delete(void* q) noexcept {
-    if (!q) return;
-    auto* p = static_cast<unsigned char*>(q) - kHeader;
-    std::size_t n = 0;
-    std::memcpy(&n, p, sizeof n);
-    g_live -= static_cast<std::int64_t>(n);
-    std::free(p);
-}
-void operator delete(void* q, std::size_t) noexcept { operator delete(q); }
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete[](void* q) noexcept { operator delete(q); }
-void operator delete[](void* q, std::size_t) noexcept { operator delete(q); }
-#pragma GCC diagnostic pop
 
 using namespace udpvpn;
 using namespace udpvpn::sim;
@@ -92,7 +57,7 @@ TEST_CASE("4096 half-open sessions each fed a forged 65000-byte HANDSHAKE datagr
     std::vector<Sent> out;
     out.reserve(16);
 
-    const std::int64_t before = g_live.load();
+    const std::int64_t before = test::live_heap_bytes();
     for (std::uint32_t i = 1; i <= sc.max_half_open; ++i) {
         Bytes ini = initial_for(i);
         REQUIRE(server->receive(kSecond, host_in_own_prefix(i), ini).status == Error::ok);
@@ -105,7 +70,7 @@ TEST_CASE("4096 half-open sessions each fed a forged 65000-byte HANDSHAKE datagr
         sids.push_back(sid);
     }
     REQUIRE(server->stats().half_open == sc.max_half_open);
-    const std::int64_t opened = g_live.load();
+    const std::int64_t opened = test::live_heap_bytes();
     const double per_half_open = static_cast<double>(opened - before) / static_cast<double>(sc.max_half_open);
     MESSAGE("heap per half-open session (endpoint book-keeping included): ", per_half_open, " bytes");
     // docs/rfc-draft.txt, Section 10.4: at most 4 KiB plus its own flight before validation.
@@ -115,7 +80,7 @@ TEST_CASE("4096 half-open sessions each fed a forged 65000-byte HANDSHAKE datagr
     Bytes forged(65000, 0xA5), copy(65000), largest(kMaxHandshakeDatagram);
     forged[0] = kHandshake;
     PeerAddress nowhere;
-    const std::int64_t baseline = g_live.load();
+    const std::int64_t baseline = test::live_heap_bytes();
     // The attacker knows every session ID (from SERVER_HELLO) but not the handshake keys here; with
     // them it could not do more, since the size check comes before the tag check.
     for (std::uint32_t i = 0; i < sc.max_half_open; ++i) {
@@ -127,7 +92,7 @@ TEST_CASE("4096 half-open sessions each fed a forged 65000-byte HANDSHAKE datagr
         CHECK(server->receive(2 * kSecond, host_in_own_prefix(i + 1), largest).status == Error::bad_tag);
         CHECK(server->poll_datagram(copy, nowhere).value == 0);   // nothing is answered
     }
-    const std::int64_t after = g_live.load();
+    const std::int64_t after = test::live_heap_bytes();
     MESSAGE("heap growth after 4096 forged 65000-byte and 4096 forged 1452-byte datagrams: ", after - baseline,
             " bytes");
     CHECK(after - baseline <= 0);
