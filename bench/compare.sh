@@ -59,6 +59,8 @@ OFFLOADS=${OFFLOADS:-on}
 BEFORE=${BEFORE:-}
 WORKERS=${WORKERS:-}
 PPP=${PPP:-auto}
+IDLE_PINGS=${IDLE_PINGS:-1000}
+IDLE_ONLY=${IDLE_ONLY:-0}
 SERVER_BIN=$ROOT/$BUILD/apps/udpvpn-server
 CLIENT_BIN=$ROOT/$BUILD/apps/udpvpn-client
 BENCH_BIN=$ROOT/$BUILD/bench/udpvpn-bench
@@ -390,6 +392,45 @@ else
   echo "(this openvpn has no CHACHA20-POLY1305: measured with AES-256-GCM only)"
 fi
 echo "all ${#LABELS[@]} paths pass pings; measuring"
+
+# --- idle round trips: every path at once, interleaved -------------------------------------------
+# One echo in flight at a time, the paths in turn, 10 ms apart (bench/idle_rtt.py), after the
+# handshakes have settled: each path sees the same moments of this shared host, and IDLE_PINGS
+# samples each (1000: the p99 is the 10th slowest, not the 2nd of 200).
+sleep 2
+declare -A IDLE_P50 IDLE_P99
+idle_args=()
+for i in "${!LABELS[@]}"; do idle_args+=("$i=${TARGETS[$i]}"); done
+echo "idle round trips: $IDLE_PINGS echoes per path, one at a time, paths in turn, 10 ms apart"
+# run_ns PID...: nanoseconds on a CPU so far, every thread of these processes (schedstat).
+run_ns() {
+  local p; for p in "$@"; do cat /proc/"$p"/task/*/schedstat 2>/dev/null; done | awk '{s += $1} END {printf "%d", s}'
+}
+declare -A IDLE_NS0
+# shellcheck disable=SC2086
+for i in "${!LABELS[@]}"; do IDLE_NS0[$i]=$(run_ns ${ENDS[${LABELS[$i]}]}); done
+ip netns exec "$NS_C" python3 "$ROOT/bench/idle_rtt.py" --count "$IDLE_PINGS" "${idle_args[@]}" >"$WORK/idle.txt" ||
+  die "bench/idle_rtt.py failed"
+while IFS=$'\t' read -r i n lost p50 p90 p99 max; do
+  IDLE_P50[${LABELS[$i]}]=$p50; IDLE_P99[${LABELS[$i]}]=$p99
+  cpu="-"
+  # shellcheck disable=SC2086
+  [ -n "${ENDS[${LABELS[$i]}]}" ] && cpu=$(( ($(run_ns ${ENDS[${LABELS[$i]}]}) - IDLE_NS0[$i]) / 1000 / (n > 0 ? n : 1) ))
+  printf '  %-28s %5d echoes, %d lost   p50 %s  p90 %s  p99 %s  max %s ms   CPU %s us per echo\n' \
+    "${LABELS[$i]}" "$n" "$lost" "$p50" "$p90" "$p99" "$max" "$cpu"
+done <"$WORK/idle.txt"
+if [ "$IDLE_ONLY" = 1 ]; then
+  bi=""
+  for l in "wireguard-go" "openvpn aes-256-gcm" "openvpn chacha20-poly1305"; do
+    v=${IDLE_P99[$l]:-}; [ -n "$v" ] || continue
+    if [ -z "$bi" ] || awk -v a="$v" -v b="$bi" 'BEGIN {exit !(a < b)}'; then bi=$v; fi
+  done
+  for l in "${LABELS[@]}"; do
+    case $l in udpvpn*) [ -n "$bi" ] && printf '  %-28s ping p99 idle / the better peer (%s ms): %s\n' "$l" "$bi" \
+      "$(awk -v a="${IDLE_P99[$l]}" -v b="$bi" 'BEGIN {printf "%.2f", a / b}')" ;; esac
+  done
+  exit 0
+fi
 
 # --- measurement ---------------------------------------------------------------------------------
 # Not through in_s (a function runs in a subshell): $! must be iperf3 itself, for the cleanup.
