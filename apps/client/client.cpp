@@ -27,7 +27,8 @@ Client::Client(asio::io_context& io, ClientConfig config)
                                   if (tun_) tun_->write(b);
                                   else if (ppp_ && p == InnerProtocol::ppp) ppp_->deliver(b);
                               },
-                              [this](const Event& ev) { on_event(ev); }});
+                              [this](const Event& ev) { on_event(ev); },
+                              [this] { if (tun_) tun_->flush(); }});
 }
 
 Client::~Client() = default;
@@ -225,16 +226,28 @@ void Client::ping_tick() {
 }
 
 bool Client::on_tun_readable() {
+    bool more = true;   // stopped at the batch limit: more may be waiting
+    bool flushed_first = false;
     for (int i = 0; i < kTunReadBatch; ++i) {
+        // The turn's first packet (or super-packet) leaves before the device is read again: in an
+        // idle tunnel that read finds nothing, and the packet would wait for it and the re-arm.
+        if (i > 0 && !flushed_first && !tun_->segments_pending()) {
+            driver_->flush();
+            flushed_first = true;
+        }
         const long n = tun_->read(MutableByteView(tun_buf_));
-        if (n <= 0) return false;
+        if (n <= 0) {
+            more = false;
+            break;
+        }
         if (!established_) continue;   // nowhere to send it: dropped, as a down link would
         const ByteView pkt(tun_buf_.data(), static_cast<std::size_t>(n));
         const auto h = parse_ip_header(pkt);
         if (!h) continue;
         driver_->send_inner(session_, h->protocol, pkt);
     }
-    return true;   // more may be waiting
+    driver_->flush();
+    return more;
 }
 
 HostConfigPolicy Client::host_policy() const {

@@ -154,8 +154,19 @@ void EndpointDriver::on_readable() {
         inbound_.clear();
         for (const UdpBatch::Datagram& d : got) inbound_.push_back({d.data, peer_from_udp(*d.from)});
         receive(inbound_);
+        // What the batch produced leaves before any further read; a socket found empty is not
+        // read again (the re-arm's wait reports what arrives next).
+        drain();
+        flush();
+        if (batch_->drained()) return;
     }
     drain();
+    flush();
+}
+
+void EndpointDriver::flush() {
+    if (hooks_.flush_inner) hooks_.flush_inner();
+    if (batch_) batch_->flush();
 }
 
 void EndpointDriver::receive(std::span<InboundDatagram> batch) {

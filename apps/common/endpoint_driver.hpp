@@ -26,6 +26,9 @@ public:
     struct Hooks {
         std::function<void(SessionId, InnerProtocol, ByteView)> on_inner;
         std::function<void(const Event&)> on_event;   // may call back into the driver
+        // Writes out the inner packets on_inner queued (the TUN device's flush()): called by
+        // flush(), before the datagrams leave.
+        std::function<void()> flush_inner;
     };
 
     EndpointDriver(asio::io_context& io, Hooks hooks);
@@ -86,6 +89,10 @@ public:
     // (sendmmsg, GSO runs to one peer).
     std::size_t send_inner(std::span<OutboundPacket> batch);
     bool send_inner(SessionId session, InnerProtocol protocol, ByteView packet);
+    // Sends now what is queued (hooks.flush_inner first), instead of at the end of the turn. A
+    // handler that read one batch calls it before it reads again: in an idle tunnel that read
+    // finds nothing, and a lone packet would wait for it, the re-arm and the event loop's next poll.
+    void flush();
 
     // Datagrams read from the socket, handed to the endpoint as one batch.
     struct InboundDatagram {

@@ -36,7 +36,15 @@ public:
     // One packet into `out`. Returns its size, 0 if none is waiting, -1 on a device error.
     virtual long read(MutableByteView out) noexcept = 0;
     // One packet; false if the device refused it (full queue: the packet is dropped, as a router would).
+    // A device may queue it until flush() or the end of the event-loop turn (Linux with offloads,
+    // to join runs of TCP segments).
     virtual bool write(ByteView packet) noexcept = 0;
+    // Writes out now what write() queued. The read handlers call it before they read again, so
+    // that a lone packet does not wait for the rest of the turn.
+    virtual void flush() noexcept {}
+    // True while read() still hands out segments of a super-packet it has already read: the next
+    // read() makes no system call.
+    virtual bool segments_pending() const noexcept { return false; }
     // The kernel offloads in use ("tso4 tso6 uso4 uso6"), "" for none: for the log.
     virtual std::string offloads() const { return ""; }
     virtual std::uint16_t mtu() const noexcept = 0;

@@ -57,6 +57,9 @@ public:
     // a batch before its event loop turns again, and the traffic the other way (a TCP stream's
     // ACKs, a ping's reply) waits for that turn.
     static constexpr std::size_t kMaxGroReceiveBytes = 256 * 1024;
+    // True when the last receive() found the socket empty before its batch was full: calling it
+    // again would only find nothing (what arrives later wakes the next wait of the event loop).
+    bool drained() const noexcept;
 
     // Room for the next datagram to send (at least kMaxDatagram bytes).
     MutableByteView send_buffer();

@@ -250,7 +250,8 @@ void Server::start(std::unique_ptr<TunDevice> tun) {
         }
         w->driver = std::make_unique<EndpointDriver>(*w->io,
             EndpointDriver::Hooks{[this, &wr](SessionId s, InnerProtocol p, ByteView b) { on_client_packet(wr, s, p, b); },
-                                  [this, &wr](const Event& ev) { on_event(wr, ev); }});
+                                  [this, &wr](const Event& ev) { on_event(wr, ev); },
+                                  [&wr] { if (wr.tun) wr.tun->flush(); }});
         // The verifier is thread-safe (certificate.hpp); each endpoint gets its own identity.
         const Error made = w->driver->make_responder(responder_config(w->route_byte, shared_secret, count),
                                                      load_identity(cfg_.cert_file, cfg_.key_file, key_permissions()),
@@ -645,9 +646,19 @@ void Server::on_client_packet(Worker& w, SessionId sid, InnerProtocol proto, Byt
 }
 
 bool Server::on_tun_readable(Worker& w) {
+    bool more = true;   // stopped at the batch limit: more may be waiting
+    bool flushed_first = false;
     for (int i = 0; i < kTunReadBatch; ++i) {
+        // The first packet (or super-packet) leaves before the device is read again (client.cpp).
+        if (i > 0 && !flushed_first && !w.tun->segments_pending()) {
+            w.driver->flush();
+            flushed_first = true;
+        }
         const long n = w.tun->read(MutableByteView(w.tun_buf));
-        if (n <= 0) return false;
+        if (n <= 0) {
+            more = false;
+            break;
+        }
         const ByteView pkt(w.tun_buf.data(), static_cast<std::size_t>(n));
         const auto h = parse_ip_header(pkt);
         if (!h) {
@@ -665,7 +676,8 @@ bool Server::on_tun_readable(Worker& w) {
         }
         send_to_session(w, *sid, h->protocol, pkt, HandoffQueue::Origin::tunnel);
     }
-    return true;   // more may be waiting
+    w.driver->flush();
+    return more;
 }
 
 // The kernel picks the tunnel queue by flow, so a worker reads packets of sessions it does not
@@ -692,6 +704,7 @@ void Server::take_inbox(Worker& w) {
         if (!w.driver->send_inner(p.session, p.protocol, p.bytes))
             ++(p.origin == HandoffQueue::Origin::tunnel ? w.drops.seal_failed : w.drops.forward_failed);
     });
+    w.driver->flush();
 }
 
 void Server::reload() {

@@ -37,11 +37,12 @@ struct Pair {
     std::vector<Bytes> server_inner;
     std::function<void(const Event&)> on_client_event;   // a test's extra reaction
     EndpointDriver server{io, {[this](SessionId, InnerProtocol, ByteView b) { server_inner.emplace_back(b.begin(), b.end()); },
-                               [this](const Event& ev) { server_events.push_back(ev); }}};
+                               [this](const Event& ev) { server_events.push_back(ev); }, nullptr}};
     EndpointDriver client{io, {nullptr, [this](const Event& ev) {
                                    client_events.push_back(ev);
                                    if (on_client_event) on_client_event(ev);
-                               }}};
+                               },
+                               nullptr}};
     SessionId session = 0;
 
     Pair() {

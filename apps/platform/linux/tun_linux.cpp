@@ -84,6 +84,8 @@ public:
         }
         return true;   // what the device refuses at the flush is counted in write_errors_ only
     }
+    void flush() noexcept override { flush_writes(); }
+    bool segments_pending() const noexcept override { return !offloads_.empty() && splitter_.pending(); }
     std::uint16_t mtu() const noexcept override { return mtu_; }
     void set_mtu(std::uint16_t m) noexcept override { mtu_ = m; }
 

@@ -50,6 +50,8 @@ public:
     std::size_t next(MutableByteView out) noexcept;
     // Packets the current frame stands for (1 for a frame without GSO).
     std::size_t count() const noexcept { return count_; }
+    // True until next() has handed out (or given up on) the current frame's last packet.
+    bool pending() const noexcept { return done_ < count_; }
 
 private:
     MutableByteView packet_;   // the IP packet after the vnet header

@@ -72,6 +72,7 @@ struct UdpBatch::Impl {
     std::vector<std::uint8_t> tx;
     std::size_t tx_used = 0;
     std::size_t rx_slots = 0;   // slots the next recvmmsg offers
+    bool drained = false;       // the last recvmmsg filled fewer slots than it offered
     std::vector<Group> groups;
     std::vector<mmsghdr> smsgs;
     std::vector<iovec> siov;
@@ -120,6 +121,7 @@ struct UdpBatch::Impl {
         int n;
         do n = ::recvmmsg(fd, rmsgs.data(), static_cast<unsigned>(slots), MSG_DONTWAIT, nullptr);
         while (n < 0 && errno == EINTR);
+        drained = n >= 0 && static_cast<std::size_t>(n) < slots;   // recvmmsg stops at the first EAGAIN
         if (n <= 0) return {};   // nothing waiting, or an error surfaced on the socket
         ++stats.receive_calls;
         std::size_t bytes = 0;
@@ -279,6 +281,7 @@ MutableByteView UdpBatch::send_buffer() {
 }
 void UdpBatch::commit(std::size_t size, const asio::ip::udp::endpoint& to) { impl_->commit(size, to); }
 bool UdpBatch::pending() const noexcept { return !impl_->groups.empty(); }
+bool UdpBatch::drained() const noexcept { return impl_->drained; }
 UdpBatch::Lost UdpBatch::flush() { return impl_->groups.empty() ? Lost{} : impl_->flush(); }
 const UdpBatch::Stats& UdpBatch::stats() const noexcept { return impl_->stats; }
 

@@ -26,16 +26,21 @@ struct UdpBatch::Impl {
     std::vector<std::uint8_t> tx = std::vector<std::uint8_t>(kArena + kMaxDatagram);
     std::size_t tx_used = 0;
     std::vector<Queued> queued;
+    bool drained = false;   // the last receive() stopped at would_block
 
     explicit Impl(asio::ip::udp::socket& s) : socket(s) {}
 
     std::span<Datagram> receive() {
         received.clear();
+        drained = false;
         for (std::size_t i = 0; i < kSlots; ++i) {
             asio::error_code ec;
             std::uint8_t* p = rx.data() + i * kMaxDatagram;
             const std::size_t n = socket.receive_from(asio::buffer(p, kMaxDatagram), from[i], 0, ec);
-            if (ec) break;   // would_block, or an ICMP error surfaced on the socket
+            if (ec) {   // would_block, or an ICMP error surfaced on the socket
+                drained = ec == asio::error::would_block;
+                break;
+            }
             ++stats.receive_calls;
             received.push_back({MutableByteView(p, n), &from[i]});
         }
@@ -79,6 +84,7 @@ void UdpBatch::commit(std::size_t size, const asio::ip::udp::endpoint& to) {
     if (impl_->tx_used + kMaxDatagram > impl_->tx.size()) impl_->flush();
 }
 bool UdpBatch::pending() const noexcept { return !impl_->queued.empty(); }
+bool UdpBatch::drained() const noexcept { return impl_->drained; }
 UdpBatch::Lost UdpBatch::flush() { return impl_->queued.empty() ? Lost{} : impl_->flush(); }
 const UdpBatch::Stats& UdpBatch::stats() const noexcept { return impl_->stats; }
 
