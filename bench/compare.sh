@@ -43,7 +43,9 @@
 #          per GB iperf3 received in this run; ping p99 "load" is measured during this run
 #   tcp4   four TCP streams (iperf3 -P 4)
 #   udp    UDP at 1300-byte payloads, unlimited rate: datagrams per second the server received
-#   ping   200 pings 10 ms apart, idle: the 99th percentile round-trip time
+#   ping   idle: before the rounds, IDLE_PINGS (1000) ICMP echoes per path, one in flight at a
+#          time, the paths in turn, 10 ms apart (bench/idle_rtt.py): the 99th percentile round
+#          trip, with the daemons' CPU time per echo; IDLE_ONLY=1 stops after this phase
 # OFFLOADS=off turns segmentation and receive offloads off on the veth pair (ethtool): a GSO
 # super-packet is then cut up before it crosses the "wire", as on a NIC without UDP segmentation
 # offload. With them on (the default), veth hands UDP GSO buffers whole to a receiver that asked
@@ -61,6 +63,7 @@ WORKERS=${WORKERS:-}
 PPP=${PPP:-auto}
 IDLE_PINGS=${IDLE_PINGS:-1000}
 IDLE_ONLY=${IDLE_ONLY:-0}
+IDLE_RAW=${IDLE_RAW:-}   # a file for every idle sample (path index, send time in ns, ms)
 SERVER_BIN=$ROOT/$BUILD/apps/udpvpn-server
 CLIENT_BIN=$ROOT/$BUILD/apps/udpvpn-client
 BENCH_BIN=$ROOT/$BUILD/bench/udpvpn-bench
@@ -84,7 +87,8 @@ case $PPP in
     export PPP_VM_SMP=${PPP_VM_SMP:-2} PPP_VM_MEM=${PPP_VM_MEM:-2048} PPP_VM_TIMEOUT=${PPP_VM_TIMEOUT:-3600}
     exec "$ROOT/tests/ppp/run-in-vm.sh" "$ROOT" -- env PPP=1 BUILD="$BUILD" DURATION="$DURATION" \
       ROUNDS="$ROUNDS" VARIANTS="$VARIANTS" OFFLOADS="$OFFLOADS" BEFORE="$BEFORE" WORKERS="$WORKERS" \
-      LIBRARY_BENCH="${LIBRARY_BENCH:-1}" bash "$ROOT/bench/compare.sh"
+      LIBRARY_BENCH="${LIBRARY_BENCH:-1}" IDLE_PINGS="${IDLE_PINGS:-1000}" IDLE_ONLY="${IDLE_ONLY:-0}" \
+      bash "$ROOT/bench/compare.sh"
     ;;
   auto)
     # Kernel PPP: /dev/ppp, or a module that provides it.
@@ -404,12 +408,13 @@ for i in "${!LABELS[@]}"; do idle_args+=("$i=${TARGETS[$i]}"); done
 echo "idle round trips: $IDLE_PINGS echoes per path, one at a time, paths in turn, 10 ms apart"
 # run_ns PID...: nanoseconds on a CPU so far, every thread of these processes (schedstat).
 run_ns() {
-  local p; for p in "$@"; do cat /proc/"$p"/task/*/schedstat 2>/dev/null; done | awk '{s += $1} END {printf "%d", s}'
+  local p; for p in "$@"; do cat /proc/"$p"/task/*/schedstat 2>/dev/null; done | awk '{s += $1} END {printf "%.0f", s}'
 }
 declare -A IDLE_NS0
 # shellcheck disable=SC2086
 for i in "${!LABELS[@]}"; do IDLE_NS0[$i]=$(run_ns ${ENDS[${LABELS[$i]}]}); done
-ip netns exec "$NS_C" python3 "$ROOT/bench/idle_rtt.py" --count "$IDLE_PINGS" "${idle_args[@]}" >"$WORK/idle.txt" ||
+ip netns exec "$NS_C" python3 "$ROOT/bench/idle_rtt.py" --count "$IDLE_PINGS" ${IDLE_RAW:+--raw "$IDLE_RAW"} \
+  "${idle_args[@]}" >"$WORK/idle.txt" ||
   die "bench/idle_rtt.py failed"
 while IFS=$'\t' read -r i n lost p50 p90 p99 max; do
   IDLE_P50[${LABELS[$i]}]=$p50; IDLE_P99[${LABELS[$i]}]=$p99
@@ -449,7 +454,7 @@ cpu_ticks() {   # user+system clock ticks of these pids (threads included)
 }
 TICK=$(getconf CLK_TCK)
 # label -> space-separated figures, one per round
-declare -A TCP1 TCP4 UDPPPS CPUGB PING_IDLE PING_LOAD
+declare -A TCP1 TCP4 UDPPPS CPUGB PING_LOAD
 
 # iperf3_json FIELD < JSON: one figure from iperf3 -J output (the receiver's side).
 iperf3_json() {
@@ -477,9 +482,6 @@ iperf() {   # iperf OUTFILE ARGS...: the client side, JSON in OUTFILE
 measure() {   # measure INDEX ROUND
   local i=$1 label=${LABELS[$1]} target=${TARGETS[$1]} t0 t1 v bytes cpu pingpid
   local j=$WORK/iperf.json
-  # ping, idle (first: nothing of the last run is still queued)
-  v=$(ip netns exec "$NS_C" ping -i 0.01 -c 200 "$target" 2>&1 | p99)
-  [ -n "$v" ] && PING_IDLE[$label]+="$v "
   # tcp1, with pings during it (under load) and the tunnel's CPU time
   # shellcheck disable=SC2086
   t0=$(cpu_ticks ${ENDS[$label]})
@@ -505,10 +507,10 @@ measure() {   # measure INDEX ROUND
   # udp, 1300-byte payloads as fast as the sender can
   if iperf "$j" -c "$target" -u -b 0 -l 1300 && v=$(iperf3_json pps <"$j"); then UDPPPS[$label]+="$v "
   else echo "  $label: iperf3 (UDP) failed"; fi
-  sleep 1   # let the flood drain before the next path's idle pings
-  printf '  round %d  %-28s tcp1 %6s Mbit/s  tcp4 %6s  udp %7s pps  ping idle %s ms, load %s ms  CPU %s s/GB\n' "$2" "$label" \
+  sleep 1   # let the flood drain before the next path runs
+  printf '  round %d  %-28s tcp1 %6s Mbit/s  tcp4 %6s  udp %7s pps  ping load %s ms  CPU %s s/GB\n' "$2" "$label" \
     "$(echo "${TCP1[$label]:-}" | awk '{print $NF}')" "$(echo "${TCP4[$label]:-}" | awk '{print $NF}')" \
-    "$(echo "${UDPPPS[$label]:-}" | awk '{print $NF}')" "$(echo "${PING_IDLE[$label]:-}" | awk '{print $NF}')" \
+    "$(echo "${UDPPPS[$label]:-}" | awk '{print $NF}')" \
     "$(echo "${PING_LOAD[$label]:-}" | awk '{print $NF}')" "$(echo "${CPUGB[$label]:-}" | awk '{print $NF}')"
 }
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -529,7 +531,7 @@ for i in "${!LABELS[@]}"; do
   M4[$label]=$(echo "${TCP4[$label]:-}" | median)
   MU[$label]=$(echo "${UDPPPS[$label]:-}" | median)
   MC[$label]=$(echo "${CPUGB[$label]:-}" | median)
-  MI[$label]=$(echo "${PING_IDLE[$label]:-}" | median)
+  MI[$label]=${IDLE_P99[$label]:-}
   ML[$label]=$(echo "${PING_LOAD[$label]:-}" | median)
   printf '%-28s %-18s %8s %8s %9s %9s %9s %9s\n' "$label" "${CIPHERS[$i]}" "${M1[$label]:--}" "${M4[$label]:--}" \
     "${MU[$label]:--}" "${MC[$label]:--}" "${MI[$label]:--}" "${ML[$label]:--}"

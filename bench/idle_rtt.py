@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 # bench/idle_rtt.py: idle round-trip times through several paths at once, fairly. One ICMP echo is
-# in flight at any time; the targets take turns (a, b, c, a, b, c, ...) with GAP seconds between
-# echoes, so every path sees the same machine at the same moments (a shared host's CPU load and
-# steal time drift over seconds, which a path measured after another would not share) and each
-# path carries one echo every GAP * len(targets) seconds: idle, but never silent for long.
+# in flight at any time; the targets take turns, each cycle in a new random order, GAP seconds
+# apart: every path sees the same moments of a shared host (its load and steal time drift over
+# seconds), none always follows the same other path, and each carries one echo every
+# GAP * len(targets) seconds on average: idle, but never silent for long.
 # Round trips as ping(8) measures them: send time taken just before sendto, receive time from the
 # kernel's timestamp of the reply (SO_TIMESTAMPNS), so this script's own wake-up is not counted.
 #
-#   idle_rtt.py [--count N] [--gap S] LABEL=ADDRESS ...
+#   idle_rtt.py [--count N] [--gap S] [--raw FILE] LABEL=ADDRESS ...
 #
 # Prints one line per target: label, samples, lost, p50, p90, p99, max (ms). Run as root (a raw
 # ICMP socket) in the namespace the pings start from. IPv4 only.
 import argparse
 import os
+import random
 import select
 import socket
 import struct
@@ -51,6 +52,7 @@ def main():
     ap.add_argument("--count", type=int, default=1000, help="echoes per target")
     ap.add_argument("--gap", type=float, default=0.01, help="seconds between two echoes")
     ap.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for a reply")
+    ap.add_argument("--raw", help="also write every sample to this file: label, send time (ns), ms")
     ap.add_argument("targets", nargs="+", help="LABEL=IPv4 address")
     args = ap.parse_args()
     targets = []
@@ -65,10 +67,16 @@ def main():
     ident = os.getpid() & 0xFFFF
     rtts = {label: [] for label, _ in targets}
     lost = {label: 0 for label, _ in targets}
+    raw = open(args.raw, "w") if args.raw else None
     seq = 0
     next_send = time.monotonic()
+    order = list(targets)
+    shuffle = random.Random(1)   # a fixed seed: the same schedule every run
     for _ in range(args.count):
-        for label, addr in targets:
+        # A new order every cycle: no path always follows the same one (a busy runtime such as
+        # wireguard-go's may still be settling 10 ms after its echo).
+        shuffle.shuffle(order)
+        for label, addr in order:
             now = time.monotonic()
             if next_send > now:
                 time.sleep(next_send - now)
@@ -100,6 +108,8 @@ def main():
                 lost[label] += 1
             else:
                 rtts[label].append(got)
+            if raw:
+                raw.write("%s\t%d\t%s\n" % (label, sent, "lost" if got is None else "%.3f" % got))
     for label, _ in targets:
         v = sorted(rtts[label])
         print("%s\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f" % (
