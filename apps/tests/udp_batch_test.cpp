@@ -155,6 +155,43 @@ TEST_CASE("one receive() takes a bounded batch however much waits; the rest come
     }
 }
 
+TEST_CASE("drained(): a receive() that found the socket empty before its batch was full says so") {
+    // The driver then skips the read that would only return EAGAIN: a lone datagram's packet
+    // leaves one system call sooner. A full batch may have left more behind: not drained.
+    for (const bool gro : {true, false}) {
+        CAPTURE(gro);
+        asio::io_context io;
+        UdpSocket a = open(io, "127.0.0.1"), b = open(io, "127.0.0.1");
+        UdpBatch tx(a, {true, false, true}), rx(b, {true, true, gro});
+        fill(tx.send_buffer(), 0, 100);
+        tx.commit(100, loopback_of(b));
+        REQUIRE(tx.flush().datagrams == 0);
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        std::size_t got = 0;
+        while (got == 0 && std::chrono::steady_clock::now() < until) got = rx.receive().size();
+        REQUIRE(got == 1);
+        CHECK(rx.drained());
+        // 40 small datagrams (no GSO), more than one batch (32 on Linux, 16 on Windows): every
+        // receive() but the one that takes the last of them stops at a full batch.
+        for (std::uint32_t i = 0; i < 40; ++i) {
+            fill(tx.send_buffer(), i, 100);
+            tx.commit(100, loopback_of(b));
+        }
+        REQUIRE(tx.flush().datagrams == 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));   // loopback delivers at once; be sure
+        std::size_t total = 0, calls = 0;
+        while (total < 40 && calls < 40) {
+            const std::size_t n = rx.receive().size();
+            REQUIRE(n > 0);
+            total += n;
+            ++calls;
+            CHECK(rx.drained() == (total == 40));
+        }
+        CHECK(total == 40);
+        CHECK(calls >= 2);
+    }
+}
+
 TEST_CASE("datagrams to several peers, of mixed sizes, each arrive in the order sent") {
     asio::io_context io;
     UdpSocket a = open(io, "127.0.0.1"), b = open(io, "127.0.0.1"), c = open(io, "127.0.0.1");
