@@ -149,8 +149,7 @@ void EndpointDriver::arm_read() {
 
 void EndpointDriver::on_readable() {
     for (int i = 0; i < kReadBatches; ++i) {
-        const auto got = batch_->receive();
-        if (got.empty()) break;   // nothing waiting, or an ICMP error surfaced on the socket
+        const auto got = batch_->receive();   // empty: nothing waiting, or an ICMP error surfaced
         inbound_.clear();
         for (const UdpBatch::Datagram& d : got) inbound_.push_back({d.data, peer_from_udp(*d.from)});
         receive(inbound_);
@@ -158,10 +157,8 @@ void EndpointDriver::on_readable() {
         // read again (the re-arm's wait reports what arrives next).
         drain();
         flush();
-        if (batch_->drained()) return;
+        if (got.empty() || batch_->drained()) return;
     }
-    drain();
-    flush();
 }
 
 void EndpointDriver::flush() {
