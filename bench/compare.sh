@@ -397,15 +397,29 @@ else
 fi
 echo "all ${#LABELS[@]} paths pass pings; measuring"
 
+# The better peer for a figure: the higher throughput, the lower CPU per GB or round trip.
+best_of() {   # best_of ARRAY max|min LABELS...
+  local -n arr=$1; local how=$2; shift 2
+  local best="" l
+  for l in "$@"; do
+    local v=${arr[$l]:-}
+    [ -n "$v" ] || continue
+    if [ -z "$best" ] || awk -v a="$v" -v b="$best" -v h="$how" 'BEGIN {exit !((h == "max") ? a > b : a < b)}'; then best=$v; fi
+  done
+  echo "$best"
+}
+PEERS=("wireguard-go" "openvpn aes-256-gcm" "openvpn chacha20-poly1305")
+div() { if [ -n "$1" ] && [ -n "$2" ]; then awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; else echo "-"; fi; }
+
 # --- idle round trips: every path at once, interleaved -------------------------------------------
-# One echo in flight at a time, the paths in turn, 10 ms apart (bench/idle_rtt.py), after the
-# handshakes have settled: each path sees the same moments of this shared host, and IDLE_PINGS
-# samples each (1000: the p99 is the 10th slowest, not the 2nd of 200).
+# One echo in flight at a time, the paths in turn (a new order each cycle), 10 ms apart
+# (bench/idle_rtt.py), after the handshakes have settled: each path sees the same moments of this
+# shared host, and IDLE_PINGS samples each (1000: the p99 is the 10th slowest, not the 2nd of 200).
 sleep 2
-declare -A IDLE_P50 IDLE_P99
+declare -A IDLE_P99
 idle_args=()
 for i in "${!LABELS[@]}"; do idle_args+=("$i=${TARGETS[$i]}"); done
-echo "idle round trips: $IDLE_PINGS echoes per path, one at a time, paths in turn, 10 ms apart"
+echo "idle round trips: $IDLE_PINGS echoes per path, one at a time, paths in turn (shuffled), 10 ms apart"
 # run_ns PID...: nanoseconds on a CPU so far, every thread of these processes (schedstat).
 run_ns() {
   local p; for p in "$@"; do cat /proc/"$p"/task/*/schedstat 2>/dev/null; done | awk '{s += $1} END {printf "%.0f", s}'
@@ -417,7 +431,7 @@ ip netns exec "$NS_C" python3 "$ROOT/bench/idle_rtt.py" --count "$IDLE_PINGS" ${
   "${idle_args[@]}" >"$WORK/idle.txt" ||
   die "bench/idle_rtt.py failed"
 while IFS=$'\t' read -r i n lost p50 p90 p99 max; do
-  IDLE_P50[${LABELS[$i]}]=$p50; IDLE_P99[${LABELS[$i]}]=$p99
+  IDLE_P99[${LABELS[$i]}]=$p99
   cpu="-"
   # shellcheck disable=SC2086
   [ -n "${ENDS[${LABELS[$i]}]}" ] && cpu=$(( ($(run_ns ${ENDS[${LABELS[$i]}]}) - IDLE_NS0[$i]) / 1000 / (n > 0 ? n : 1) ))
@@ -425,14 +439,10 @@ while IFS=$'\t' read -r i n lost p50 p90 p99 max; do
     "${LABELS[$i]}" "$n" "$lost" "$p50" "$p90" "$p99" "$max" "$cpu"
 done <"$WORK/idle.txt"
 if [ "$IDLE_ONLY" = 1 ]; then
-  bi=""
-  for l in "wireguard-go" "openvpn aes-256-gcm" "openvpn chacha20-poly1305"; do
-    v=${IDLE_P99[$l]:-}; [ -n "$v" ] || continue
-    if [ -z "$bi" ] || awk -v a="$v" -v b="$bi" 'BEGIN {exit !(a < b)}'; then bi=$v; fi
-  done
+  bi=$(best_of IDLE_P99 min "${PEERS[@]}")
   for l in "${LABELS[@]}"; do
     case $l in udpvpn*) [ -n "$bi" ] && printf '  %-28s ping p99 idle / the better peer (%s ms): %s\n' "$l" "$bi" \
-      "$(awk -v a="${IDLE_P99[$l]}" -v b="$bi" 'BEGIN {printf "%.2f", a / b}')" ;; esac
+      "$(div "${IDLE_P99[$l]}" "$bi")" ;; esac
   done
   exit 0
 fi
@@ -537,19 +547,6 @@ for i in "${!LABELS[@]}"; do
     "${MU[$label]:--}" "${MC[$label]:--}" "${MI[$label]:--}" "${ML[$label]:--}"
 done
 
-# The better peer for each figure: the higher throughput, the lower CPU per GB.
-best_of() {   # best_of ARRAY max|min LABELS...
-  local -n arr=$1; local how=$2; shift 2
-  local best="" l
-  for l in "$@"; do
-    local v=${arr[$l]:-}
-    [ -n "$v" ] || continue
-    if [ -z "$best" ] || awk -v a="$v" -v b="$best" -v h="$how" 'BEGIN {exit !((h == "max") ? a > b : a < b)}'; then best=$v; fi
-  done
-  echo "$best"
-}
-PEERS=("wireguard-go" "openvpn aes-256-gcm" "openvpn chacha20-poly1305")
-div() { if [ -n "$1" ] && [ -n "$2" ]; then awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; else echo "-"; fi; }
 echo
 echo "udpvpn / the better of wireguard-go and OpenVPN (throughput: higher is better; CPU per GB and ping: lower is better):"
 printf '  %-28s %8s %8s %9s %9s %9s %9s\n' "" "TCP x1" "TCP x4" "UDP pps" "CPU/GB" "ping idle" "ping load"

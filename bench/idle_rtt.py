@@ -58,9 +58,13 @@ def main():
     targets = []
     for t in args.targets:
         label, _, addr = t.rpartition("=")
+        try:
+            socket.inet_aton(addr)
+        except OSError:
+            label = ""
         if not label:
-            sys.exit("idle_rtt.py: a target is LABEL=ADDRESS: " + t)
-        targets.append((label, socket.inet_aton(addr) and addr))
+            sys.exit("idle_rtt.py: a target is LABEL=IPv4 address: " + t)
+        targets.append((label, addr))
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
